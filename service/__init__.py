@@ -1,0 +1,1 @@
+"""smartfab: bookings, machine access and billing for a shared smart factory."""

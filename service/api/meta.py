@@ -1,0 +1,57 @@
+"""The OpenAPI document, its interactive docs, health and metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, Response, jsonify, send_from_directory
+from sqlalchemy import text
+from swagger_ui_bundle import swagger_ui_path
+
+from ..db import get_session
+from .openapi import openapi_document
+
+bp = Blueprint("meta", __name__)
+
+DOCS_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>smartfab API</title>
+<link rel="stylesheet" href="/api/v1/docs/static/swagger-ui.css"></head>
+<body><div id="ui"></div>
+<script src="/api/v1/docs/static/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({url: "/api/v1/openapi.json", dom_id: "#ui"});</script>
+</body></html>"""
+
+
+@bp.get("/api/v1/openapi.json")
+def openapi_json() -> Response:
+    return jsonify(openapi_document())
+
+
+@bp.get("/api/v1/docs")
+def docs() -> Response:
+    return Response(DOCS_PAGE, mimetype="text/html")
+
+
+@bp.get("/api/v1/docs/static/<path:name>")
+def docs_static(name: str) -> Response:
+    return send_from_directory(Path(swagger_ui_path), name)
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    checks: dict[str, str] = {}
+    try:
+        get_session().exec(text("SELECT 1"))  # type: ignore[call-overload]
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - a health check reports, never raises
+        checks["database"] = f"error: {type(exc).__name__}"
+    healthy = all(v == "ok" for v in checks.values())
+    return jsonify({"status": "ok" if healthy else "degraded", "checks": checks}), (
+        200 if healthy else 503
+    )
+
+
+@bp.get("/api/v1/ping")
+def ping() -> Response:
+    """A trivial endpoint: the benchmark's baseline for the server's own overhead."""
+    return jsonify({"pong": True})

@@ -1,0 +1,212 @@
+"""API operations: one decorator parses, authorises and documents each view.
+
+The pydantic/SQLModel schemas that validate a request are the ones the OpenAPI
+document is generated from, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from ..errors import BadRequest
+
+OPENAPI_VERSION = "3.1.0"
+_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    rule: str
+    method: str
+    summary: str
+    tag: str
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: Any
+    status: int
+    auth: bool
+    errors: tuple[int, ...]
+
+
+OPERATIONS: list[Operation] = []
+
+
+def _parse_body(model: type[BaseModel]) -> BaseModel:
+    raw = request.get_data(cache=False)
+    try:
+        return model.model_validate_json(raw or b"null")
+    except ValidationError as exc:
+        if any(e["type"] == "json_invalid" for e in exc.errors()):
+            raise BadRequest("the request body is not valid JSON", code="malformed_json") from None
+        raise
+
+
+def _parse_query(model: type[BaseModel]) -> BaseModel:
+    args = request.args.to_dict(flat=True)
+    return model.model_validate(args)
+
+
+def operation(
+    bp: Blueprint,
+    rule: str,
+    method: str,
+    *,
+    summary: str,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: Any = None,
+    status: int = 200,
+    auth: bool = True,
+    errors: tuple[int, ...] = (),
+) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
+    """Register `view` at `rule`; it receives `body=` and `query=` already validated."""
+    adapter = TypeAdapter(response) if response is not None else None
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Response]:
+        @wraps(view)
+        def handler(**kwargs: Any) -> Response:
+            if auth:
+                from .auth import require_principal
+
+                g.principal = require_principal()
+            if body is not None:
+                kwargs["body"] = _parse_body(body)
+            if query is not None:
+                kwargs["query"] = _parse_query(query)
+            result = view(**kwargs)
+            if isinstance(result, Response):
+                return result
+            payload = adapter.dump_python(result, mode="json") if adapter else result
+            answer = jsonify(payload)
+            answer.status_code = status
+            return answer
+
+        bp.add_url_rule(rule, view.__name__, handler, methods=[method])
+        prefix = bp.url_prefix or ""
+        OPERATIONS.append(
+            Operation(
+                view.__name__,
+                prefix + rule,
+                method.lower(),
+                summary,
+                bp.name,
+                body,
+                query,
+                response,
+                status,
+                auth,
+                errors,
+            )
+        )
+        return handler
+
+    return decorate
+
+
+def _schema(tp: Any, components: dict[str, Any]) -> dict[str, Any]:
+    schema = TypeAdapter(tp).json_schema(ref_template="#/components/schemas/{model}")
+    components.update(schema.pop("$defs", {}))
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        components[tp.__name__] = schema
+        return {"$ref": f"#/components/schemas/{tp.__name__}"}
+    return schema
+
+
+def _error_response(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+_ERROR_TEXT = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Conflict",
+    413: "Body too large",
+    422: "Validation failed or a rule is broken",
+}
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {},
+            },
+        }
+    },
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3 document of every registered operation."""
+    components: dict[str, Any] = {"Error": ERROR_SCHEMA}
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        path = _PARAM.sub(r"{\2}", op.rule)
+        parameters = [
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "schema": {"type": "integer" if conv == "int" else "string"},
+            }
+            for conv, name in _PARAM.findall(op.rule)
+        ]
+        if op.query is not None:
+            schema = op.query.model_json_schema()
+            required = set(schema.get("required", ()))
+            for name, prop in schema.get("properties", {}).items():
+                parameters.append(
+                    {"name": name, "in": "query", "required": name in required, "schema": prop}
+                )
+        entry: dict[str, Any] = {
+            "summary": op.summary,
+            "tags": [op.tag],
+            "operationId": op.name,
+            "parameters": parameters,
+        }
+        if op.body is not None:
+            entry["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": _schema(op.body, components)}},
+            }
+        ok: dict[str, Any] = {"description": "Success"}
+        if op.response is not None:
+            ok["content"] = {"application/json": {"schema": _schema(op.response, components)}}
+        responses: dict[str, Any] = {str(op.status): ok}
+        codes = set(op.errors) | {400, 422} if (op.body or op.query) else set(op.errors)
+        if op.auth:
+            codes |= {401}
+        for code in sorted(codes):
+            responses[str(code)] = _error_response(_ERROR_TEXT.get(code, "Error"))
+        entry["responses"] = responses
+        if op.auth:
+            entry["security"] = [{"bearer": []}]
+        paths.setdefault(path, {})[op.method] = entry
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {"title": "smartfab API", "version": current_app.config.get("VERSION", "1")},
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }

@@ -1,0 +1,208 @@
+"""Reservations: book, list, read, move, cancel, and run a session."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app
+
+from ..db import get_session
+from ..models import ReservationCreate, ReservationPublic, ReservationUpdate
+from ..rules import lifecycle
+from ..rules.booking import create_reservation, create_series
+from .context import current_principal, now
+from .openapi import operation
+from .schemas import ExtendRequest, ReservationQuery, SeriesPublic, reservation_public
+
+bp = Blueprint("reservations", __name__, url_prefix="/api/v1/reservations")
+
+ONE = "/<int:reservation_id>"
+
+
+@operation(
+    bp,
+    "",
+    "POST",
+    summary="Book a machine or room (optionally a recurring series)",
+    body=ReservationCreate,
+    response=ReservationPublic | SeriesPublic,
+    status=201,
+    errors=(403, 404, 409),
+)
+def create(body: ReservationCreate) -> ReservationPublic | SeriesPublic:
+    session, moment, actor = get_session(), now(), current_principal()
+    if body.recurrence is None:
+        made = create_reservation(session=session, now=moment, actor=actor, data=body)
+        return reservation_public(made)
+    limit = current_app.config["SMARTFAB"].booking.max_recurrences
+    series = create_series(session=session, now=moment, actor=actor, data=body, limit=limit)
+    return SeriesPublic(
+        series_id=series.series_id,
+        reservations=[reservation_public(r) for r in series.reservations],
+        skipped=series.skipped,
+    )
+
+
+@operation(
+    bp,
+    "",
+    "GET",
+    summary="List the reservations the caller may see",
+    query=ReservationQuery,
+    response=list[ReservationPublic],
+)
+def list_(query: ReservationQuery) -> list[ReservationPublic]:
+    found = lifecycle.list_reservations(
+        session=get_session(),
+        actor=current_principal(),
+        mine=query.mine,
+        start=query.from_,
+        end=query.to,
+        resource_id=query.resource_id,
+        status=query.status,
+    )
+    return [reservation_public(r) for r in found]
+
+
+@operation(bp, ONE, "GET", summary="Read a reservation", response=ReservationPublic, errors=(404,))
+def read(reservation_id: int) -> ReservationPublic:
+    found = lifecycle.get_reservation(
+        session=get_session(), actor=current_principal(), reservation_id=reservation_id
+    )
+    return reservation_public(found)
+
+
+@operation(
+    bp,
+    ONE,
+    "PATCH",
+    summary="Move a reservation or change its note",
+    body=ReservationUpdate,
+    response=ReservationPublic,
+    errors=(403, 404, 409),
+)
+def move(reservation_id: int, body: ReservationUpdate) -> ReservationPublic:
+    moved = lifecycle.move_reservation(
+        session=get_session(),
+        now=now(),
+        actor=current_principal(),
+        reservation_id=reservation_id,
+        data=body,
+    )
+    return reservation_public(moved)
+
+
+@operation(
+    bp,
+    ONE,
+    "DELETE",
+    summary="Cancel a reservation",
+    response=ReservationPublic,
+    errors=(403, 404, 409),
+)
+def cancel(reservation_id: int) -> ReservationPublic:
+    return reservation_public(
+        lifecycle.cancel_reservation(
+            session=get_session(),
+            now=now(),
+            actor=current_principal(),
+            reservation_id=reservation_id,
+        )
+    )
+
+
+@operation(
+    bp,
+    ONE + "/check-in",
+    "POST",
+    summary="Check in (start the session)",
+    response=ReservationPublic,
+    errors=(403, 404, 409),
+)
+def check_in(reservation_id: int) -> ReservationPublic:
+    return reservation_public(
+        lifecycle.check_in(
+            session=get_session(),
+            now=now(),
+            actor=current_principal(),
+            reservation_id=reservation_id,
+        )
+    )
+
+
+@operation(
+    bp,
+    ONE + "/release",
+    "POST",
+    summary="End early; the rest of the slot is freed",
+    response=ReservationPublic,
+    errors=(403, 404, 409),
+)
+def release(reservation_id: int) -> ReservationPublic:
+    return reservation_public(
+        lifecycle.release(
+            session=get_session(),
+            now=now(),
+            actor=current_principal(),
+            reservation_id=reservation_id,
+        )
+    )
+
+
+@operation(
+    bp,
+    ONE + "/extend",
+    "POST",
+    summary="Extend when the following time is free",
+    body=ExtendRequest,
+    response=ReservationPublic,
+    errors=(403, 404, 409),
+)
+def extend(reservation_id: int, body: ExtendRequest) -> ReservationPublic:
+    return reservation_public(
+        lifecycle.extend(
+            session=get_session(),
+            now=now(),
+            actor=current_principal(),
+            reservation_id=reservation_id,
+            end=body.end,
+        )
+    )
+
+
+@operation(
+    bp,
+    ONE + "/approve",
+    "POST",
+    summary="Operator: confirm a pending reservation",
+    response=ReservationPublic,
+    errors=(403, 404, 409),
+)
+def approve(reservation_id: int) -> ReservationPublic:
+    return reservation_public(
+        lifecycle.decide_approval(
+            session=get_session(),
+            now=now(),
+            actor=current_principal(),
+            reservation_id=reservation_id,
+            approve=True,
+        )
+    )
+
+
+@operation(
+    bp,
+    ONE + "/decline",
+    "POST",
+    summary="Operator: decline a pending reservation",
+    response=ReservationPublic,
+    errors=(403, 404, 409),
+)
+def decline(reservation_id: int) -> ReservationPublic:
+    return reservation_public(
+        lifecycle.decide_approval(
+            session=get_session(),
+            now=now(),
+            actor=current_principal(),
+            reservation_id=reservation_id,
+            approve=False,
+        )
+    )

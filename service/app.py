@@ -1,0 +1,41 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import Engine
+
+from . import db
+from .config import Settings, load_settings
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Flask:
+    """Build the web app; tests hand in their own settings and engine."""
+    settings = settings or load_settings()
+    app = Flask(__name__)
+    app.config.update(
+        SMARTFAB=settings,
+        SECRET_KEY=settings.web.secret_key or secrets.token_hex(32),
+        MAX_CONTENT_LENGTH=settings.web.max_body_kib * 1024,
+        JSON_SORT_KEYS=False,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    db.init_app(app, engine or db.make_engine(settings.database.url))
+
+    from .api import auth, catalogue, errors, meta, reservations
+    from .pages import bp as pages_bp
+
+    errors.init_app(app)
+    for blueprint in (auth.bp, catalogue.bp, reservations.bp, meta.bp, pages_bp):
+        app.register_blueprint(blueprint)
+    return app
+
+
+def wsgi(**overrides: Any) -> Flask:
+    """Entry point for WSGI servers: `waitress-serve --call service.app:wsgi`."""
+    return create_app(load_settings(overrides=overrides or None))

@@ -1,0 +1,178 @@
+"""The `smartfab` command."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import click
+
+from .config import ConfigError, Settings, load_settings
+
+
+class _Context:
+    def __init__(self) -> None:
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = load_settings()
+            except ConfigError as exc:
+                raise click.ClickException(str(exc)) from exc
+        return self._settings
+
+
+pass_context = click.make_pass_decorator(_Context, ensure=True)
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+def cli(verbose: bool) -> None:
+    """smartfab: bookings, machine access and billing for a shared smart factory."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@pass_context
+def db_upgrade(ctx: _Context, revision: str) -> None:
+    """Apply the migrations."""
+    from .db import make_engine
+    from .migrate import upgrade
+
+    engine = make_engine(ctx.settings.database.url)
+    upgrade(engine, revision)
+    click.echo(f"database at {revision}: {engine.url.render_as_string(hide_password=True)}")
+
+
+@cli.group()
+def users() -> None:
+    """Accounts."""
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--password", required=True, prompt=True, hide_input=True)
+@click.option("--name", default="")
+@click.option(
+    "--role", type=click.Choice(["maker", "operator", "admin"]), default="maker", show_default=True
+)
+@click.option("--site", "site_slug", default=None, help="Site slug (operators).")
+@pass_context
+def users_create(
+    ctx: _Context, email: str, password: str, name: str, role: str, site_slug: str | None
+) -> None:
+    """Create an account with a role."""
+    from sqlmodel import Session
+
+    from .db import make_engine
+    from .errors import DomainError
+    from .models import RoleName
+    from .rules.accounts import create_account
+
+    with Session(make_engine(ctx.settings.database.url)) as session:
+        try:
+            account = create_account(
+                session=session,
+                email=email,
+                password=password,
+                name=name or email.split("@")[0],
+                role=RoleName(role),
+                site_slug=site_slug,
+            )
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from exc
+        session.commit()
+        click.echo(f"created {role} {account.email} (id {account.id})")
+
+
+@cli.command()
+@click.option("--demo", is_flag=True, required=True, help="Load the Seongsu demo data set.")
+@pass_context
+def seed(ctx: _Context, demo: bool) -> None:
+    """Load demo data (sites, machines, rooms, people); safe to run twice."""
+    from sqlmodel import Session
+
+    from .db import make_engine
+    from .demo_data import seed_demo
+
+    with Session(make_engine(ctx.settings.database.url)) as session:
+        summary = seed_demo(session=session)
+    click.echo(summary)
+
+
+def _serve(app: Any, host: str, port: int, threads: int) -> None:
+    from waitress import serve
+
+    click.echo(f"serving on http://{host}:{port}")
+    serve(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="smartfab",
+        connection_limit=1000,
+        channel_timeout=60,
+    )
+
+
+@cli.command()
+@click.option("--host", default=None, help="Default: [web] host.")
+@click.option("--port", type=int, default=None, help="Default: [web] port.")
+@click.option("--threads", type=int, default=None, help="Default: [web] threads.")
+@pass_context
+def web(ctx: _Context, host: str | None, port: int | None, threads: int | None) -> None:
+    """Serve the web app and API with the production WSGI server (waitress)."""
+    from .app import create_app
+
+    settings = ctx.settings
+    _serve(
+        create_app(settings),
+        host or settings.web.host,
+        port or settings.web.port,
+        threads or settings.web.threads,
+    )
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8000, show_default=True)
+@pass_context
+def demo(ctx: _Context, host: str, port: int) -> None:
+    """Migrate, load the demo data and serve, all on embedded defaults."""
+    from sqlmodel import Session
+
+    from .app import create_app
+    from .db import make_engine
+    from .demo_data import DEMO_PASSWORD, seed_demo
+    from .migrate import upgrade
+
+    settings = ctx.settings
+    engine = make_engine(settings.database.url)
+    upgrade(engine)
+    with Session(engine) as session:
+        click.echo(seed_demo(session=session))
+    click.echo(
+        f"log in as maker@smartfab.example / {DEMO_PASSWORD} "
+        f"(operator@…, admin@… likewise); API docs at http://{host}:{port}/api/v1/docs"
+    )
+    _serve(create_app(settings, engine), host, port, settings.web.threads)
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)

@@ -1,0 +1,152 @@
+"""Settings: config.toml defaults, overridden by SMARTFAB_<SECTION>__<KEY> variables."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+ENV_PREFIX = "SMARTFAB_"
+DEFAULT_FILE = Path(__file__).resolve().parent.parent / "config.toml"
+
+
+class ConfigError(Exception):
+    """A setting has a value smartfab cannot use; the message names the setting."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite:///instance/smartfab.db"
+
+    @field_validator("url")
+    @classmethod
+    def _parsable(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"not a database URL: {value!r}") from exc
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError(f"unsupported database {url.get_backend_name()!r}")
+        return value
+
+
+class WebSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    threads: int = Field(8, ge=1, le=256)
+    secret_key: str = ""
+    max_body_kib: int = Field(64, ge=1)
+
+
+class MqttSettings(_Section):
+    host: str = ""
+    port: int = Field(1883, ge=1, le=65535)
+    username: str = ""
+    password: str = ""
+    tls: bool = False
+    client_id: str = "smartfab-listener"
+    topic_root: str = "smartfab"
+    shared_group: str = ""
+
+
+class InfluxSettings(_Section):
+    url: str = ""
+    token: str = ""
+    org: str = "smartfab"
+    bucket: str = "smartfab"
+
+
+class SiteSettings(_Section):
+    default_timezone: str = "Asia/Seoul"
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class BookingSettings(_Section):
+    max_recurrences: int = Field(100, ge=1, le=1000)
+    token_ttl_days: int = Field(30, ge=1)
+
+
+class BillingSettings(_Section):
+    currency: str = "KRW"
+    vat_rate: float = Field(0.10, ge=0, le=1)
+
+
+class SchedulerSettings(_Section):
+    no_show_after_min: int = Field(15, ge=0)
+    warn_before_end_min: int = Field(5, ge=0)
+    offline_after_s: int = Field(180, ge=1)
+
+
+class Settings(_Section):
+    database: DatabaseSettings = DatabaseSettings()
+    web: WebSettings = WebSettings()
+    mqtt: MqttSettings = MqttSettings()
+    influxdb: InfluxSettings = InfluxSettings()
+    site: SiteSettings = SiteSettings()
+    booking: BookingSettings = BookingSettings()
+    billing: BillingSettings = BillingSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    overrides: dict[str, dict[str, str]] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
+        overrides.setdefault(section, {})[key] = value
+    return overrides
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping):
+            merged[key] = _merge(merged.get(key) or {}, value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_settings(
+    path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Read config.toml, apply environment and explicit overrides, validate."""
+    path = path or Path(os.environ.get("SMARTFAB_CONFIG", DEFAULT_FILE))
+    data: dict[str, Any] = {}
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
+    data = _merge(data, _env_overrides(os.environ if environ is None else environ))
+    data = _merge(data, overrides or {})
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            setting = ".".join(str(part) for part in err["loc"])
+            env_name = ENV_PREFIX + "__".join(str(p).upper() for p in err["loc"])
+            problems.append(f"{setting} ({env_name}): {err['msg']}")
+        raise ConfigError("invalid configuration: " + "; ".join(problems)) from exc

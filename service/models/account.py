@@ -1,0 +1,74 @@
+"""People, their companies, roles, trainings and API tokens."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlmodel import Field, SQLModel
+
+from .types import UTCDateTime
+
+
+class Company(SQLModel, table=True):
+    """A small manufacturer (소공인) whose people book under one bill."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    business_number: str = Field(default="", max_length=20)
+    trade: str = Field(default="", max_length=64)
+
+
+class AccountBase(SQLModel):
+    email: str = Field(index=True, unique=True, max_length=254)
+    name: str = Field(max_length=200)
+    company_id: int | None = Field(default=None, foreign_key="company.id")
+    card_uid: str | None = Field(default=None, index=True, unique=True, max_length=32)
+
+
+class Account(AccountBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    password_hash: str = Field(default="", max_length=300)
+    active: bool = True
+    ical_secret: str = Field(default_factory=lambda: secrets.token_urlsafe(24), index=True)
+
+
+class AccountPublic(AccountBase):
+    id: int
+
+
+class RoleName(StrEnum):
+    maker = "maker"
+    operator = "operator"
+    admin = "admin"
+
+
+class Role(SQLModel, table=True):
+    """A grant: admin everywhere, operator of one site, or maker."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    role: RoleName
+    site_id: int | None = Field(default=None, foreign_key="site.id")
+
+
+class Training(SQLModel, table=True):
+    """An account may use machines of `category` until `expires_on` (inclusive)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    category: str = Field(max_length=64)
+    expires_on: date | None = None
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    # Only the SHA-256 of the token is kept.
+    token_hash: str = Field(index=True, unique=True, max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    revoked: bool = False

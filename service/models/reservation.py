@@ -1,0 +1,98 @@
+"""Reservations of a resource by an account."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+from sqlmodel.main import SQLModelConfig
+
+from .types import Moment, UTCDateTime
+
+
+class ReservationStatus(StrEnum):
+    pending = "pending"
+    confirmed = "confirmed"
+    active = "active"
+    completed = "completed"
+    no_show = "no_show"
+    cancelled = "cancelled"
+
+
+# States that hold the resource; the exclusion constraint covers exactly these.
+BLOCKING = (ReservationStatus.pending, ReservationStatus.confirmed, ReservationStatus.active)
+
+
+class ReservationBase(SQLModel):
+    resource_id: int = Field(foreign_key="resource.id", index=True)
+    start_at: datetime = Field(sa_type=UTCDateTime)
+    end_at: datetime = Field(sa_type=UTCDateTime)
+    note: str = Field(default="", max_length=500)
+
+
+class Reservation(ReservationBase, table=True):
+    __table_args__ = (Index("ix_reservation_resource_span", "resource_id", "start_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    created_by_id: int = Field(foreign_key="account.id")
+    status: ReservationStatus = Field(default=ReservationStatus.confirmed, index=True)
+    # end_at plus the resource's buffer: the span no other booking may touch.
+    blocked_until: datetime = Field(sa_type=UTCDateTime)
+    series_id: str | None = Field(default=None, index=True, max_length=36)
+    walk_in: bool = False
+    override_reason: str = Field(default="", max_length=500)
+    sequence: int = 0
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    checked_in_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    released_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Recurrence(SQLModel):
+    model_config = SQLModelConfig(extra="forbid")
+
+    freq: str = Field(schema_extra={"pattern": "^(daily|weekly)$"})
+    interval: int = Field(default=1, ge=1, le=52)
+    count: int | None = Field(default=None, ge=1)
+    until: Moment | None = None
+    skip_conflicts: bool = False
+
+
+class ReservationCreate(SQLModel):
+    model_config = SQLModelConfig(extra="forbid")
+
+    resource_id: int
+    start: Moment
+    end: Moment
+    note: str = Field(default="", max_length=500)
+    recurrence: Recurrence | None = None
+    # Operators only: book for this account, and/or break rules with a reason.
+    account_id: int | None = None
+    override_reason: str | None = Field(default=None, min_length=3, max_length=500)
+
+
+class ReservationUpdate(SQLModel):
+    model_config = SQLModelConfig(extra="forbid")
+
+    start: Moment | None = None
+    end: Moment | None = None
+    note: str | None = Field(default=None, max_length=500)
+    override_reason: str | None = Field(default=None, min_length=3, max_length=500)
+
+
+class ReservationPublic(SQLModel):
+    id: int
+    resource_id: int
+    account_id: int
+    start: datetime
+    end: datetime
+    status: ReservationStatus
+    note: str
+    series_id: str | None
+    walk_in: bool
+    override_reason: str
+    checked_in_at: datetime | None
+    released_at: datetime | None

@@ -1,0 +1,135 @@
+"""Accounts, passwords, API tokens and who may act where."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..errors import BadRequest, Conflict, Unauthorized
+from ..models import Account, ApiToken, Role, RoleName, Site
+
+# A hash to compare against when the e-mail is unknown, so that both paths cost the same.
+_DUMMY_HASH = generate_password_hash("smartfab-dummy-password")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller: an account with the roles it holds."""
+
+    account: Account
+    admin: bool = False
+    operator_sites: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def id(self) -> int:
+        return self.account.id or 0
+
+    def operates(self, site_id: int) -> bool:
+        return self.admin or site_id in self.operator_sites
+
+    @property
+    def is_staff(self) -> bool:
+        return self.admin or bool(self.operator_sites)
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password)
+
+
+def principal_for(*, session: Session, account: Account) -> Principal:
+    roles = session.exec(select(Role).where(Role.account_id == account.id)).all()
+    return Principal(
+        account=account,
+        admin=any(r.role == RoleName.admin for r in roles),
+        operator_sites=frozenset(
+            r.site_id for r in roles if r.role == RoleName.operator and r.site_id is not None
+        ),
+    )
+
+
+def authenticate(*, session: Session, email: str, password: str) -> Account:
+    """The active account with this e-mail and password, else Unauthorized."""
+    account = session.exec(select(Account).where(Account.email == email.strip().lower())).first()
+    if account is None or not account.active:
+        check_password_hash(_DUMMY_HASH, password)
+        raise Unauthorized("wrong e-mail or password")
+    if not check_password_hash(account.password_hash, password):
+        raise Unauthorized("wrong e-mail or password")
+    return account
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(*, session: Session, now: datetime, account: Account, ttl_days: int) -> str:
+    """Create a bearer token for `account`; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        ApiToken(
+            account_id=account.id or 0,
+            token_hash=_digest(token),
+            created_at=now,
+            expires_at=now + timedelta(days=ttl_days),
+        )
+    )
+    return token
+
+
+def account_for_token(*, session: Session, now: datetime, token: str) -> Account:
+    row = session.exec(
+        select(ApiToken, Account)
+        .join(Account, Account.id == ApiToken.account_id)  # type: ignore[arg-type]
+        .where(ApiToken.token_hash == _digest(token))
+    ).first()
+    if row is None:
+        raise Unauthorized("unknown token")
+    api_token, account = row
+    if api_token.revoked or api_token.expires_at <= now or not account.active:
+        raise Unauthorized("token expired or revoked")
+    return account
+
+
+def create_account(
+    *,
+    session: Session,
+    email: str,
+    password: str,
+    name: str,
+    role: RoleName = RoleName.maker,
+    site_slug: str | None = None,
+    company_id: int | None = None,
+    card_uid: str | None = None,
+) -> Account:
+    """Create an account with one role; operators need a site."""
+    email = email.strip().lower()
+    if "@" not in email:
+        raise BadRequest(f"not an e-mail address: {email!r}")
+    if len(password) < 8:
+        raise BadRequest("password must have at least 8 characters")
+    if session.exec(select(Account).where(Account.email == email)).first() is not None:
+        raise Conflict(f"an account with e-mail {email} exists")
+    site_id = None
+    if role == RoleName.operator:
+        if not site_slug:
+            raise BadRequest("an operator needs --site")
+        site = session.exec(select(Site).where(Site.slug == site_slug)).first()
+        if site is None:
+            raise BadRequest(f"unknown site {site_slug!r}")
+        site_id = site.id
+    account = Account(
+        email=email,
+        name=name,
+        password_hash=hash_password(password),
+        company_id=company_id,
+        card_uid=card_uid,
+    )
+    session.add(account)
+    session.flush()
+    session.add(Role(account_id=account.id or 0, role=role, site_id=site_id))
+    return account

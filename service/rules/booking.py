@@ -1,0 +1,306 @@
+"""Creating, moving and cancelling reservations, with every rule in one place."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from ..db import begin_write
+from ..errors import Conflict, DomainError, Forbidden, NotFound, RuleViolation
+from ..models import (
+    BLOCKING,
+    Account,
+    Reservation,
+    ReservationCreate,
+    ReservationStatus,
+    Resource,
+    Site,
+)
+from . import policy
+from .accounts import Principal
+from .audit import record
+from .availability import check_slot, conflict_with
+from .intervals import Interval
+from .recurrence import occurrences
+
+
+@dataclass(frozen=True)
+class Target:
+    """Who a booking is for, on what, and whether an operator waives the rules."""
+
+    resource: Resource
+    site: Site
+    account_id: int
+    override_reason: str = ""
+
+    @property
+    def override(self) -> bool:
+        return bool(self.override_reason)
+
+
+@dataclass
+class SeriesResult:
+    series_id: str
+    reservations: list[Reservation]
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+
+
+def load_resource(*, session: Session, resource_id: int) -> tuple[Resource, Site]:
+    row = session.exec(
+        select(Resource, Site)
+        .join(Site, Site.id == Resource.site_id)  # type: ignore[arg-type]
+        .where(Resource.id == resource_id)
+    ).first()
+    if row is None or not row[0].active:
+        raise NotFound(f"no resource {resource_id}")
+    return row
+
+
+def resolve_target(
+    *,
+    session: Session,
+    actor: Principal,
+    resource_id: int,
+    account_id: int | None,
+    override_reason: str | None,
+) -> Target:
+    """Check that the actor may book this resource for this account."""
+    resource, site = load_resource(session=session, resource_id=resource_id)
+    staff = actor.operates(site.id or 0)
+    if account_id is not None and account_id != actor.id:
+        if not staff:
+            raise Forbidden("only an operator of this site may book for someone else")
+        if session.get(Account, account_id) is None:
+            raise NotFound(f"no account {account_id}")
+    if override_reason and not staff:
+        raise Forbidden("only an operator of this site may override booking rules")
+    return Target(resource, site, account_id or actor.id, override_reason or "")
+
+
+def check_booking(
+    *,
+    session: Session,
+    now: datetime,
+    target: Target,
+    start: datetime,
+    end: datetime,
+    ignore_reservation_id: int | None = None,
+    new_start: bool = True,
+) -> None:
+    """Every rule a booking of [start, end) must meet; raises the first one broken.
+
+    `new_start=False` (an extension) keeps a start that already passed the lead time.
+    """
+    policy.check_range(start, end)
+    resource, site = target.resource, target.site
+    if not target.override:
+        policy.check_grid(resource=resource, site=site, start=start, end=end)
+        policy.check_duration(resource=resource, start=start, end=end)
+        policy.check_window(resource=resource, start=start, end=end, now=now, new_start=new_start)
+        policy.check_training(
+            session=session, resource=resource, site=site, account_id=target.account_id, end=end
+        )
+        policy.check_quota(
+            session=session,
+            resource=resource,
+            site=site,
+            account_id=target.account_id,
+            start=start,
+            end=end,
+            ignore_reservation_id=ignore_reservation_id,
+        )
+    check_slot(
+        session=session,
+        resource=resource,
+        site=site,
+        start=start,
+        end=end,
+        ignore_reservation_id=ignore_reservation_id,
+        override=target.override,
+    )
+
+
+def _new_reservation(
+    *,
+    now: datetime,
+    actor: Principal,
+    target: Target,
+    span: Interval,
+    note: str,
+    series_id: str | None = None,
+) -> Reservation:
+    pending = target.resource.requires_approval and not actor.operates(target.site.id or 0)
+    return Reservation(
+        resource_id=target.resource.id or 0,
+        account_id=target.account_id,
+        created_by_id=actor.id,
+        start_at=span.start,
+        end_at=span.end,
+        blocked_until=span.end + timedelta(minutes=target.resource.buffer_minutes),
+        status=ReservationStatus.pending if pending else ReservationStatus.confirmed,
+        note=note,
+        series_id=series_id,
+        override_reason=target.override_reason,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def is_overlap_violation(exc: IntegrityError) -> bool:
+    """True for PostgreSQL's exclusion-constraint violation (SQLSTATE 23P01)."""
+    return getattr(exc.orig, "sqlstate", None) == "23P01"
+
+
+def _raise_clash(session: Session, resource_id: int, start: datetime, end: datetime) -> None:
+    session.rollback()
+    other = session.exec(
+        select(Reservation)
+        .where(
+            Reservation.resource_id == resource_id,
+            col(Reservation.status).in_(BLOCKING),
+            Reservation.start_at < end,
+            Reservation.blocked_until > start,
+        )
+        .limit(1)
+    ).first()
+    if other is not None:
+        raise conflict_with(other)
+    raise Conflict("the time was taken by a concurrent booking")
+
+
+def flush_or_conflict(session: Session, reservation: Reservation) -> None:
+    """Flush one reservation; the database's overlap check becomes a 409."""
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        if not is_overlap_violation(exc):
+            raise
+        _raise_clash(
+            session, reservation.resource_id, reservation.start_at, reservation.blocked_until
+        )
+
+
+def create_reservation(
+    *, session: Session, now: datetime, actor: Principal, data: ReservationCreate
+) -> Reservation:
+    """Book one slot (or call `create_series` when `data.recurrence` is set)."""
+    begin_write(session)
+    target = resolve_target(
+        session=session,
+        actor=actor,
+        resource_id=data.resource_id,
+        account_id=data.account_id,
+        override_reason=data.override_reason,
+    )
+    check_booking(session=session, now=now, target=target, start=data.start, end=data.end)
+    reservation = _new_reservation(
+        now=now, actor=actor, target=target, span=Interval(data.start, data.end), note=data.note
+    )
+    session.add(reservation)
+    flush_or_conflict(session, reservation)
+    record(
+        session=session,
+        now=now,
+        actor_id=actor.id,
+        action="reservation.create",
+        subject=f"reservation:{reservation.id}",
+        status=reservation.status.value,
+        override_reason=target.override_reason or None,
+    )
+    session.commit()
+    return reservation
+
+
+def create_series(
+    *, session: Session, now: datetime, actor: Principal, data: ReservationCreate, limit: int
+) -> SeriesResult:
+    """Book every occurrence, or none: each broken one is reported.
+
+    With `skip_conflicts` the occurrences that can be booked are, and the rest
+    are returned as skipped.
+    """
+    if data.recurrence is None:
+        raise ValueError("create_series needs a recurrence")
+    begin_write(session)
+    target = resolve_target(
+        session=session,
+        actor=actor,
+        resource_id=data.resource_id,
+        account_id=data.account_id,
+        override_reason=data.override_reason,
+    )
+    spans = occurrences(
+        recurrence=data.recurrence,
+        start=data.start,
+        end=data.end,
+        zone_name=target.site.timezone,
+        limit=limit,
+    )
+    result = SeriesResult(series_id=str(uuid.uuid4()), reservations=[])
+    for span in spans:
+        try:
+            check_booking(session=session, now=now, target=target, start=span.start, end=span.end)
+        except DomainError as exc:
+            result.skipped.append(
+                {
+                    "start": span.start.isoformat(),
+                    "end": span.end.isoformat(),
+                    "status": exc.status,
+                    **exc.to_dict()["error"],
+                }
+            )
+            continue
+        reservation = _new_reservation(
+            now=now,
+            actor=actor,
+            target=target,
+            span=span,
+            note=data.note,
+            series_id=result.series_id,
+        )
+        try:
+            with session.begin_nested():
+                session.add(reservation)
+        except IntegrityError as exc:
+            if not is_overlap_violation(exc):
+                raise
+            result.skipped.append(
+                {
+                    "start": span.start.isoformat(),
+                    "end": span.end.isoformat(),
+                    "status": 409,
+                    "code": "conflict",
+                    "message": "the time was taken by a concurrent booking",
+                }
+            )
+            continue
+        result.reservations.append(reservation)
+    if result.skipped and not data.recurrence.skip_conflicts:
+        session.rollback()
+        error = Conflict if any(s["status"] == 409 for s in result.skipped) else RuleViolation
+        raise error(
+            f"{len(result.skipped)} of {len(spans)} occurrences cannot be booked",
+            {"occurrences": result.skipped},
+            code="series_conflict" if error is Conflict else "series_rule_violation",
+        )
+    if not result.reservations:
+        session.rollback()
+        raise Conflict(
+            "no occurrence can be booked", {"occurrences": result.skipped}, code="series_conflict"
+        )
+    record(
+        session=session,
+        now=now,
+        actor_id=actor.id,
+        action="series.create",
+        subject=f"series:{result.series_id}",
+        booked=len(result.reservations),
+        skipped=len(result.skipped),
+    )
+    session.commit()
+    return result

@@ -1,0 +1,144 @@
+"""The per-booking rules: slot grid, duration, lead time, training and quota."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from sqlmodel import Session, col, or_, select
+
+from ..errors import RuleViolation
+from ..models import (
+    BLOCKING,
+    Reservation,
+    ReservationStatus,
+    Resource,
+    ResourceKind,
+    Site,
+    Training,
+)
+from .availability import bookable_window
+
+# Statuses that count against the weekly quota.
+COUNTED = (*BLOCKING, ReservationStatus.completed)
+
+
+def check_range(start: datetime, end: datetime) -> None:
+    if end <= start:
+        raise RuleViolation("end must be after start", code="invalid_range")
+
+
+def check_grid(*, resource: Resource, site: Site, start: datetime, end: datetime) -> None:
+    """Start and end fall on the resource's slot grid, counted from local midnight."""
+    step = resource.slot_minutes
+    for label, value in (("start", start), ("end", end)):
+        local = value.astimezone(site.zone)
+        minutes = local.hour * 60 + local.minute
+        if local.second or local.microsecond or minutes % step:
+            raise RuleViolation(
+                f"{label} must be on a {step}-minute slot boundary",
+                {"slot_minutes": step},
+                code="slot_alignment",
+            )
+
+
+def check_duration(*, resource: Resource, start: datetime, end: datetime) -> None:
+    minutes = (end - start) / timedelta(minutes=1)
+    if not resource.min_minutes <= minutes <= resource.max_minutes:
+        raise RuleViolation(
+            f"a booking of {resource.name} lasts {resource.min_minutes} to "
+            f"{resource.max_minutes} minutes",
+            {"min_minutes": resource.min_minutes, "max_minutes": resource.max_minutes},
+            code="duration",
+        )
+
+
+def check_window(
+    *, resource: Resource, start: datetime, end: datetime, now: datetime, new_start: bool = True
+) -> None:
+    """Lead time (for a start being chosen now) and the furthest day ahead."""
+    window = bookable_window(resource=resource, now=now)
+    if new_start and start < window.start:
+        raise RuleViolation(
+            f"book at least {resource.lead_minutes} minutes ahead",
+            {"earliest": window.start.isoformat()},
+            code="lead_time",
+        )
+    if end > window.end:
+        raise RuleViolation(
+            f"book at most {resource.max_days_ahead} days ahead",
+            {"latest": window.end.isoformat()},
+            code="too_far_ahead",
+        )
+
+
+def check_training(
+    *, session: Session, resource: Resource, site: Site, account_id: int, end: datetime
+) -> None:
+    if not resource.requires_training:
+        return
+    last_day = end.astimezone(site.zone).date()
+    trained = session.exec(
+        select(Training.id).where(
+            Training.account_id == account_id,
+            Training.category == resource.category,
+            or_(col(Training.expires_on).is_(None), col(Training.expires_on) >= last_day),
+        )
+    ).first()
+    if trained is None:
+        raise RuleViolation(
+            f"a valid training for {resource.category or resource.name} is required",
+            {"category": resource.category},
+            code="training_required",
+        )
+
+
+def week_bounds(site: Site, moment: datetime) -> tuple[datetime, datetime]:
+    """Monday 00:00 to the next Monday 00:00 in the site's time zone."""
+    local = moment.astimezone(site.zone)
+    monday = local.date() - timedelta(days=local.weekday())
+    start = datetime.combine(monday, time(0), tzinfo=site.zone)
+    return start, datetime.combine(monday + timedelta(days=7), time(0), tzinfo=site.zone)
+
+
+def check_quota(
+    *,
+    session: Session,
+    resource: Resource,
+    site: Site,
+    account_id: int,
+    start: datetime,
+    end: datetime,
+    ignore_reservation_id: int | None = None,
+) -> None:
+    quota = (
+        site.machine_quota_hours
+        if resource.kind == ResourceKind.machine
+        else (site.room_quota_hours)
+    )
+    if not quota:
+        return
+    week_start, week_end = week_bounds(site, start)
+    query = (
+        select(Reservation.start_at, Reservation.end_at)
+        .join(Resource, Resource.id == Reservation.resource_id)  # type: ignore[arg-type]
+        .where(
+            Reservation.account_id == account_id,
+            col(Reservation.status).in_(COUNTED),
+            Resource.site_id == site.id,
+            Resource.kind == resource.kind,
+            Reservation.start_at < week_end,
+            Reservation.end_at > week_start,
+        )
+    )
+    if ignore_reservation_id is not None:
+        query = query.where(Reservation.id != ignore_reservation_id)
+    held = sum(
+        ((min(e, week_end) - max(s, week_start)) for s, e in session.exec(query)), timedelta()
+    )
+    asked = min(end, week_end) - max(start, week_start)
+    if held + asked > timedelta(hours=quota):
+        raise RuleViolation(
+            f"this week's quota of {quota} hours for {resource.kind.value}s would be exceeded",
+            {"quota_hours": quota, "held_hours": round(held / timedelta(hours=1), 2)},
+            code="quota_exceeded",
+        )

@@ -1,0 +1,112 @@
+"""Fixtures: every DB test runs on SQLite and on PostgreSQL, each on a fresh database."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, text
+from sqlmodel import Session, SQLModel
+
+from service.app import create_app
+from service.config import Settings, load_settings
+from service.db import make_engine
+from service.migrate import upgrade
+from tests import pg
+from tests.factories import World, build_world
+
+# The frozen "now" of the tests: Monday 2 March 2026, 09:00 in Seoul.
+CURRENT_TIME = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """One migrated PostgreSQL database for the session; tests empty it first."""
+    with pg.server() as admin, pg.database(admin, f"smartfab_test_{os.getpid()}") as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "smartfab.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+def _empty(engine: Engine) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables}, alembic_version RESTART IDENTITY CASCADE"))
+        conn.execute(text("INSERT INTO alembic_version VALUES (:v)"), {"v": _head_revision()})
+
+
+def _head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    from service.migrate import alembic_config
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head() or ""
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, migrated database: a copy of the SQLite template, or PostgreSQL emptied."""
+    if request.param == "sqlite":
+        path = tmp_path / "smartfab.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("pg_url")
+    engine = make_engine(url)
+    _empty(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return load_settings(
+        path=ROOT / "config.toml", environ={}, overrides={"database": {"url": db_url}}
+    )
+
+
+@pytest.fixture
+def world(session: Session) -> World:
+    """Two sites, machines and rooms, a maker, a second maker, operators and an admin."""
+    return build_world(session)
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine, world: World) -> Flask:
+    app = create_app(settings, engine)
+    app.config.update(TESTING=True, CLOCK=lambda: CURRENT_TIME)
+    return app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()

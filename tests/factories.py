@@ -1,0 +1,171 @@
+"""Small factories for the tests' world of sites, resources and people."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlmodel import Session
+
+from service.models import (
+    Account,
+    OpeningHours,
+    Resource,
+    ResourceKind,
+    Role,
+    RoleName,
+    Site,
+    Training,
+)
+from service.rules.accounts import hash_password, issue_token
+
+PASSWORD = "correct horse battery"
+TOKEN_TIME = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def make_site(
+    session: Session,
+    slug: str,
+    *,
+    hours: tuple[time, time] = (time(9), time(21)),
+    days: range = range(6),
+    **kw: Any,
+) -> Site:
+    site = Site(slug=slug, name=kw.pop("name", slug), **kw)
+    session.add(site)
+    session.flush()
+    for weekday in days:
+        session.add(
+            OpeningHours(site_id=site.id or 0, weekday=weekday, opens=hours[0], closes=hours[1])
+        )
+    return site
+
+
+def make_resource(session: Session, site: Site, slug: str, **kw: Any) -> Resource:
+    values: dict[str, Any] = {
+        "kind": ResourceKind.machine,
+        "name": slug,
+        "slot_minutes": 30,
+        "min_minutes": 30,
+        "max_minutes": 240,
+        "max_days_ahead": 60,
+    }
+    values.update(kw)
+    resource = Resource(site_id=site.id or 0, slug=slug, **values)
+    session.add(resource)
+    session.flush()
+    return resource
+
+
+def make_account(
+    session: Session,
+    email: str,
+    role: RoleName = RoleName.maker,
+    site: Site | None = None,
+    **kw: Any,
+) -> Account:
+    account = Account(
+        email=email,
+        name=kw.pop("name", email.split("@")[0]),
+        password_hash=hash_password(PASSWORD),
+        **kw,
+    )
+    session.add(account)
+    session.flush()
+    session.add(
+        Role(account_id=account.id or 0, role=role, site_id=site.id if site is not None else None)
+    )
+    return account
+
+
+def make_training(
+    session: Session, account: Account, category: str, expires_on: date | None = None
+) -> Training:
+    training = Training(account_id=account.id or 0, category=category, expires_on=expires_on)
+    session.add(training)
+    return training
+
+
+@dataclass
+class World:
+    """What most tests need, by name; `headers(name)` authenticates as that person."""
+
+    sites: dict[str, Site] = field(default_factory=dict)
+    resources: dict[str, Resource] = field(default_factory=dict)
+    accounts: dict[str, Account] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def headers(self, name: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[name]}"}
+
+    def id(self, name: str) -> int:
+        thing = self.resources.get(name) or self.accounts[name]
+        assert thing.id is not None
+        return thing.id
+
+
+def build_world(session: Session) -> World:
+    _hash_once = hash_password(PASSWORD)
+    world = World()
+    seongsu = make_site(
+        session, "seongsu", name="성수 광역센터", timezone="Asia/Seoul", machine_quota_hours=10
+    )
+    mullae = make_site(session, "mullae", name="문래 기계금속", timezone="Asia/Seoul")
+    world.sites = {"seongsu": seongsu, "mullae": mullae}
+    world.resources = {
+        "laser": make_resource(
+            session,
+            seongsu,
+            "laser-1",
+            category="laser_cutter",
+            requires_training=True,
+            rate_per_hour=22000,
+        ),
+        "cnc": make_resource(session, seongsu, "cnc-1", category="cnc_router", buffer_minutes=15),
+        "printer": make_resource(
+            session,
+            seongsu,
+            "printer-1",
+            category="3d_printer",
+            slot_minutes=60,
+            min_minutes=60,
+            max_minutes=480,
+        ),
+        "embroidery": make_resource(
+            session, seongsu, "embroidery-1", category="embroidery", requires_approval=True
+        ),
+        "room": make_resource(
+            session,
+            seongsu,
+            "meeting-1",
+            kind=ResourceKind.room,
+            slot_minutes=60,
+            min_minutes=60,
+            max_minutes=600,
+        ),
+        "lathe": make_resource(session, mullae, "lathe-1", category="lathe"),
+    }
+    people = {
+        "maker": ("maker@example.com", RoleName.maker, None),
+        "other": ("other@example.com", RoleName.maker, None),
+        "operator": ("operator@example.com", RoleName.operator, seongsu),
+        "mullae_operator": ("mullae@example.com", RoleName.operator, mullae),
+        "admin": ("admin@example.com", RoleName.admin, None),
+    }
+    for name, (email, role, site) in people.items():
+        account = Account(email=email, name=name, password_hash=_hash_once)
+        session.add(account)
+        session.flush()
+        session.add(
+            Role(
+                account_id=account.id or 0, role=role, site_id=site.id if site is not None else None
+            )
+        )
+        world.accounts[name] = account
+        world.tokens[name] = issue_token(
+            session=session, now=TOKEN_TIME, account=account, ttl_days=3650
+        )
+    make_training(session, world.accounts["maker"], "laser_cutter", date(2027, 1, 1))
+    session.commit()
+    return world
