@@ -1,0 +1,1 @@
+"""The MQTT contract with machines and rooms: topics, payloads, publishing, a simulator."""

@@ -1,0 +1,1 @@
+"""Telemetry: the MQTT listener, telemetry stores, usage-session derivation, live status."""
