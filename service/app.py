@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import Engine
 
-from . import db
+from . import db, metrics
 from .config import Settings, load_settings
 
 
@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from .pages import bp as pages_bp
 
     errors.init_app(app)
+    metrics.init_app(app)
     for blueprint in (auth.bp, catalogue.bp, reservations.bp, meta.bp, pages_bp):
         app.register_blueprint(blueprint)
     return app

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import wraps
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     redirect,
     render_template,
     request,
@@ -26,6 +29,13 @@ from ..rules.accounts import authenticate, principal_for
 from ..rules.lifecycle import list_reservations
 
 bp = Blueprint("pages", __name__, template_folder="templates")
+
+
+@bp.app_template_filter("local")
+def local_time(value: datetime) -> str:
+    """A stored UTC time shown in the site's zone, e.g. '2026-03-03 10:00 KST'."""
+    zone = ZoneInfo(current_app.config["SMARTFAB"].site.default_timezone)
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def login_required(view: Any) -> Any:

@@ -1,0 +1,58 @@
+"""Password login for the web pages."""
+
+from __future__ import annotations
+
+from tests.factories import PASSWORD
+
+
+def login(client, email="maker@example.com", password=PASSWORD, next_=None):
+    url = "/login" + (f"?next={next_}" if next_ else "")
+    return client.post(url, data={"email": email, "password": password})
+
+
+def test_pages_need_a_login(client, world):
+    answer = client.get("/")
+    assert answer.status_code == 302
+    assert answer.headers["Location"].startswith("/login")
+
+
+def test_login_with_the_right_password_shows_the_makers_reservations(client, world):
+    client.post(
+        "/api/v1/reservations",
+        headers=world.headers("maker"),
+        json={
+            "resource_id": world.id("printer"),
+            "start": "2026-03-03T10:00:00+09:00",
+            "end": "2026-03-03T11:00:00+09:00",
+        },
+    )
+    answer = login(client)
+    assert answer.status_code == 302
+    home = client.get("/")
+    assert home.status_code == 200
+    assert "maker" in home.get_data(as_text=True)
+    assert "2026-03-03 10:00 KST" in home.get_data(as_text=True)
+
+
+def test_wrong_password_shows_the_form_again_with_an_error(client, world):
+    answer = login(client, password="not it")
+    assert answer.status_code == 401
+    assert "wrong e-mail or password" in answer.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+
+
+def test_login_never_redirects_to_another_host(client, world):
+    answer = login(client, next_="//evil.example/steal")
+    assert answer.headers["Location"] == "/"
+
+
+def test_logout_ends_the_session(client, world):
+    login(client)
+    client.post("/logout")
+    assert client.get("/").status_code == 302
+
+
+def test_metrics_count_requests(client, world):
+    client.get("/api/v1/sites", headers=world.headers("maker"))
+    body = client.get("/metrics").get_data(as_text=True)
+    assert 'smartfab_http_requests_total{endpoint="catalogue.list_sites"' in body
