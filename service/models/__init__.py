@@ -21,15 +21,29 @@ from .reservation import (
 )
 from .resource import Resource, ResourceKind, ResourcePublic
 from .site import Blackout, OpeningHours, Site, SitePublic
+from .telemetry import (
+    Alert,
+    AlertKind,
+    DeadLetter,
+    DeadLetterCount,
+    Device,
+    TelemetryPoint,
+    UsageSession,
+)
 
 __all__ = [
     "BLOCKING",
     "Account",
+    "Alert",
+    "AlertKind",
     "AccountPublic",
     "ApiToken",
     "AuditLog",
     "Blackout",
     "Company",
+    "DeadLetter",
+    "DeadLetterCount",
+    "Device",
     "OpeningHours",
     "Recurrence",
     "Reservation",
@@ -44,5 +58,7 @@ __all__ = [
     "RoleName",
     "Site",
     "SitePublic",
+    "TelemetryPoint",
     "Training",
+    "UsageSession",
 ]
