@@ -93,6 +93,23 @@ class SchedulerSettings(_Section):
     no_show_after_min: int = Field(15, ge=0)
     warn_before_end_min: int = Field(5, ge=0)
     offline_after_s: int = Field(180, ge=1)
+    overstay_grace_min: int = Field(10, ge=0)
+    tick_s: float = Field(2.0, gt=0, le=60)
+    command_retry_s: float = Field(5.0, gt=0)
+    command_max_tries: int = Field(5, ge=1, le=20)
+    lease_ttl_s: float = Field(15.0, gt=0)
+    # Audit entries older than this are not turned into notifications any more.
+    notify_lookback_h: int = Field(24, ge=1)
+
+
+class MailSettings(_Section):
+    host: str = ""
+    port: int = Field(25, ge=1, le=65535)
+    username: str = ""
+    password: str = ""
+    starttls: bool = False
+    sender: str = "smartfab@localhost"
+    notify_lead_min: int = Field(60, ge=0)
 
 
 class Settings(_Section):
@@ -104,6 +121,7 @@ class Settings(_Section):
     booking: BookingSettings = BookingSettings()
     billing: BillingSettings = BillingSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    mail: MailSettings = MailSettings()
 
 
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
