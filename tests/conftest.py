@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel
 
 from service.app import create_app
@@ -49,18 +49,10 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _empty(engine: Engine) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    # DELETE beats TRUNCATE by far on tables this small (no new files, no fsync).
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables}, alembic_version RESTART IDENTITY CASCADE"))
-        conn.execute(text("INSERT INTO alembic_version VALUES (:v)"), {"v": _head_revision()})
-
-
-def _head_revision() -> str:
-    from alembic.script import ScriptDirectory
-
-    from service.migrate import alembic_config
-
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head() or ""
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            conn.execute(table.delete())
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -5,11 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from flask.testing import FlaskClient
 from sqlmodel import Session
+from werkzeug.test import TestResponse
 
 from service.models import (
     Account,
+    Blackout,
     OpeningHours,
     Resource,
     ResourceKind,
@@ -22,6 +26,8 @@ from service.rules.accounts import hash_password, issue_token
 
 PASSWORD = "correct horse battery"
 TOKEN_TIME = datetime(2026, 1, 1, tzinfo=UTC)
+# Hashing is slow on purpose; the tests hash the one password once.
+PASSWORD_HASH = hash_password(PASSWORD)
 
 
 def make_site(
@@ -68,7 +74,7 @@ def make_account(
     account = Account(
         email=email,
         name=kw.pop("name", email.split("@")[0]),
-        password_hash=hash_password(PASSWORD),
+        password_hash=PASSWORD_HASH,
         **kw,
     )
     session.add(account)
@@ -106,7 +112,6 @@ class World:
 
 
 def build_world(session: Session) -> World:
-    _hash_once = hash_password(PASSWORD)
     world = World()
     seongsu = make_site(
         session, "seongsu", name="성수 광역센터", timezone="Asia/Seoul", machine_quota_hours=10
@@ -154,7 +159,7 @@ def build_world(session: Session) -> World:
         "admin": ("admin@example.com", RoleName.admin, None),
     }
     for name, (email, role, site) in people.items():
-        account = Account(email=email, name=name, password_hash=_hash_once)
+        account = Account(email=email, name=name, password_hash=PASSWORD_HASH)
         session.add(account)
         session.flush()
         session.add(
@@ -169,3 +174,57 @@ def build_world(session: Session) -> World:
     make_training(session, world.accounts["maker"], "laser_cutter", date(2027, 1, 1))
     session.commit()
     return world
+
+
+SEOUL = ZoneInfo("Asia/Seoul")
+
+
+def seoul(text: str) -> datetime:
+    """A wall-clock time at the Seoul sites, e.g. seoul("2026-03-03 10:00")."""
+    return datetime.fromisoformat(text).replace(tzinfo=SEOUL)
+
+
+def make_blackout(
+    session: Session,
+    site: Site,
+    start: datetime,
+    end: datetime,
+    resource: Resource | None = None,
+    reason: str = "",
+) -> Blackout:
+    """Close the whole site (no resource) or one resource; committed for the app to see."""
+    blackout = Blackout(
+        site_id=site.id or 0,
+        resource_id=resource.id if resource is not None else None,
+        start_at=start,
+        end_at=end,
+        reason=reason,
+    )
+    session.add(blackout)
+    session.commit()
+    return blackout
+
+
+def book(
+    client: FlaskClient, world: World, who: str, resource: str, start: str, end: str, **extra: Any
+) -> TestResponse:
+    """POST a reservation of `resource` for `who`, times given as Seoul wall-clock text."""
+    return client.post(
+        "/api/v1/reservations",
+        headers=world.headers(who),
+        json={
+            "resource_id": world.id(resource),
+            "start": seoul(start).isoformat(),
+            "end": seoul(end).isoformat(),
+            **extra,
+        },
+    )
+
+
+def refused(answer: TestResponse, status: int, code: str) -> dict[str, Any]:
+    """Assert the answer is the error `code` with HTTP `status`; return the error body."""
+    assert answer.status_code == status, answer.json
+    assert answer.json is not None
+    error: dict[str, Any] = answer.json["error"]
+    assert error["code"] == code, error
+    return error

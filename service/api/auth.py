@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from flask import Blueprint, current_app, request
 
-from ..db import get_session
+from ..db import begin_write, get_session
 from ..errors import Unauthorized
 from ..rules.accounts import (
     Principal,
@@ -46,6 +46,7 @@ def require_principal() -> Principal:
 def create_token(body: TokenRequest) -> TokenResponse:
     session = get_session()
     moment = now()
+    begin_write(session)
     account = authenticate(session=session, email=body.email, password=body.password)
     ttl = current_app.config["SMARTFAB"].booking.token_ttl_days
     token = issue_token(session=session, now=moment, account=account, ttl_days=ttl)
