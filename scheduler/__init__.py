@@ -1,0 +1,1 @@
+"""Time-slot enforcement: APScheduler jobs that act on the database state."""
