@@ -20,6 +20,14 @@ from .reservation import (
     ReservationUpdate,
 )
 from .resource import Resource, ResourceKind, ResourcePublic
+from .scheduling import (
+    CommandState,
+    DeviceCommand,
+    Notification,
+    NotificationKind,
+    NotificationState,
+    SchedulerLease,
+)
 from .site import Blackout, OpeningHours, Site, SitePublic
 from .telemetry import (
     Alert,
@@ -40,10 +48,15 @@ __all__ = [
     "ApiToken",
     "AuditLog",
     "Blackout",
+    "CommandState",
     "Company",
     "DeadLetter",
     "DeadLetterCount",
     "Device",
+    "DeviceCommand",
+    "Notification",
+    "NotificationKind",
+    "NotificationState",
     "OpeningHours",
     "Recurrence",
     "Reservation",
@@ -56,6 +69,7 @@ __all__ = [
     "ResourcePublic",
     "Role",
     "RoleName",
+    "SchedulerLease",
     "Site",
     "SitePublic",
     "TelemetryPoint",

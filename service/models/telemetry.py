@@ -91,6 +91,7 @@ class AlertKind(StrEnum):
     unauthorised_use = "unauthorised_use"
     overstay = "overstay"
     unknown_device = "unknown_device"
+    command_failed = "command_failed"
 
 
 class Alert(SQLModel, table=True):
