@@ -64,6 +64,8 @@ class InfluxSettings(_Section):
     token: str = ""
     org: str = "smartfab"
     bucket: str = "smartfab"
+    # Batches InfluxDB could not take wait here until it answers again.
+    spool_dir: str = "instance/influx-spool"
 
 
 class SiteSettings(_Section):
