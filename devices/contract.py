@@ -18,6 +18,8 @@ MAX_PAYLOAD = 64 * 1024
 MAX_FUTURE = timedelta(minutes=5)
 MAX_PAST = timedelta(days=7)
 MAX_METRICS = 64
+# 9999-12-31T00:00Z, the last day a datetime can hold (with room for any offset).
+MAX_EPOCH_MS = 253_402_214_400_000
 
 STATES = ("off", "idle", "running", "fault")
 EVENT_TYPES = ("badge", "door", "job")
@@ -162,7 +164,7 @@ def _timestamp(raw: Any, now: datetime) -> datetime:
     if isinstance(raw, bool):
         raise InvalidMessage("bad_ts", "a boolean")
     if isinstance(raw, int | float):
-        if not math.isfinite(raw) or not 0 <= raw < 1e15:
+        if not math.isfinite(raw) or not 0 <= raw < MAX_EPOCH_MS:
             raise InvalidMessage("bad_ts", "epoch milliseconds out of range")
         ts = datetime.fromtimestamp(raw / 1000, UTC)
     elif isinstance(raw, str):

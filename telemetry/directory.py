@@ -1,0 +1,102 @@
+"""Which resource a device speaks for: the tags its points are stored under."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from typing import NamedTuple
+
+from sqlalchemy import Engine, select
+from sqlmodel import Session, col
+
+from devices.contract import Event, Message, Status, Telemetry
+from service.models import Device, Resource, Site
+
+from .store import FieldValue, Point
+
+
+class DeviceTags(NamedTuple):
+    device_id: int
+    site: str
+    resource: str
+    kind: str
+
+
+def device_tags(*, session: Session) -> dict[tuple[str, str], DeviceTags]:
+    """Every registered device by (site slug, device slug)."""
+    rows = session.execute(
+        select(
+            col(Device.id), col(Device.slug), col(Site.slug), col(Resource.slug), col(Resource.kind)
+        )
+        .join(Site, col(Site.id) == Device.site_id)
+        .outerjoin(Resource, col(Resource.id) == Device.resource_id)
+    ).all()
+    return {
+        (site, slug): DeviceTags(device_id or 0, site, resource or slug, str(kind or "device"))
+        for device_id, slug, site, resource, kind in rows
+    }
+
+
+class DeviceDirectory(Mapping[tuple[str, str], DeviceTags]):
+    """device_tags() cached; a miss reloads it, at most once per `refresh_s` seconds."""
+
+    def __init__(self, engine: Engine, refresh_s: float = 5.0) -> None:
+        self._engine = engine
+        self._refresh_s = refresh_s
+        self._lock = threading.Lock()
+        self._tags: dict[tuple[str, str], DeviceTags] = {}
+        self._loaded = float("-inf")
+        self.reload()
+
+    def reload(self) -> None:
+        with Session(self._engine) as session:
+            tags = device_tags(session=session)
+        with self._lock:
+            self._tags, self._loaded = tags, time.monotonic()
+
+    def __getitem__(self, key: tuple[str, str]) -> DeviceTags:
+        found = self._tags.get(key)
+        if found is None and time.monotonic() - self._loaded >= self._refresh_s:
+            self.reload()
+            found = self._tags.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(dict(self._tags))
+
+    def __len__(self) -> int:
+        return len(self._tags)
+
+
+def fields_of(message: Message) -> dict[str, FieldValue]:
+    """The time-series fields a message carries (none for badge taps and acks)."""
+    if isinstance(message, Telemetry):
+        fields: dict[str, FieldValue] = dict(message.metrics)
+        if message.state is not None:
+            fields["state"] = message.state
+        return fields
+    if isinstance(message, Status):
+        return {"online": message.online}
+    if isinstance(message, Event) and message.type == "door":
+        return {"door_open": bool(message.data["open"])}
+    if isinstance(message, Event) and message.type == "job":
+        return {"job_phase": str(message.data["phase"])}
+    return {}
+
+
+def points_for(
+    messages: Sequence[Message], devices: Mapping[tuple[str, str], DeviceTags]
+) -> list[Point]:
+    """Points for the messages of registered devices; `apply` records the others."""
+    points = []
+    for message in messages:
+        tags = devices.get((message.site, message.device))
+        if tags is None:
+            continue
+        fields = fields_of(message)
+        if fields:
+            points.append(Point(tags.site, tags.resource, tags.kind, message.ts, fields))
+    return points
