@@ -91,17 +91,23 @@ def check_booking(
     end: datetime,
     ignore_reservation_id: int | None = None,
     new_start: bool = True,
+    walk_in: bool = False,
 ) -> None:
     """Every rule a booking of [start, end) must meet; raises the first one broken.
 
-    `new_start=False` (an extension) keeps a start that already passed the lead time.
+    `new_start=False` (an extension) keeps a start that already passed the lead time;
+    `walk_in=True` (a card tapped at the machine) starts now, off the slot grid.
     """
     policy.check_range(start, end)
     resource, site = target.resource, target.site
     if not target.override:
-        policy.check_grid(resource=resource, site=site, start=start, end=end)
+        policy.check_grid(
+            resource=resource, site=site, start=start, end=end, start_on_grid=not walk_in
+        )
         policy.check_duration(resource=resource, start=start, end=end)
-        policy.check_window(resource=resource, start=start, end=end, now=now, new_start=new_start)
+        policy.check_window(
+            resource=resource, start=start, end=end, now=now, new_start=new_start and not walk_in
+        )
         policy.check_training(
             session=session, resource=resource, site=site, account_id=target.account_id, end=end
         )
@@ -211,6 +217,41 @@ def create_reservation(
         subject=f"reservation:{reservation.id}",
         status=reservation.status.value,
         override_reason=target.override_reason or None,
+    )
+    session.commit()
+    return reservation
+
+
+def create_walk_in(
+    *, session: Session, now: datetime, actor: Principal, resource_id: int, end: datetime
+) -> Reservation:
+    """Book [now, end) for the person at the machine, checked in at once; same rules."""
+    begin_write(session)
+    target = resolve_target(
+        session=session, actor=actor, resource_id=resource_id, account_id=None, override_reason=None
+    )
+    start = now.replace(microsecond=0)
+    check_booking(session=session, now=now, target=target, start=start, end=end, walk_in=True)
+    reservation = _new_reservation(
+        now=now, actor=actor, target=target, span=Interval(start, end), note="walk-in"
+    )
+    if reservation.status == ReservationStatus.pending:
+        session.rollback()
+        raise RuleViolation(
+            f"{target.resource.name} needs an operator's approval", code="approval_required"
+        )
+    reservation.walk_in = True
+    reservation.status = ReservationStatus.active
+    reservation.checked_in_at = now
+    session.add(reservation)
+    flush_or_conflict(session, reservation)
+    record(
+        session=session,
+        now=now,
+        actor_id=actor.id,
+        action="reservation.walk_in",
+        subject=f"reservation:{reservation.id}",
+        end=end.isoformat(),
     )
     session.commit()
     return reservation

@@ -27,10 +27,16 @@ def check_range(start: datetime, end: datetime) -> None:
         raise RuleViolation("end must be after start", code="invalid_range")
 
 
-def check_grid(*, resource: Resource, site: Site, start: datetime, end: datetime) -> None:
-    """Start and end fall on the resource's slot grid, counted from local midnight."""
+def check_grid(
+    *, resource: Resource, site: Site, start: datetime, end: datetime, start_on_grid: bool = True
+) -> None:
+    """Start and end fall on the resource's slot grid, counted from local midnight.
+
+    A walk-in (`start_on_grid=False`) starts when the card is tapped; only its end is checked.
+    """
     step = resource.slot_minutes
-    for label, value in (("start", start), ("end", end)):
+    edges = (("start", start), ("end", end)) if start_on_grid else (("end", end),)
+    for label, value in edges:
         local = value.astimezone(site.zone)
         minutes = local.hour * 60 + local.minute
         if local.second or local.microsecond or minutes % step:

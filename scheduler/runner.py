@@ -1,0 +1,162 @@
+"""The scheduler: APScheduler interval jobs over the database, one acting process at a time.
+
+`tick(now)` runs one pass of slot enforcement and command sending; tests call it
+with the time they want. Running, interval jobs call it every `tick_s` seconds and a
+one-off job wakes it at the next slot boundary, so a boundary is acted on at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine
+
+from devices.contract import Message
+from service.clock import utcnow
+from service.config import Settings
+
+from . import jobs
+from .lease import Lease, default_holder
+from .link import DeviceLink
+from .mail import Mailer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ExtraJob:
+    """A job the caller adds (e.g. marking silent devices offline), run under the lease."""
+
+    name: str
+    every_s: float
+    run: Callable[[datetime], object]
+
+
+class Scheduler:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        holder: str | None = None,
+        extra_jobs: Sequence[ExtraJob] = (),
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.clock = clock
+        self.holder = holder or default_holder()
+        self.lease = Lease(
+            engine, ttl=timedelta(seconds=settings.scheduler.lease_ttl_s), holder=self.holder
+        )
+        self.link = DeviceLink(
+            settings.mqtt,
+            client_id=f"smartfab-scheduler-{self.holder}"[:64],
+            clock=clock,
+            handler=self.handle,
+        )
+        self.mailer = Mailer(settings.mail)
+        self.extra_jobs = list(extra_jobs)
+        self._pass = threading.Lock()
+        self._aps: BackgroundScheduler | None = None
+
+    # One pass each; `now` is read once and handed down.
+
+    def tick(self, now: datetime | None = None) -> bool:
+        """Enforce slots and send due commands if this scheduler holds the lease."""
+        with self._pass:
+            now = now or self.clock()
+            if not self.lease.acquire(now):
+                return False
+            created = jobs.enforce_slots(engine=self.engine, now=now, settings=self.settings)
+            sent = jobs.send_commands(
+                engine=self.engine, now=now, settings=self.settings, publisher=self.link
+            )
+            self._wake_at_next(now)
+            return bool(created or sent)
+
+    def tick_notifications(self, now: datetime | None = None) -> bool:
+        now = now or self.clock()
+        if not self.lease.acquire(now):
+            return False
+        made = jobs.queue_notifications(engine=self.engine, now=now, settings=self.settings)
+        sent = jobs.deliver_notifications(
+            engine=self.engine, now=now, settings=self.settings, mailer=self.mailer
+        )
+        return bool(made or sent)
+
+    def run_extra(self, job: ExtraJob, now: datetime | None = None) -> None:
+        now = now or self.clock()
+        if self.lease.acquire(now):
+            job.run(now)
+
+    def handle(self, message: Message) -> None:
+        """A badge tap or command ack from the broker; any scheduler may answer it."""
+        jobs.handle_device_message(
+            engine=self.engine, now=self.clock(), message=message, publisher=self.link
+        )
+
+    # Running in the background
+
+    def start(self) -> None:
+        self.link.start()
+        aps = BackgroundScheduler(timezone="UTC")
+        every = self.settings.scheduler.tick_s
+        options = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
+        aps.add_job(self._safe(self.tick), "interval", seconds=every, id="slots", **options)
+        aps.add_job(
+            self._safe(self.tick_notifications),
+            "interval",
+            seconds=max(every * 5, 10),
+            id="notifications",
+            **options,
+        )
+        for extra in self.extra_jobs:
+            aps.add_job(
+                self._safe(functools.partial(self.run_extra, extra)),
+                "interval",
+                seconds=extra.every_s,
+                id=f"extra-{extra.name}",
+                **options,
+            )
+        self._aps = aps
+        aps.start()
+        aps.add_job(self._safe(self.tick), id="first-pass", **options)
+
+    def stop(self) -> None:
+        if self._aps is not None:
+            self._aps.shutdown(wait=True)
+            self._aps = None
+        self.link.stop()
+        self.lease.release(self.clock())
+
+    def _wake_at_next(self, now: datetime) -> None:
+        if self._aps is None:
+            return
+        wake = jobs.next_wakeup(engine=self.engine, now=now, settings=self.settings)
+        if wake is None or wake - now > timedelta(hours=1):
+            return
+        self._aps.add_job(
+            self._safe(self.tick),
+            "date",
+            run_date=wake,
+            id="wake-up",
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+
+    @staticmethod
+    def _safe(function: Callable[[], object]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                function()
+            except Exception:
+                log.exception("scheduler job failed; it runs again on the next pass")
+
+        return run

@@ -1,0 +1,214 @@
+"""Badge decisions at a machine or room door: enable for the booker, a walk-in, or deny.
+
+Card → account; a reservation of that account on this resource now (or starting
+within the check-in window) → check in and `enable` until its end. Otherwise, if the
+resource is free, takes walk-ins and the booking rules allow it → a walk-in
+reservation up to the next booking or the longest booking, then `enable`.
+Anything else is a `deny` whose message says why. Every decision is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from ..errors import Conflict, DomainError, RuleViolation
+from ..models import (
+    BLOCKING,
+    Account,
+    Device,
+    DeviceCommand,
+    Reservation,
+    ReservationStatus,
+    Resource,
+    Site,
+)
+from .accounts import principal_for
+from .audit import record
+from .availability import layers
+from .booking import create_walk_in
+from .commands import CommandSpec, create_commands, new_uid
+from .lifecycle import CHECK_IN_EARLY, check_in
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: str  # "enable" or "deny"
+    reason: str  # a short code: reservation, walk_in, unknown_card, not_trained, booked, ...
+    message: str
+    account_id: int | None = None
+    reservation_id: int | None = None
+    until: datetime | None = None
+
+
+def _at(moment: datetime, site: Site) -> str:
+    return moment.astimezone(site.zone).strftime("%H:%M")
+
+
+def _deny(reason: str, message: str, account: Account | None = None) -> Decision:
+    return Decision("deny", reason, message, account.id if account else None)
+
+
+def decide(
+    *, session: Session, now: datetime, resource: Resource, site: Site, card: str
+) -> Decision:
+    """Decide a tap of `card` at `resource`; may check in or create a walk-in (commits)."""
+    account = session.exec(select(Account).where(Account.card_uid == card.upper())).first()
+    if account is None:
+        return _deny("unknown_card", "unknown card")
+    if not account.active:
+        return _deny("card_blocked", "card blocked", account)
+    current = session.exec(
+        select(Reservation)
+        .where(
+            Reservation.resource_id == resource.id,
+            col(Reservation.status).in_(BLOCKING),
+            col(Reservation.start_at) <= now + CHECK_IN_EARLY,
+            col(Reservation.end_at) > now,
+        )
+        .order_by(col(Reservation.start_at))
+    ).all()
+    taken = next((r for r in current if r.start_at <= now and r.account_id != account.id), None)
+    if taken is not None:
+        return _deny("booked", f"booked by someone else until {_at(taken.end_at, site)}", account)
+    own = next((r for r in current if r.account_id == account.id), None)
+    if own is not None:
+        return _own_reservation(session=session, now=now, account=account, reservation=own)
+    return _walk_in(session=session, now=now, account=account, resource=resource, site=site)
+
+
+def _own_reservation(
+    *, session: Session, now: datetime, account: Account, reservation: Reservation
+) -> Decision:
+    if reservation.status == ReservationStatus.pending:
+        return _deny("pending", "your booking awaits approval", account)
+    if reservation.status == ReservationStatus.confirmed:
+        check_in(
+            session=session,
+            now=now,
+            actor=principal_for(session=session, account=account),
+            reservation_id=reservation.id or 0,
+        )
+    return Decision(
+        "enable",
+        "reservation",
+        "welcome",
+        account.id,
+        reservation.id,
+        reservation.end_at,
+    )
+
+
+def _walk_in(
+    *, session: Session, now: datetime, account: Account, resource: Resource, site: Site
+) -> Decision:
+    horizon = now + timedelta(minutes=resource.max_minutes)
+    found = layers(session=session, resource=resource, site=site, start=now, end=horizon)
+    if not any(iv.start <= now < iv.end for iv in found.open):
+        return _deny("closed", "outside opening hours", account)
+    for iv, blackout in found.blackouts:
+        if iv.start <= now < iv.end:
+            return _deny("closed", f"closed: {blackout.reason or 'maintenance'}", account)
+    if not resource.walk_in_allowed:
+        return _deny("no_walk_in", "no booking now; walk-ins are not allowed here", account)
+    free = next((iv for iv in found.free() if iv.start <= now < iv.end), None)
+    if free is None:
+        return _deny("booked", "booked by someone else", account)
+    end = _grid_floor(free.end, resource=resource, site=site)
+    try:
+        if end <= now:
+            raise RuleViolation("too little time before the next booking", code="duration")
+        reservation = create_walk_in(
+            session=session,
+            now=now,
+            actor=principal_for(session=session, account=account),
+            resource_id=resource.id or 0,
+            end=end,
+        )
+    except DomainError as exc:
+        session.rollback()
+        return _deny(_REASONS.get(exc.code, exc.code), _message(exc), account)
+    return Decision("enable", "walk_in", "walk-in", account.id, reservation.id, reservation.end_at)
+
+
+def _grid_floor(moment: datetime, *, resource: Resource, site: Site) -> datetime:
+    """The last slot boundary at or before `moment` (slots count from local midnight)."""
+    local = moment.astimezone(site.zone)
+    since_midnight = local - local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return moment - since_midnight % timedelta(minutes=resource.slot_minutes)
+
+
+_REASONS = {
+    "training_required": "not_trained",
+    "outside_opening_hours": "closed",
+    "blackout": "closed",
+    "conflict": "booked",
+    "duration": "too_short",
+}
+
+
+def _message(exc: DomainError) -> str:
+    if exc.code == "training_required":
+        return "not trained for this machine"
+    if isinstance(exc, Conflict):
+        return "booked by someone else"
+    if exc.code == "duration":
+        return "too little time before the next booking"
+    return exc.message
+
+
+def answer_badge(
+    *, session: Session, now: datetime, device: Device, card: str
+) -> tuple[Decision, int | None]:
+    """Decide a tap at `device`, audit it and record the answer as a sent command.
+
+    Returns the decision and the command id (None for a device without a resource).
+    """
+    resource = session.get(Resource, device.resource_id) if device.resource_id else None
+    site = session.get(Site, device.site_id)
+    if resource is None or site is None or not resource.active:
+        decision = _deny("no_resource", "this reader is not assigned to a machine or room")
+    else:
+        decision = decide(session=session, now=now, resource=resource, site=site, card=card)
+    record(
+        session=session,
+        now=now,
+        actor_id=decision.account_id,
+        action=f"access.{decision.action}",
+        subject=f"device:{device.id}",
+        reason=decision.reason,
+        message=decision.message,
+        card=card,
+        reservation_id=decision.reservation_id,
+    )
+    command_id = None
+    if resource is not None:
+        spec = _answer(session, device, resource, decision, now)
+        created = create_commands(session=session, now=now, specs=[spec], sent=True)
+        command_id = created[0] if created else None
+    session.commit()
+    return decision, command_id
+
+
+def _answer(
+    session: Session, device: Device, resource: Resource, decision: Decision, now: datetime
+) -> CommandSpec:
+    key = f"badge:{new_uid()}"
+    if decision.action == "enable" and decision.until is not None:
+        # The reservation's own enable, unless the scheduler already sent it.
+        first = f"enable:{decision.reservation_id}:{device.id}:{int(decision.until.timestamp())}"
+        if session.exec(select(DeviceCommand.id).where(DeviceCommand.key == first)).first() is None:
+            key = first
+    return CommandSpec(
+        key=key,
+        device_id=device.id or 0,
+        resource_id=resource.id or 0,
+        reservation_id=decision.reservation_id,
+        action=decision.action,
+        until=decision.until,
+        message=decision.message,
+        due_at=now,
+        source="badge",
+    )

@@ -1,0 +1,187 @@
+"""Who turned up: check-in from telemetry, no-shows, and rooms in use without a booking."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, exists, or_, update
+from sqlmodel import Session, col, select
+
+from ..errors import DomainError
+from ..models import (
+    BLOCKING,
+    Account,
+    AlertKind,
+    AuditLog,
+    Device,
+    Reservation,
+    ReservationStatus,
+    Resource,
+    ResourceKind,
+    Site,
+    UsageSession,
+)
+from .accounts import principal_for
+from .commands import open_alert
+from .lifecycle import CHECK_IN_EARLY, check_in
+
+# Room sensors report presence under either of these metrics.
+OCCUPANCY = ("occupied", "people")
+
+
+def occupied(values: dict[str, object]) -> bool:
+    return any(
+        isinstance(values.get(name), int | float) and float(values[name]) > 0  # type: ignore[arg-type]
+        for name in OCCUPANCY
+    )
+
+
+def check_in_from_telemetry(*, session: Session, now: datetime) -> list[int]:
+    """Check in the reservations whose machine ran, or whose room was occupied, in their slot.
+
+    Goes through `lifecycle.check_in` on behalf of the booker, so the rule is the same as
+    a check-in in the app.
+    """
+    ran = exists().where(
+        col(UsageSession.resource_id) == col(Reservation.resource_id),
+        or_(
+            col(UsageSession.reservation_id) == col(Reservation.id),
+            and_(
+                col(UsageSession.start_at) >= col(Reservation.start_at),
+                col(UsageSession.start_at) < col(Reservation.end_at),
+            ),
+        ),
+    )
+    waiting = (
+        select(Reservation, Resource)
+        .join(Resource, col(Resource.id) == col(Reservation.resource_id))
+        .where(
+            col(Reservation.status) == ReservationStatus.confirmed,
+            col(Reservation.start_at) <= now + CHECK_IN_EARLY,
+            col(Reservation.end_at) > now,
+        )
+    )
+    machines = session.exec(waiting.where(Resource.kind == ResourceKind.machine, ran)).all()
+    rooms = [
+        pair
+        for pair in session.exec(waiting.where(Resource.kind == ResourceKind.room)).all()
+        if _room_in_use(session, pair[1], since=pair[0].start_at - CHECK_IN_EARLY)
+    ]
+    checked = []
+    for reservation, _resource in [*machines, *rooms]:
+        account = session.get(Account, reservation.account_id)
+        if account is None:
+            continue
+        try:
+            check_in(
+                session=session,
+                now=now,
+                actor=principal_for(session=session, account=account),
+                reservation_id=reservation.id or 0,
+            )
+        except DomainError:
+            session.rollback()
+            continue
+        checked.append(reservation.id or 0)
+    return checked
+
+
+def _room_in_use(session: Session, resource: Resource, *, since: datetime) -> bool:
+    for device in session.exec(select(Device).where(Device.resource_id == resource.id)):
+        if device.last_ts is not None and device.last_ts >= since and occupied(device.last_values):
+            return True
+    return False
+
+
+def mark_no_shows(*, session: Session, now: datetime, after: timedelta) -> list[int]:
+    """Confirmed reservations not checked in `after` their start become no-shows.
+
+    The slot is free again at once (a no-show does not block), and the status is what
+    billing charges a no-show fee on. Claimed in one conditional UPDATE.
+    """
+    ids = list(
+        session.execute(
+            update(Reservation)
+            .where(
+                col(Reservation.status) == ReservationStatus.confirmed,
+                col(Reservation.checked_in_at).is_(None),
+                or_(
+                    col(Reservation.start_at) <= now - after,
+                    col(Reservation.end_at) <= now,
+                ),
+            )
+            .values(
+                status=ReservationStatus.no_show,
+                released_at=now,
+                sequence=col(Reservation.sequence) + 1,
+                updated_at=now,
+            )
+            .returning(col(Reservation.id))
+            .execution_options(synchronize_session=False)
+        ).scalars()
+    )
+    if ids:
+        session.execute(
+            AuditLog.__table__.insert(),  # type: ignore[attr-defined]
+            [
+                {
+                    "at": now,
+                    "actor_id": None,
+                    "action": "reservation.no_show",
+                    "subject": f"reservation:{rid}",
+                    "detail": {},
+                }
+                for rid in ids
+            ],
+        )
+    return ids
+
+
+def next_no_show(*, session: Session, now: datetime, after: timedelta) -> datetime | None:
+    """When the next waiting reservation turns into a no-show."""
+    start: datetime | None = session.exec(
+        select(Reservation.start_at)
+        .where(
+            col(Reservation.status) == ReservationStatus.confirmed,
+            col(Reservation.checked_in_at).is_(None),
+            col(Reservation.start_at) > now - after,
+        )
+        .order_by(col(Reservation.start_at))
+        .limit(1)
+    ).first()
+    return start + after if start is not None else None
+
+
+def unbooked_rooms_in_use(*, session: Session, now: datetime, fresh: timedelta) -> int:
+    """Raise an alert for each room whose sensor reports people and that nobody booked."""
+    booked = exists().where(
+        col(Reservation.resource_id) == col(Resource.id),
+        col(Reservation.status).in_(BLOCKING),
+        col(Reservation.start_at) <= now + CHECK_IN_EARLY,
+        col(Reservation.end_at) > now,
+    )
+    rows = session.exec(
+        select(Device, Resource, Site)
+        .join(Resource, col(Resource.id) == col(Device.resource_id))
+        .join(Site, col(Site.id) == col(Device.site_id))
+        .where(
+            Resource.kind == ResourceKind.room,
+            col(Device.last_ts) >= now - fresh,
+            ~booked,
+        )
+    ).all()
+    raised = 0
+    for device, resource, site in rows:
+        if not occupied(device.last_values):
+            continue
+        raised += open_alert(
+            session=session,
+            now=now,
+            kind=AlertKind.unauthorised_use,
+            subject=f"{site.slug}/{device.slug}",
+            message=f"{resource.name} is occupied without a booking",
+            site_id=site.id,
+            resource_id=resource.id,
+            device_id=device.id,
+        )
+    return raised

@@ -1,0 +1,302 @@
+"""Commands to devices: created once by key, claimed for sending, retried until acknowledged.
+
+Every step is a conditional write, so two schedulers working on the same rows never
+send a command twice: a key is inserted once, and a send is claimed by the UPDATE
+that moves the command on from the state it was read in.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Insert, case, func, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from ..models import Alert, AlertKind, CommandState, Device, DeviceCommand, Site
+from .audit import record
+
+# Actions that change what a machine may do; a newer one makes older ones moot.
+SWITCHING = ("enable", "disable")
+_OPEN = (CommandState.pending, CommandState.sent)
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """A command to create, identified by `key` (created at most once)."""
+
+    key: str
+    device_id: int
+    resource_id: int
+    action: str
+    due_at: datetime
+    reservation_id: int | None = None
+    until: datetime | None = None
+    message: str = ""
+    source: str = "slot"
+    # Created as already decided against (e.g. a disable skipped at a hand-over).
+    state: CommandState = CommandState.pending
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A claimed command ready to publish on {site}/{device}/cmd."""
+
+    uid: str
+    site: str
+    device: str
+    action: str
+    reservation_id: int | None
+    until: datetime | None
+    message: str
+
+
+def new_uid() -> str:
+    return uuid.uuid4().hex
+
+
+def _insert_ignoring_duplicates(session: Session) -> Any:
+    table: Any = DeviceCommand.__table__  # type: ignore[attr-defined]
+    if session.get_bind().dialect.name == "postgresql":
+        stmt: Insert = postgresql.insert(table).on_conflict_do_nothing(index_elements=["key"])
+    else:
+        stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=["key"])
+    return stmt
+
+
+def create_commands(
+    *, session: Session, now: datetime, specs: Sequence[CommandSpec], sent: bool = False
+) -> list[int]:
+    """Insert the commands whose key is new; return their ids (in the caller's transaction).
+
+    With `sent=True` they are recorded as published now (the caller publishes at once).
+    A new enable or disable supersedes the device's older open commands.
+    """
+    created: list[int] = []
+    for start in range(0, len(specs), _CHUNK):
+        rows = [_row(spec, now, sent) for spec in specs[start : start + _CHUNK]]
+        stmt = _insert_ignoring_duplicates(session).values(rows).returning(col(DeviceCommand.id))
+        created.extend(session.execute(stmt).scalars())
+    switching = {s.device_id for s in specs if s.action in SWITCHING and s.state in _OPEN}
+    if created and switching:
+        session.execute(
+            update(DeviceCommand)
+            .where(
+                col(DeviceCommand.device_id).in_(switching),
+                col(DeviceCommand.state).in_(_OPEN),
+                col(DeviceCommand.action).in_((*SWITCHING, "warn")),
+                col(DeviceCommand.id) < min(created),
+            )
+            .values(state=CommandState.superseded)
+        )
+    return created
+
+
+def _row(spec: CommandSpec, now: datetime, sent: bool) -> dict[str, Any]:
+    return {
+        "uid": new_uid(),
+        "key": spec.key,
+        "device_id": spec.device_id,
+        "resource_id": spec.resource_id,
+        "reservation_id": spec.reservation_id,
+        "action": spec.action,
+        "until": spec.until,
+        "message": spec.message[:300],
+        "source": spec.source,
+        "state": CommandState.sent if sent else spec.state,
+        "created_at": now,
+        "due_at": spec.due_at,
+        "next_try_at": None if spec.state not in _OPEN else spec.due_at,
+        "sent_at": now if sent else None,
+        "acked_at": None,
+        "tries": 1 if sent else 0,
+    }
+
+
+def outgoing(*, session: Session, ids: Sequence[int]) -> list[Outgoing]:
+    """The commands `ids` with their topic parts, in id order."""
+    found: list[Outgoing] = []
+    for start in range(0, len(ids), _CHUNK):
+        rows = session.execute(
+            select(DeviceCommand, Device.slug, Site.slug)
+            .join(Device, col(Device.id) == col(DeviceCommand.device_id))
+            .join(Site, col(Site.id) == col(Device.site_id))
+            .where(col(DeviceCommand.id).in_(ids[start : start + _CHUNK]))
+            .order_by(col(DeviceCommand.id))
+        ).all()
+        found.extend(
+            Outgoing(c.uid, site, device, c.action, c.reservation_id, c.until, c.message)
+            for c, device, site in rows
+        )
+    return found
+
+
+def claim_first_sends(*, session: Session, now: datetime, retry: timedelta) -> list[int]:
+    """Claim every pending command that is due: one UPDATE moves them to `sent`."""
+    result = session.execute(
+        update(DeviceCommand)
+        .where(
+            col(DeviceCommand.state) == CommandState.pending,
+            col(DeviceCommand.next_try_at) <= now,
+        )
+        .values(state=CommandState.sent, tries=1, sent_at=now, next_try_at=now + retry)
+        .returning(col(DeviceCommand.id))
+    )
+    return list(result.scalars())
+
+
+def claim_retries(
+    *, session: Session, now: datetime, retry: timedelta, max_tries: int
+) -> list[int]:
+    """Claim the sent commands whose ack is overdue and are worth sending again.
+
+    A command past its last try fails and raises an alert; one that no longer
+    helps (an enable or warn after its `until`, a badge answer) expires.
+    """
+    overdue = session.exec(
+        select(DeviceCommand)
+        .where(
+            col(DeviceCommand.state) == CommandState.sent,
+            col(DeviceCommand.next_try_at) <= now,
+        )
+        .order_by(col(DeviceCommand.id))
+        .limit(_CHUNK)
+    ).all()
+    claimed: list[int] = []
+    for command in overdue:
+        if command.source == "badge" and command.action == "deny":
+            _move(session, command, state=CommandState.expired)
+        elif command.until is not None and command.until <= now and command.action != "disable":
+            _move(session, command, state=CommandState.expired)
+        elif command.tries >= max_tries:
+            if _move(session, command, state=CommandState.failed):
+                _command_failed(session=session, now=now, command=command)
+        elif _move(
+            session,
+            command,
+            state=CommandState.sent,
+            tries=command.tries + 1,
+            sent_at=now,
+            next_try_at=now + retry * (2**command.tries),
+        ):
+            claimed.append(command.id or 0)
+    return claimed
+
+
+def _move(session: Session, command: DeviceCommand, **values: Any) -> bool:
+    """Update the command only if no one else moved it since it was read."""
+    result: Any = session.execute(
+        update(DeviceCommand)
+        .where(
+            col(DeviceCommand.id) == command.id,
+            col(DeviceCommand.state) == command.state,
+            col(DeviceCommand.tries) == command.tries,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)
+
+
+def _command_failed(*, session: Session, now: datetime, command: DeviceCommand) -> None:
+    device = session.get(Device, command.device_id)
+    site = session.get(Site, device.site_id) if device is not None else None
+    subject = f"{site.slug}/{device.slug}" if site and device else f"device:{command.device_id}"
+    open_alert(
+        session=session,
+        now=now,
+        kind=AlertKind.command_failed,
+        subject=subject,
+        message=(
+            f"{command.action} (command {command.uid}) was not acknowledged "
+            f"after {command.tries} tries"
+        ),
+        site_id=site.id if site else None,
+        resource_id=command.resource_id,
+        device_id=command.device_id,
+    )
+    record(
+        session=session,
+        now=now,
+        actor_id=None,
+        action="command.failed",
+        subject=f"command:{command.uid}",
+        command_action=command.action,
+        tries=command.tries,
+    )
+
+
+def open_alert(
+    *,
+    session: Session,
+    now: datetime,
+    kind: AlertKind,
+    subject: str,
+    message: str,
+    site_id: int | None,
+    resource_id: int | None,
+    device_id: int | None,
+) -> bool:
+    """Open an alert unless one of this kind is open for the subject already."""
+    existing = session.exec(
+        select(Alert.id).where(
+            Alert.kind == kind, Alert.subject == subject, col(Alert.closed_at).is_(None)
+        )
+    ).first()
+    if existing is not None:
+        return False
+    alert = Alert(
+        kind=kind,
+        subject=subject,
+        message=message[:500],
+        opened_at=now,
+        site_id=site_id,
+        resource_id=resource_id,
+        device_id=device_id,
+    )
+    # The listener may open the same alert concurrently; its unique index decides.
+    try:
+        with session.begin_nested():
+            session.add(alert)
+    except IntegrityError:
+        return False
+    return True
+
+
+def acknowledge(*, session: Session, now: datetime, uid: str, ok: bool) -> bool:
+    """Record a device's cmd/ack; True if it was the first ack of a known command."""
+    result: Any = session.execute(
+        update(DeviceCommand)
+        .where(col(DeviceCommand.uid) == uid, col(DeviceCommand.acked_at).is_(None))
+        .values(
+            acked_at=now,
+            next_try_at=None,
+            state=case(
+                (
+                    col(DeviceCommand.state).in_(
+                        (CommandState.sent, CommandState.failed, CommandState.expired)
+                    ),
+                    CommandState.acked if ok else CommandState.refused,
+                ),
+                else_=col(DeviceCommand.state),
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)
+
+
+def next_attention(*, session: Session, after: datetime) -> datetime | None:
+    """When the next command becomes due or its ack overdue (for the scheduler's wake-up)."""
+    value: datetime | None = session.execute(
+        select(func.min(DeviceCommand.next_try_at)).where(
+            col(DeviceCommand.state).in_(_OPEN), col(DeviceCommand.next_try_at) > after
+        )
+    ).scalar()
+    return value

@@ -1,0 +1,247 @@
+"""Time-slot enforcement: which commands each reservation's machine is due, from the DB alone.
+
+The start of a confirmed reservation enables its machine until the end, a warning
+goes out `warn_before_end_min` before the end, and the end disables it (after a
+grace if it is still running: an overstay). Everything is derived from the
+reservations and the commands already recorded, so after downtime a pass catches
+up: overdue machines are disabled, stale warnings are not sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, update
+from sqlmodel import Session, col, select
+
+from ..models import (
+    AlertKind,
+    AuditLog,
+    CommandState,
+    DeviceCommand,
+    Reservation,
+    ReservationStatus,
+    Resource,
+    ResourceKind,
+    Site,
+)
+from ..models.telemetry import Device
+from .commands import CommandSpec, open_alert
+
+RUNNING = (ReservationStatus.confirmed, ReservationStatus.active)
+FINISHED = (ReservationStatus.completed, ReservationStatus.no_show, ReservationStatus.cancelled)
+# A machine whose reservation ended longer ago than this is left to the operators.
+CATCH_UP = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class SlotPolicy:
+    warn_before: timedelta
+    grace: timedelta
+
+
+def _stamp(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _local(moment: datetime, site: Site) -> str:
+    return moment.astimezone(site.zone).strftime("%H:%M")
+
+
+def _sent(action: str, *, until_matches: bool) -> Any:
+    """EXISTS a command of `action` for the row's reservation and device."""
+    clause = and_(
+        col(DeviceCommand.reservation_id) == col(Reservation.id),
+        col(DeviceCommand.device_id) == col(Device.id),
+        col(DeviceCommand.action) == action,
+    )
+    if until_matches:
+        clause = and_(clause, col(DeviceCommand.until) == col(Reservation.end_at))
+    return exists().where(clause)
+
+
+def _machines() -> Any:
+    return (
+        select(Reservation, Device, Site)
+        .join(Resource, col(Resource.id) == col(Reservation.resource_id))
+        .join(Device, col(Device.resource_id) == col(Reservation.resource_id))
+        .join(Site, col(Site.id) == col(Resource.site_id))
+        .where(Resource.kind == ResourceKind.machine)
+    )
+
+
+def due_enables(*, session: Session, now: datetime) -> list[CommandSpec]:
+    """An `enable` until the end for every running reservation whose machine lacks one.
+
+    An extension moves the end, so the machine gets a new enable with the new `until`.
+    """
+    query = _machines().where(
+        col(Reservation.status).in_(RUNNING),
+        Reservation.start_at <= now,
+        Reservation.end_at > now,
+        ~_sent("enable", until_matches=True),
+    )
+    return [
+        CommandSpec(
+            key=f"enable:{r.id}:{d.id}:{_stamp(r.end_at)}",
+            device_id=d.id,
+            resource_id=r.resource_id,
+            reservation_id=r.id,
+            action="enable",
+            until=r.end_at,
+            due_at=now,
+            message=f"reserved until {_local(r.end_at, site)}",
+        )
+        for r, d, site in session.exec(query)
+    ]
+
+
+def due_warnings(*, session: Session, now: datetime, policy: SlotPolicy) -> list[CommandSpec]:
+    """A `warn` once the end is near; none after the end (it would only confuse)."""
+    if not policy.warn_before:
+        return []
+    query = _machines().where(
+        col(Reservation.status).in_(RUNNING),
+        Reservation.start_at <= now,
+        Reservation.end_at > now,
+        Reservation.end_at <= now + policy.warn_before,
+        ~_sent("warn", until_matches=True),
+    )
+    return [
+        CommandSpec(
+            key=f"warn:{r.id}:{d.id}:{_stamp(r.end_at)}",
+            device_id=d.id,
+            resource_id=r.resource_id,
+            reservation_id=r.id,
+            action="warn",
+            until=r.end_at,
+            due_at=now,
+            message=f"reservation ends at {_local(r.end_at, site)}",
+        )
+        for r, d, site in session.exec(query)
+    ]
+
+
+def due_disables(*, session: Session, now: datetime, policy: SlotPolicy) -> list[CommandSpec]:
+    """A `disable` for every machine enabled for a reservation that is over.
+
+    A machine still running at the end gets the grace and an overstay alert; one whose
+    next reservation has begun is handed over (its enable follows), not switched off.
+    """
+    query = _machines().where(
+        or_(col(Reservation.end_at) <= now, col(Reservation.status).in_(FINISHED)),
+        Reservation.end_at > now - CATCH_UP,
+        _sent("enable", until_matches=False),
+        ~_sent("disable", until_matches=False),
+    )
+    rows = list(session.exec(query))
+    if not rows:
+        return []
+    taken = _taken_now(session=session, now=now, resource_ids={r.resource_id for r, _, _ in rows})
+    specs = []
+    for r, d, site in rows:
+        spec = CommandSpec(
+            key=f"disable:{r.id}:{d.id}",
+            device_id=d.id,
+            resource_id=r.resource_id,
+            reservation_id=r.id,
+            action="disable",
+            due_at=now,
+            message="reservation over",
+        )
+        if r.resource_id in taken:
+            spec = replace(
+                spec, state=CommandState.superseded, message="handed over to the next booking"
+            )
+        elif d.state == "running" and r.end_at <= now and r.released_at is None:
+            until = r.end_at + policy.grace
+            spec = replace(
+                spec, due_at=max(now, until), message=f"overstay: off at {_local(until, site)}"
+            )
+            if until > now:
+                open_alert(
+                    session=session,
+                    now=now,
+                    kind=AlertKind.overstay,
+                    subject=f"{site.slug}/{d.slug}",
+                    message=(
+                        f"still running after reservation {r.id} ended at "
+                        f"{_local(r.end_at, site)}; switched off at {_local(until, site)}"
+                    ),
+                    site_id=site.id,
+                    resource_id=r.resource_id,
+                    device_id=d.id,
+                )
+        specs.append(spec)
+    return specs
+
+
+def _taken_now(*, session: Session, now: datetime, resource_ids: set[int]) -> set[int]:
+    """Resources whose next reservation has already begun."""
+    return set(
+        session.exec(
+            select(Reservation.resource_id).where(
+                col(Reservation.resource_id).in_(resource_ids),
+                col(Reservation.status).in_(RUNNING),
+                Reservation.start_at <= now,
+                Reservation.end_at > now,
+            )
+        )
+    )
+
+
+def complete_ended(*, session: Session, now: datetime) -> list[int]:
+    """Checked-in reservations whose end has passed become completed (claimed in one UPDATE)."""
+    ids = list(
+        session.execute(
+            update(Reservation)
+            .where(
+                col(Reservation.status) == ReservationStatus.active,
+                col(Reservation.end_at) <= now,
+            )
+            .values(
+                status=ReservationStatus.completed,
+                sequence=col(Reservation.sequence) + 1,
+                updated_at=now,
+            )
+            .returning(col(Reservation.id))
+            .execution_options(synchronize_session=False)
+        ).scalars()
+    )
+    if ids:
+        session.execute(
+            AuditLog.__table__.insert(),  # type: ignore[attr-defined]
+            [
+                {
+                    "at": now,
+                    "actor_id": None,
+                    "action": "reservation.complete",
+                    "subject": f"reservation:{rid}",
+                    "detail": {},
+                }
+                for rid in ids
+            ],
+        )
+    return ids
+
+
+def next_boundary(*, session: Session, now: datetime, policy: SlotPolicy) -> datetime | None:
+    """The next moment a reservation starts, nears its end or ends (for a timely wake-up)."""
+    running = col(Reservation.status).in_(RUNNING)
+    candidates = [
+        select(func.min(Reservation.start_at)).where(running, Reservation.start_at > now),
+        select(func.min(Reservation.end_at)).where(running, Reservation.end_at > now),
+    ]
+    if policy.warn_before:
+        candidates.append(
+            select(func.min(Reservation.end_at)).where(
+                running, Reservation.end_at > now + policy.warn_before
+            )
+        )
+    found = [session.execute(q).scalar() for q in candidates]
+    if policy.warn_before and found[-1] is not None:
+        found[-1] = found[-1] - policy.warn_before
+    moments = [m for m in found if m is not None]
+    return min(moments) if moments else None
