@@ -146,6 +146,41 @@ def web(ctx: _Context, host: str | None, port: int | None, threads: int | None) 
 
 
 @cli.command()
+@pass_context
+def listen(ctx: _Context) -> None:
+    """Ingest device messages from MQTT until SIGTERM or Ctrl-C (then drain and flush)."""
+    import signal
+    import threading
+
+    from telemetry.listener import Listener
+    from telemetry.stores import store_from_settings
+
+    from .db import make_engine
+
+    settings = ctx.settings
+    if not settings.mqtt.host:
+        raise click.ClickException("no broker: set [mqtt] host (SMARTFAB_MQTT__HOST)")
+    engine = make_engine(settings.database.url)
+    store = store_from_settings(settings, engine)
+    listener = Listener(settings, engine, store)
+    done = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: done.set())
+    listener.start()
+    click.echo(
+        f"listening on {settings.mqtt.host}:{settings.mqtt.port} as {settings.mqtt.client_id}"
+    )
+    try:
+        while not done.wait(1.0):
+            pass
+    finally:
+        listener.stop()
+        store.close()
+        engine.dispose()
+    click.echo(f"stopped: {listener.stats}")
+
+
+@cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8000, show_default=True)
 @pass_context

@@ -21,8 +21,8 @@ from service.migrate import upgrade
 from tests import pg
 from tests.factories import World, build_world
 
-# Real Mosquitto and InfluxDB: fixtures `mosquitto`, `influxd`, `influxdb`.
-pytest_plugins = ["tests.services"]
+# Real Mosquitto and InfluxDB (`mosquitto`, `influxd`, `influxdb`); listeners on them.
+pytest_plugins = ["tests.services", "tests.ingest"]
 
 # The frozen "now" of the tests: Monday 2 March 2026, 09:00 in Seoul.
 CURRENT_TIME = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)

@@ -1,0 +1,342 @@
+"""The MQTT listener: device messages into the telemetry store and the SQL state.
+
+paho-mqtt 2.x, MQTT v5, QoS 1, a fixed client id and a persistent session (clean
+start off, a session expiry), so what devices send while the listener is down waits
+in the broker. Messages are acknowledged by hand, and only after their batch is
+durable in the telemetry store and applied in SQL: a crash at any point loses
+nothing, the broker just delivers the unacknowledged messages again.
+
+The paho callback only enqueues; a worker thread takes batches (up to `batch_max`
+messages, or what arrived within `linger` seconds), decodes them, writes their points,
+applies them to devices, usage sessions and alerts, records invalid ones as dead
+letters, and then acknowledges every message of the batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+from paho.mqtt.subscribeoptions import SubscribeOptions
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from devices.contract import InvalidMessage, Message, decode
+from service.clock import utcnow
+from service.config import Settings
+from service.db import begin_write
+
+from .derive import apply, dead_letters, points_for
+from .directory import DeviceDirectory
+from .store import TelemetryStore
+
+log = logging.getLogger(__name__)
+
+# How long the broker keeps the session (and queues for it) while the listener is away.
+SESSION_EXPIRY_S = 7 * 24 * 3600
+BATCH_MAX = 5_000
+LINGER_S = 0.05
+# Unacknowledged messages the broker may have on the way to us (MQTT v5 Receive
+# Maximum); the local queue holds that many twice, so the callback never waits long.
+RECEIVE_MAX = 10_000
+KEEPALIVE_S = 30
+
+
+class Inbound(NamedTuple):
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    # Which connection delivered it: an ack is only valid on that connection.
+    connection: int
+
+
+@dataclass
+class ListenerStats:
+    received: int = 0
+    messages: int = 0
+    points: int = 0
+    dead_letters: int = 0
+    acked: int = 0
+    batches: int = 0
+    connects: int = 0
+    failures: int = 0
+
+
+def subscription(settings: Settings) -> str:
+    """Everything under the topic root, in the shared group when one is set."""
+    topic = f"{settings.mqtt.topic_root}/+/+/#"
+    group = settings.mqtt.shared_group
+    return f"$share/{group}/{topic}" if group else topic
+
+
+class Listener:
+    """Ingest device messages until stop(); start() returns at once."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        store: TelemetryStore,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        batch_max: int = BATCH_MAX,
+        linger: float = LINGER_S,
+    ) -> None:
+        if not settings.mqtt.host:
+            raise ValueError("[mqtt] host is not set: the listener needs a broker")
+        self.settings = settings
+        self.engine = engine
+        self.store = store
+        self.stats = ListenerStats()
+        self.connected = threading.Event()
+        self._clock = clock
+        self._root = settings.mqtt.topic_root
+        self._batch_max = batch_max
+        self._linger = linger
+        self._queue: queue.Queue[Inbound] = queue.Queue(maxsize=2 * RECEIVE_MAX)
+        self._directory = DeviceDirectory(engine)
+        self._stopping = threading.Event()
+        self._ack_lock = threading.Lock()
+        self._connection = 0
+        self._worker: threading.Thread | None = None
+        self._client = self._make_client()
+
+    # -- MQTT ----------------------------------------------------------------------------
+
+    def _make_client(self) -> mqtt.Client:
+        cfg = self.settings.mqtt
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=cfg.client_id,
+            protocol=mqtt.MQTTv5,
+            manual_ack=True,
+        )
+        if cfg.username:
+            client.username_pw_set(cfg.username, cfg.password or None)
+        if cfg.tls:
+            client.tls_set(tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_subscribe = self._on_subscribe
+        client.on_message = self._on_message
+        return client
+
+    def _connect_properties(self) -> Properties:
+        properties = Properties(PacketTypes.CONNECT)
+        properties.SessionExpiryInterval = SESSION_EXPIRY_S
+        properties.ReceiveMaximum = RECEIVE_MAX
+        return properties
+
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        flags: mqtt.ConnectFlags,
+        reason: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        if reason.is_failure:
+            log.error("broker refused the connection: %s", reason)
+            return
+        self.stats.connects += 1
+        log.info(
+            "connected to %s:%s as %s (session %s)",
+            self.settings.mqtt.host,
+            self.settings.mqtt.port,
+            self.settings.mqtt.client_id,
+            "resumed" if flags.session_present else "new",
+        )
+        # Retained messages only for a new subscription, not again on every reconnect.
+        options = SubscribeOptions(qos=1, retainHandling=SubscribeOptions.RETAIN_SEND_IF_NEW_SUB)
+        client.subscribe(subscription(self.settings), options=options)
+
+    def _on_subscribe(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        mid: int,
+        reasons: list[ReasonCode],
+        properties: Properties | None,
+    ) -> None:
+        if any(reason.is_failure for reason in reasons):
+            log.error(
+                "broker refused the subscription %s: %s", subscription(self.settings), reasons
+            )
+            return
+        self.connected.set()
+
+    def _on_disconnect(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        flags: mqtt.DisconnectFlags,
+        reason: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        with self._ack_lock:
+            # Message ids of the old connection mean nothing on the next one.
+            self._connection += 1
+        self.connected.clear()
+        if not self._stopping.is_set():
+            log.warning("disconnected from the broker (%s); reconnecting", reason)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        if self._stopping.is_set():
+            return  # not acknowledged: the broker delivers it again to this session
+        try:
+            topic = message.topic
+        except UnicodeDecodeError:
+            topic = "(topic not UTF-8)"
+        payload = bytes(message.payload)  # paho hands out a slice of its bytearray
+        self._queue.put(Inbound(topic, payload, message.mid, message.qos, self._connection))
+        self.stats.received += 1
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Connect (retrying in the background) and start the worker."""
+        self._worker = threading.Thread(target=self._work, name="listener-worker", daemon=True)
+        self._worker.start()
+        cfg = self.settings.mqtt
+        self._client.connect_async(
+            cfg.host,
+            cfg.port,
+            keepalive=KEEPALIVE_S,
+            clean_start=False,
+            properties=self._connect_properties(),
+        )
+        self._client.loop_start()
+
+    def wait_connected(self, timeout: float) -> bool:
+        """True once connected and subscribed."""
+        return self.connected.wait(timeout)
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """Stop consuming, finish and acknowledge what was received, disconnect.
+
+        The telemetry store belongs to the caller, who closes it afterwards.
+        """
+        self._stopping.set()
+        if self._worker is not None:
+            self._worker.join(timeout)
+            if self._worker.is_alive():
+                log.error("listener worker still busy after %.0f s; leaving it", timeout)
+        self._client.disconnect()
+        self._client.loop_stop()
+        log.info("listener stopped: %s", self.stats)
+
+    # -- work ----------------------------------------------------------------------------
+
+    def _take(self) -> list[Inbound]:
+        try:
+            batch = [self._queue.get(timeout=0.1)]
+        except queue.Empty:
+            return []
+        deadline = time.monotonic() + self._linger
+        while len(batch) < self._batch_max:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                try:
+                    batch.append(self._queue.get(timeout=remaining))
+                except queue.Empty:
+                    break
+        return batch
+
+    def _work(self) -> None:
+        pause = 0.5
+        while True:
+            batch = self._take()
+            if not batch:
+                if self._stopping.is_set():
+                    return
+                continue
+            while True:
+                try:
+                    self._process(batch)
+                    pause = 0.5
+                    break
+                except Exception:
+                    # Nothing was acknowledged; keep the batch and try again after a pause.
+                    self.stats.failures += 1
+                    log.exception("batch of %d messages failed; retrying", len(batch))
+                    if self._stopping.wait(pause):
+                        return  # left unacknowledged: delivered again on the next start
+                    pause = min(pause * 2, 30.0)
+
+    def _process(self, batch: list[Inbound]) -> None:
+        now = self._clock()
+        decoded: list[tuple[Inbound, Message]] = []
+        letters: list[tuple[str, str, bytes]] = []
+        for item in batch:
+            try:
+                decoded.append((item, decode(item.topic, item.payload, root=self._root, now=now)))
+            except InvalidMessage as exc:
+                if exc.reason != "not_inbound":  # our own commands to devices
+                    letters.append((item.topic, exc.reason, item.payload))
+        messages = [message for _, message in decoded]
+        points = points_for(messages, self._directory)
+        if points:
+            self.store.write(points)
+        self._apply(now, decoded, letters)
+        self._ack(batch)
+        self.stats.batches += 1
+        self.stats.messages += len(messages)
+        self.stats.points += len(points)
+        self.stats.dead_letters += len(letters)
+
+    def _apply(
+        self,
+        now: datetime,
+        decoded: list[tuple[Inbound, Message]],
+        letters: list[tuple[str, str, bytes]],
+    ) -> None:
+        try:
+            with Session(self.engine, expire_on_commit=False) as session:
+                apply(session=session, now=now, messages=[m for _, m in decoded], root=self._root)
+                if letters:
+                    begin_write(session)
+                    dead_letters(session=session, now=now, letters=letters)
+            return
+        except Exception:
+            if len(decoded) <= 1:
+                raise
+            log.exception("applying a batch failed; applying its messages one by one")
+        # One message must not hold back the others: apply each alone, and keep the one
+        # that fails as a dead letter. Should even that fail, the batch is retried.
+        for item, message in decoded:
+            try:
+                with Session(self.engine, expire_on_commit=False) as session:
+                    apply(session=session, now=now, messages=[message], root=self._root)
+            except Exception as exc:
+                log.exception("message on %s could not be applied", item.topic)
+                letters.append((item.topic, f"apply_failed: {type(exc).__name__}", item.payload))
+        with Session(self.engine, expire_on_commit=False) as session:
+            begin_write(session)
+            dead_letters(session=session, now=now, letters=letters)
+
+    def _ack(self, batch: list[Inbound]) -> None:
+        acked = 0
+        with self._ack_lock:
+            for item in batch:
+                if item.qos and item.connection == self._connection:
+                    self._client.ack(item.mid, item.qos)
+                    acked += 1
+        self.stats.acked += acked

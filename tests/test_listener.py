@@ -1,0 +1,129 @@
+"""The listener against a real Mosquitto, into InfluxDB or the embedded SQL store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from devices.contract import encode_telemetry
+from service.models import DeadLetter, Device
+from tests.ingest import Listeners
+from tests.publish import Publisher, telemetry, wait_for
+from tests.services import Mosquitto
+
+
+def recent() -> datetime:
+    """Samples carry real times: the contract refuses ones days old."""
+    return datetime.now(UTC) - timedelta(minutes=2)
+
+
+@pytest.fixture
+def publisher(mosquitto: Mosquitto) -> Iterator[Publisher]:
+    pub = Publisher(mosquitto.host, mosquitto.port)
+    yield pub
+    pub.close()
+
+
+def test_published_samples_are_stored_applied_and_acknowledged(
+    listeners: Listeners,
+    publisher: Publisher,
+    devices: list[tuple[str, str]],
+    stored: Callable[[], int],
+    engine: Engine,
+) -> None:
+    listener = listeners.start()
+    publisher.publish(telemetry(devices, 600, start=recent()))
+    wait_for(lambda: stored() == 600, timeout=20)
+    wait_for(lambda: listener.stats.acked == 600, timeout=5)
+    with Session(engine) as session:
+        seen = session.exec(select(Device).where(col(Device.last_seen).is_not(None))).all()
+    assert {d.slug for d in seen} == {device for _site, device in devices}
+    assert {d.state for d in seen} == {"idle"}
+    assert listener.stats.dead_letters == 0
+
+
+@pytest.mark.parametrize("store_kind", ["sql"], indirect=True)
+def test_bad_messages_become_dead_letters_and_commands_are_left_alone(
+    listeners: Listeners,
+    publisher: Publisher,
+    devices: list[tuple[str, str]],
+    stored: Callable[[], int],
+    engine: Engine,
+) -> None:
+    listener = listeners.start()
+    site, device = devices[0]
+    good = encode_telemetry(recent(), "idle", {"seq": 1})
+    publisher.publish(
+        [
+            (f"smartfab/{site}/{device}/telemetry", b"{not json"),
+            (f"smartfab/{site}/{device}/telemetry", b'{"power_w": "lots"}'),
+            (f"smartfab/{site}/{device}/sideways", b"{}"),
+            (f"smartfab/{site}/{device}/cmd", b'{"id": "1", "action": "enable"}'),
+            (f"smartfab/{site}/{device}/telemetry", good),
+        ]
+    )
+    wait_for(lambda: listener.stats.acked == 5, timeout=10)
+    assert stored() == 1
+    with Session(engine) as session:
+        reasons = session.exec(select(DeadLetter.reason).order_by(col(DeadLetter.id))).all()
+    assert sorted(reasons) == ["bad_type", "not_json", "unknown_topic"]
+
+
+def test_messages_sent_while_the_listener_is_down_wait_in_its_session(
+    listeners: Listeners,
+    publisher: Publisher,
+    devices: list[tuple[str, str]],
+    stored: Callable[[], int],
+) -> None:
+    first = listeners.start()
+    listeners.stop(first)
+    publisher.publish(telemetry(devices, 2000, start=recent()))
+    assert stored() == 0
+    second = listeners.start()
+    wait_for(lambda: stored() == 2000, timeout=30)
+    wait_for(lambda: second.stats.acked == 2000, timeout=5)
+
+
+@pytest.mark.parametrize(
+    ("db_url", "store_kind"), [("sqlite", "influx"), ("postgresql", "sql")], indirect=True
+)
+def test_after_a_broker_restart_the_listener_reconnects_and_resumes(
+    listeners: Listeners,
+    mosquitto: Mosquitto,
+    devices: list[tuple[str, str]],
+    stored: Callable[[], int],
+) -> None:
+    listener = listeners.start()
+    samples = list(telemetry(devices, 6000, start=recent()))
+    before = Publisher(mosquitto.host, mosquitto.port, "devices-before")
+    before.publish(samples[:3000])
+    before.close()
+    wait_for(lambda: stored() >= 500, timeout=20)
+    mosquitto.restart()
+    after = Publisher(mosquitto.host, mosquitto.port, "devices-after")
+    after.publish(samples[3000:])
+    after.close()
+    wait_for(lambda: stored() == 6000, timeout=40)
+    assert listener.stats.connects >= 2
+
+
+@pytest.mark.parametrize(
+    ("db_url", "store_kind"), [("sqlite", "sql"), ("postgresql", "influx")], indirect=True
+)
+def test_two_listeners_in_a_shared_group_split_the_stream_without_overlap(
+    listeners: Listeners,
+    publisher: Publisher,
+    devices: list[tuple[str, str]],
+    stored: Callable[[], int],
+) -> None:
+    one = listeners.start(client_id="listener-1", shared_group="ingest")
+    two = listeners.start(client_id="listener-2", shared_group="ingest")
+    publisher.publish(telemetry(devices, 4000, start=recent()))
+    wait_for(lambda: one.stats.acked + two.stats.acked >= 4000, timeout=30)
+    assert one.stats.messages > 0 and two.stats.messages > 0
+    assert one.stats.messages + two.stats.messages == 4000
+    assert stored() == 4000
