@@ -181,9 +181,7 @@ def test_the_next_booking_takes_the_machine_over_without_switching_it_off(
     assert [c.state for c in handed] == [CommandState.superseded]
 
 
-def test_an_early_release_disables_the_machine_at_once(
-    scheduler, machines, session, world, laser
-):
+def test_an_early_release_disables_the_machine_at_once(scheduler, machines, session, world, laser):
     booked = _active(session, world, laser)
     scheduler.tick(T0)
     machines.wait_for(1)
