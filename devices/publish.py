@@ -1,0 +1,105 @@
+"""Publishing the contract's messages with paho-mqtt 2.x (QoS 1; status retained)."""
+
+from __future__ import annotations
+
+import ssl
+from datetime import datetime
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from .contract import (
+    Command,
+    encode_ack,
+    encode_command,
+    encode_event,
+    encode_status,
+    encode_telemetry,
+    topic_for,
+)
+
+QOS = 1
+
+
+def make_client(
+    client_id: str,
+    *,
+    username: str = "",
+    password: str = "",
+    tls: bool = False,
+    will: tuple[str, str] | None = None,
+    root: str = "smartfab",
+) -> mqtt.Client:
+    """A paho client; `will=(site, device)` sets the retained `offline` Last Will."""
+    client = mqtt.Client(
+        callback_api_version=CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=mqtt.MQTTv311,
+        clean_session=True,
+    )
+    if username:
+        client.username_pw_set(username, password or None)
+    if tls:
+        client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+    if will is not None:
+        site, device = will
+        client.will_set(
+            topic_for(root, site, device, "status"),
+            encode_status(False),
+            qos=QOS,
+            retain=True,
+        )
+    client.reconnect_delay_set(min_delay=1, max_delay=30)
+    return client
+
+
+def publish_telemetry(
+    client: mqtt.Client,
+    root: str,
+    site: str,
+    device: str,
+    *,
+    ts: datetime | None,
+    state: str | None,
+    metrics: dict[str, float],
+) -> mqtt.MQTTMessageInfo:
+    payload = encode_telemetry(ts, state, metrics)
+    return client.publish(topic_for(root, site, device, "telemetry"), payload, qos=QOS)
+
+
+def publish_event(
+    client: mqtt.Client,
+    root: str,
+    site: str,
+    device: str,
+    type: str,
+    *,
+    ts: datetime | None = None,
+    **data: Any,
+) -> mqtt.MQTTMessageInfo:
+    payload = encode_event(ts, type, **data)
+    return client.publish(topic_for(root, site, device, "event"), payload, qos=QOS)
+
+
+def publish_status(
+    client: mqtt.Client, root: str, site: str, device: str, online: bool
+) -> mqtt.MQTTMessageInfo:
+    """Retained, so whoever subscribes later learns the device's state at once."""
+    topic = topic_for(root, site, device, "status")
+    return client.publish(topic, encode_status(online), qos=QOS, retain=True)
+
+
+def publish_command(
+    client: mqtt.Client, root: str, site: str, device: str, command: Command
+) -> mqtt.MQTTMessageInfo:
+    """Send a command to a device (not retained: a stale command must not replay)."""
+    topic = topic_for(root, site, device, "cmd")
+    return client.publish(topic, encode_command(command), qos=QOS)
+
+
+def publish_ack(
+    client: mqtt.Client, root: str, site: str, device: str, command_id: str, ok: bool
+) -> mqtt.MQTTMessageInfo:
+    topic = topic_for(root, site, device, "cmd/ack")
+    return client.publish(topic, encode_ack(command_id, ok), qos=QOS)
