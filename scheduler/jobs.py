@@ -21,6 +21,7 @@ from service.db import write_session
 from service.models import Device, Notification, NotificationState, Site
 from service.rules import attendance, commands, notify, slots
 from service.rules.access import answer_badge
+from service.rules.devices import mark_stale_offline
 
 from .mail import Mailer
 
@@ -73,6 +74,14 @@ def enforce_slots(*, engine: Engine, now: datetime, settings: Settings) -> list[
         )
         session.commit()
     return created
+
+
+def mark_silent_devices(*, engine: Engine, now: datetime, settings: Settings) -> int:
+    """Devices silent for `offline_after_s` go offline (alert raised, usage ended)."""
+    with write_session(engine) as session:
+        return mark_stale_offline(
+            session=session, now=now, after_s=settings.scheduler.offline_after_s
+        )
 
 
 def send_commands(

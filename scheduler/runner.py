@@ -2,16 +2,14 @@
 
 `tick(now)` runs one pass of slot enforcement and command sending; tests call it
 with the time they want. Running, interval jobs call it every `tick_s` seconds and a
-one-off job wakes it at the next slot boundary, so a boundary is acted on at once.
+waker thread calls it at the next slot boundary, so a boundary is acted on at once.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -29,15 +27,6 @@ from .mail import Mailer
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class ExtraJob:
-    """A job the caller adds (e.g. marking silent devices offline), run under the lease."""
-
-    name: str
-    every_s: float
-    run: Callable[[datetime], object]
-
-
 class Scheduler:
     def __init__(
         self,
@@ -46,7 +35,6 @@ class Scheduler:
         *,
         clock: Callable[[], datetime] = utcnow,
         holder: str | None = None,
-        extra_jobs: Sequence[ExtraJob] = (),
     ) -> None:
         self.settings = settings
         self.engine = engine
@@ -62,9 +50,12 @@ class Scheduler:
             handler=self.handle,
         )
         self.mailer = Mailer(settings.mail)
-        self.extra_jobs = list(extra_jobs)
         self._pass = threading.Lock()
         self._aps: BackgroundScheduler | None = None
+        self._wake = threading.Condition()
+        self._wake_at: datetime | None = None
+        self._stopping = False
+        self._waker: threading.Thread | None = None
 
     # One pass each; `now` is read once and handed down.
 
@@ -91,10 +82,11 @@ class Scheduler:
         )
         return bool(made or sent)
 
-    def run_extra(self, job: ExtraJob, now: datetime | None = None) -> None:
+    def tick_devices(self, now: datetime | None = None) -> bool:
         now = now or self.clock()
-        if self.lease.acquire(now):
-            job.run(now)
+        if not self.lease.acquire(now):
+            return False
+        return bool(jobs.mark_silent_devices(engine=self.engine, now=now, settings=self.settings))
 
     def handle(self, message: Message) -> None:
         """A badge tap or command ack from the broker; any scheduler may answer it."""
@@ -117,19 +109,27 @@ class Scheduler:
             id="notifications",
             **options,
         )
-        for extra in self.extra_jobs:
-            aps.add_job(
-                self._safe(functools.partial(self.run_extra, extra)),
-                "interval",
-                seconds=extra.every_s,
-                id=f"extra-{extra.name}",
-                **options,
-            )
+        aps.add_job(
+            self._safe(self.tick_devices),
+            "interval",
+            seconds=max(self.settings.scheduler.offline_after_s / 6, every),
+            id="devices",
+            **options,
+        )
         self._aps = aps
+        self._stopping = False
+        self._waker = threading.Thread(target=self._wake_loop, name="scheduler-waker", daemon=True)
+        self._waker.start()
         aps.start()
         aps.add_job(self._safe(self.tick), id="first-pass", **options)
 
     def stop(self) -> None:
+        with self._wake:
+            self._stopping = True
+            self._wake.notify_all()
+        if self._waker is not None:
+            self._waker.join(timeout=30)
+            self._waker = None
         if self._aps is not None:
             self._aps.shutdown(wait=True)
             self._aps = None
@@ -137,19 +137,28 @@ class Scheduler:
         self.lease.release(self.clock())
 
     def _wake_at_next(self, now: datetime) -> None:
-        if self._aps is None:
+        if self._waker is None:
             return
         wake = jobs.next_wakeup(engine=self.engine, now=now, settings=self.settings)
-        if wake is None or wake - now > timedelta(hours=1):
-            return
-        self._aps.add_job(
-            self._safe(self.tick),
-            "date",
-            run_date=wake,
-            id="wake-up",
-            replace_existing=True,
-            misfire_grace_time=None,
-        )
+        with self._wake:
+            self._wake_at = wake
+            self._wake.notify_all()
+
+    def _wake_loop(self) -> None:
+        """Run a pass the moment the next boundary comes (the interval job is the safety net)."""
+        while True:
+            with self._wake:
+                while True:
+                    if self._stopping:
+                        return
+                    delay = None
+                    if self._wake_at is not None:
+                        delay = (self._wake_at - self.clock()).total_seconds()
+                        if delay <= 0:
+                            self._wake_at = None
+                            break
+                    self._wake.wait(delay)
+            self._safe(self.tick)()
 
     @staticmethod
     def _safe(function: Callable[[], object]) -> Callable[[], None]:

@@ -180,6 +180,88 @@ def listen(ctx: _Context) -> None:
     click.echo(f"stopped: {listener.stats}")
 
 
+def _until_stopped() -> None:
+    """Block until SIGTERM or Ctrl-C."""
+    import signal
+    import threading
+
+    done = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: done.set())
+    while not done.wait(1.0):
+        pass
+
+
+def _need_broker(settings: Settings) -> None:
+    if not settings.mqtt.host:
+        raise click.ClickException("no broker: set [mqtt] host (SMARTFAB_MQTT__HOST)")
+
+
+@cli.command()
+@pass_context
+def schedule(ctx: _Context) -> None:
+    """Enforce time slots, answer badges and send notifications until SIGTERM or Ctrl-C."""
+    from scheduler.runner import Scheduler
+
+    from .db import make_engine
+
+    settings = ctx.settings
+    _need_broker(settings)
+    engine = make_engine(settings.database.url)
+    scheduler = Scheduler(settings, engine)
+    scheduler.start()
+    click.echo(f"scheduling as {scheduler.holder} every {settings.scheduler.tick_s} s")
+    try:
+        _until_stopped()
+    finally:
+        scheduler.stop()
+        engine.dispose()
+
+
+@cli.command()
+@click.option("--host", default=None, help="Default: [web] host.")
+@click.option("--port", type=int, default=None, help="Default: [web] port.")
+@pass_context
+def run(ctx: _Context, host: str | None, port: int | None) -> None:
+    """Web, telemetry listener and scheduler in one process, on the configured services."""
+    import signal
+
+    from scheduler.runner import Scheduler
+    from telemetry.listener import Listener
+    from telemetry.stores import store_from_settings
+
+    from .app import create_app
+    from .db import make_engine
+
+    settings = ctx.settings
+    _need_broker(settings)
+    engine = make_engine(settings.database.url)
+    store = store_from_settings(settings, engine)
+    listener = Listener(settings, engine, store)
+    scheduler = Scheduler(settings, engine)
+
+    def _interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    listener.start()
+    scheduler.start()
+    try:
+        _serve(
+            create_app(settings, engine),
+            host or settings.web.host,
+            port or settings.web.port,
+            settings.web.threads,
+        )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        scheduler.stop()
+        listener.stop()
+        store.close()
+        engine.dispose()
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8000, show_default=True)

@@ -22,7 +22,7 @@ from ..models import (
     UsageSession,
 )
 from .accounts import principal_for
-from .commands import open_alert
+from .devices import open_alert, subject_of
 from .lifecycle import CHECK_IN_EARLY, check_in
 
 # Room sensors report presence under either of these metrics.
@@ -153,7 +153,8 @@ def next_no_show(*, session: Session, now: datetime, after: timedelta) -> dateti
 
 
 def unbooked_rooms_in_use(*, session: Session, now: datetime, fresh: timedelta) -> int:
-    """Raise an alert for each room whose sensor reports people and that nobody booked."""
+    """Raise an alert for each room whose sensor reports people and that nobody booked;
+    returns how many such rooms there are (their alert stays open while they are)."""
     booked = exists().where(
         col(Reservation.resource_id) == col(Resource.id),
         col(Reservation.status).in_(BLOCKING),
@@ -174,11 +175,12 @@ def unbooked_rooms_in_use(*, session: Session, now: datetime, fresh: timedelta) 
     for device, resource, site in rows:
         if not occupied(device.last_values):
             continue
-        raised += open_alert(
+        raised += 1
+        open_alert(
             session=session,
             now=now,
             kind=AlertKind.unauthorised_use,
-            subject=f"{site.slug}/{device.slug}",
+            subject=subject_of(site.slug, device.slug),
             message=f"{resource.name} is occupied without a booking",
             site_id=site.id,
             resource_id=resource.id,

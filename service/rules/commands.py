@@ -15,11 +15,11 @@ from typing import Any
 
 from sqlalchemy import Insert, case, func, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from ..models import Alert, AlertKind, CommandState, Device, DeviceCommand, Site
+from ..models import AlertKind, CommandState, Device, DeviceCommand, Site
 from .audit import record
+from .devices import open_alert, subject_of
 
 # Actions that change what a machine may do; a newer one makes older ones moot.
 SWITCHING = ("enable", "disable")
@@ -207,7 +207,9 @@ def _move(session: Session, command: DeviceCommand, **values: Any) -> bool:
 def _command_failed(*, session: Session, now: datetime, command: DeviceCommand) -> None:
     device = session.get(Device, command.device_id)
     site = session.get(Site, device.site_id) if device is not None else None
-    subject = f"{site.slug}/{device.slug}" if site and device else f"device:{command.device_id}"
+    subject = (
+        subject_of(site.slug, device.slug) if site and device else f"device:{command.device_id}"
+    )
     open_alert(
         session=session,
         now=now,
@@ -230,43 +232,6 @@ def _command_failed(*, session: Session, now: datetime, command: DeviceCommand) 
         command_action=command.action,
         tries=command.tries,
     )
-
-
-def open_alert(
-    *,
-    session: Session,
-    now: datetime,
-    kind: AlertKind,
-    subject: str,
-    message: str,
-    site_id: int | None,
-    resource_id: int | None,
-    device_id: int | None,
-) -> bool:
-    """Open an alert unless one of this kind is open for the subject already."""
-    existing = session.exec(
-        select(Alert.id).where(
-            Alert.kind == kind, Alert.subject == subject, col(Alert.closed_at).is_(None)
-        )
-    ).first()
-    if existing is not None:
-        return False
-    alert = Alert(
-        kind=kind,
-        subject=subject,
-        message=message[:500],
-        opened_at=now,
-        site_id=site_id,
-        resource_id=resource_id,
-        device_id=device_id,
-    )
-    # The listener may open the same alert concurrently; its unique index decides.
-    try:
-        with session.begin_nested():
-            session.add(alert)
-    except IntegrityError:
-        return False
-    return True
 
 
 def acknowledge(*, session: Session, now: datetime, uid: str, ok: bool) -> bool:

@@ -28,7 +28,8 @@ from ..models import (
     Site,
 )
 from ..models.telemetry import Device
-from .commands import CommandSpec, open_alert
+from .commands import CommandSpec
+from .devices import open_alert, subject_of
 
 RUNNING = (ReservationStatus.confirmed, ReservationStatus.active)
 FINISHED = (ReservationStatus.completed, ReservationStatus.no_show, ReservationStatus.cancelled)
@@ -165,7 +166,7 @@ def due_disables(*, session: Session, now: datetime, policy: SlotPolicy) -> list
                     session=session,
                     now=now,
                     kind=AlertKind.overstay,
-                    subject=f"{site.slug}/{d.slug}",
+                    subject=subject_of(site.slug, d.slug),
                     message=(
                         f"still running after reservation {r.id} ended at "
                         f"{_local(r.end_at, site)}; switched off at {_local(until, site)}"
