@@ -10,6 +10,7 @@ from collections import Counter
 
 from sqlmodel import Session
 
+from ..rules.devices import ensure_devices
 from .people import DEMO_PASSWORD, seed_companies, seed_people, seed_trainings
 from .resources import seed_resources
 from .sites import seed_blackouts, seed_sites
@@ -26,6 +27,7 @@ _ORDER = (
     "companies",
     "accounts",
     "trainings",
+    "devices",
 )
 
 
@@ -38,6 +40,9 @@ def seed_demo(*, session: Session) -> str:
     companies = seed_companies(session=session, tally=tally)
     accounts = seed_people(session=session, sites=sites, companies=companies, tally=tally)
     seed_trainings(session=session, accounts=accounts, tally=tally)
+    for site in sites.values():
+        if created := ensure_devices(session=session, site=site):
+            tally["devices"] += len(created)
     session.commit()
     if not tally:
         return "demo data already present: nothing added"
