@@ -14,8 +14,19 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from ..errors import Conflict, RuleViolation
-from ..models import BLOCKING, Blackout, OpeningHours, Reservation, Resource, Site
+from ..models import (
+    BLOCKING,
+    Blackout,
+    OpeningHours,
+    Reservation,
+    ReservationStatus,
+    Resource,
+    Site,
+)
 from .intervals import Interval, clip, covers, merge, subtract
+
+# A finished or released session still holds its buffer (cleaning, cooling) after its end.
+HOLDING = (*BLOCKING, ReservationStatus.completed)
 
 
 @dataclass(frozen=True)
@@ -74,7 +85,7 @@ def layers(
     ).all()
     query = select(Reservation).where(
         Reservation.resource_id == resource.id,
-        col(Reservation.status).in_(BLOCKING),
+        col(Reservation.status).in_(HOLDING),
         Reservation.start_at < end + buffer,
         Reservation.blocked_until > start,
     )
@@ -109,12 +120,45 @@ def free_intervals(
     end: datetime,
     now: datetime,
 ) -> list[Interval]:
-    """What a maker may book on `resource` between start and end."""
+    """What a maker may book on `resource` between start and end.
+
+    Free time is trimmed to whole slots and stretches too short for a booking are
+    left out, so that every stretch shown can be booked.
+    """
     window = bookable_window(resource=resource, now=now)
     lo, hi = max(start, window.start), min(end, window.end)
     if lo >= hi:
         return []
-    return layers(session=session, resource=resource, site=site, start=lo, end=hi).free()
+    # Look past the asked range so that a stretch it cuts is judged by its full length.
+    reach = timedelta(minutes=resource.min_minutes + resource.slot_minutes)
+    found = layers(
+        session=session,
+        resource=resource,
+        site=site,
+        start=max(lo - reach, window.start),
+        end=min(hi + reach, window.end),
+    ).free()
+    return clip(whole_slots(found, resource=resource, site=site), lo, hi)
+
+
+def past_grid(moment: datetime, *, resource: Resource, site: Site) -> timedelta:
+    """How far `moment` lies past the resource's slot grid, counted from local midnight."""
+    local = moment.astimezone(site.zone)
+    since_midnight = local - local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return since_midnight % timedelta(minutes=resource.slot_minutes)
+
+
+def whole_slots(free: list[Interval], *, resource: Resource, site: Site) -> list[Interval]:
+    """Free time trimmed to the slot grid, without stretches shorter than a booking."""
+    step = timedelta(minutes=resource.slot_minutes)
+    shortest = timedelta(minutes=resource.min_minutes)
+    found = []
+    for iv in free:
+        start = iv.start + (step - past_grid(iv.start, resource=resource, site=site)) % step
+        end = iv.end - past_grid(iv.end, resource=resource, site=site)
+        if end - start >= shortest:
+            found.append(Interval(start, end))
+    return found
 
 
 def check_slot(

@@ -131,6 +131,11 @@ def check_booking(
     )
 
 
+def needs_approval(*, actor: Principal, target: Target) -> bool:
+    """New times on an approval-required resource wait for an operator, unless one chose them."""
+    return target.resource.requires_approval and not actor.operates(target.site.id or 0)
+
+
 def _new_reservation(
     *,
     now: datetime,
@@ -140,7 +145,7 @@ def _new_reservation(
     note: str,
     series_id: str | None = None,
 ) -> Reservation:
-    pending = target.resource.requires_approval and not actor.operates(target.site.id or 0)
+    pending = needs_approval(actor=actor, target=target)
     return Reservation(
         resource_id=target.resource.id or 0,
         account_id=target.account_id,
@@ -342,6 +347,7 @@ def create_series(
         subject=f"series:{result.series_id}",
         booked=len(result.reservations),
         skipped=len(result.skipped),
+        override_reason=target.override_reason or None,
     )
     session.commit()
     return result

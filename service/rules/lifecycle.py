@@ -13,7 +13,7 @@ from ..errors import Conflict, Forbidden, NotFound, RuleViolation
 from ..models import Reservation, ReservationStatus, ReservationUpdate, Resource
 from .accounts import Principal
 from .audit import record
-from .booking import Target, check_booking, flush_or_conflict, load_resource
+from .booking import Target, check_booking, flush_or_conflict, load_resource, needs_approval
 
 # How early before its start a reservation may be checked in.
 CHECK_IN_EARLY = timedelta(minutes=15)
@@ -148,6 +148,8 @@ def move_reservation(
         _reschedule(
             session=session, now=now, reservation=reservation, target=target, start=start, end=end
         )
+        if needs_approval(actor=actor, target=target):
+            reservation.status = ReservationStatus.pending
     record(
         session=session,
         now=now,

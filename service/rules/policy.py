@@ -16,7 +16,7 @@ from ..models import (
     Site,
     Training,
 )
-from .availability import bookable_window
+from .availability import bookable_window, past_grid
 
 # Statuses that count against the weekly quota.
 COUNTED = (*BLOCKING, ReservationStatus.completed)
@@ -37,9 +37,7 @@ def check_grid(
     step = resource.slot_minutes
     edges = (("start", start), ("end", end)) if start_on_grid else (("end", end),)
     for label, value in edges:
-        local = value.astimezone(site.zone)
-        minutes = local.hour * 60 + local.minute
-        if local.second or local.microsecond or minutes % step:
+        if past_grid(value, resource=resource, site=site):
             raise RuleViolation(
                 f"{label} must be on a {step}-minute slot boundary",
                 {"slot_minutes": step},

@@ -19,6 +19,9 @@ def occurrences(
 
     if recurrence.count is None and recurrence.until is None:
         raise RuleViolation("a recurrence needs count or until", code="recurrence")
+    if recurrence.count is not None and recurrence.until is not None:
+        # RFC 5545 forbids both; dateutil deprecates them together.
+        raise RuleViolation("a recurrence has count or until, not both", code="recurrence")
     zone = ZoneInfo(zone_name)
     local_start = start.astimezone(zone).replace(tzinfo=None)
     length = end - start
