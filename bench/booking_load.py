@@ -66,6 +66,7 @@ class Phase:
     # The first answer seen for each unexpected status, to say what went wrong.
     samples: dict[int, str] = field(default_factory=dict)
     wall: float = 0.0
+    finished: list[float] = field(default_factory=list)
     # CPU seconds used during the phase by the server, its PostgreSQL backends and this client.
     cpu: dict[str, float | None] = field(default_factory=dict)
 
@@ -179,38 +180,49 @@ def _client(
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         latencies.append(time.perf_counter() - began)
     connection.close()
+    finished = time.perf_counter()
     with lock:
+        phase.finished.append(finished)
         phase.latencies.extend(latencies)
         phase.statuses.update(statuses)
         for status, text in samples.items():
             phase.samples.setdefault(status, text)
 
 
-@dataclass
 class CpuMeter:
-    """Reads CPU time from /proc: the server process and the database's backends."""
+    """CPU time from /proc: the server process, the database's backends and this client.
 
-    server_pid: int
-    admin_dsn: str
-    database: str
+    Backends are looked up again while a phase runs, so that one the pool
+    closes before the phase ends (an overflow connection) still counts.
+    """
+
+    def __init__(self, server_pid: int, admin_dsn: str, database: str) -> None:
+        self.server_pid = server_pid
+        self.database = database
+        self.connection = psycopg.connect(admin_dsn, autocommit=True)
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def backends(self) -> dict[int, float | None]:
+        rows = self.connection.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.database,)
+        )
+        return {pid: _cpu_seconds(pid) for (pid,) in rows}
 
     def snapshot(self) -> dict[str, Any]:
-        with psycopg.connect(self.admin_dsn, autocommit=True) as connection:
-            backends = [
-                pid
-                for (pid,) in connection.execute(
-                    "SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.database,)
-                )
-            ]
         return {
             "server": _cpu_seconds(self.server_pid),
-            "postgres": {pid: _cpu_seconds(pid) for pid in backends},
+            "postgres": self.backends(),
             "client": time.process_time(),
         }
 
     @staticmethod
-    def spent(before: dict[str, Any], after: dict[str, Any]) -> dict[str, float | None]:
-        readable = {pid: s for pid, s in after["postgres"].items() if s is not None}
+    def spent(
+        before: dict[str, Any], after: dict[str, Any], backends: dict[int, float | None]
+    ) -> dict[str, float | None]:
+        """CPU seconds between two snapshots; `backends` holds the latest reading of each."""
+        readable = {pid: s for pid, s in backends.items() if s is not None}
         return {
             "server": after["server"] - before["server"],
             # A backend that started during the phase spent all its time in it.
@@ -231,6 +243,11 @@ def _cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _keep_latest(backends: dict[int, float | None], seen: dict[int, float | None]) -> None:
+    # A backend may exit between the lookup and the read: keep its last reading.
+    backends.update({pid: cpu for pid, cpu in seen.items() if cpu is not None})
+
+
 def hammer(port: int, work: list[Request], meter: CpuMeter | None = None) -> Phase:
     """Send `work` with CLIENTS threads; thread i takes requests i, i + CLIENTS, …"""
     phase = Phase()
@@ -243,13 +260,20 @@ def hammer(port: int, work: list[Request], meter: CpuMeter | None = None) -> Pha
     for thread in threads:
         thread.start()
     before = meter.snapshot() if meter else None
+    backends: dict[int, float | None] = dict(before["postgres"]) if before else {}
     start.wait()
     began = time.perf_counter()
+    deadline = time.monotonic() + PHASE_LIMIT_S + 30
     for thread in threads:
-        thread.join(PHASE_LIMIT_S + 30)
-    phase.wall = time.perf_counter() - began
+        while thread.is_alive() and time.monotonic() < deadline:
+            thread.join(0.25)
+            if meter:
+                _keep_latest(backends, meter.backends())
+    phase.wall = max(phase.finished, default=began) - began
     if meter and before:
-        phase.cpu = meter.spent(before, meter.snapshot())
+        after = meter.snapshot()
+        _keep_latest(backends, after["postgres"])
+        phase.cpu = meter.spent(before, after, backends)
     return phase
 
 
@@ -322,8 +346,11 @@ def run_once(
         if warm.statuses.get(201, 0) != 4 * CLIENTS:
             raise RuntimeError(f"warm-up bookings failed: {dict(warm.statuses)} {warm.samples}")
         meter = CpuMeter(pid, admin_dsn, make_url(url).database or "")
-        trivial = hammer(port, [ping] * count, meter)
-        creation = hammer(port, bookings_requests(slot_source, tokens, count), meter)
+        try:
+            trivial = hammer(port, [ping] * count, meter)
+            creation = hammer(port, bookings_requests(slot_source, tokens, count), meter)
+        finally:
+            meter.close()
         seen_threads = os_threads(pid)
     return trivial, creation, seen_threads
 
