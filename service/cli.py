@@ -177,7 +177,7 @@ def listen(ctx: _Context) -> None:
         listener.stop()
         store.close()
         engine.dispose()
-    click.echo(f"stopped: {listener.stats}")
+    click.echo(f"stopped: {listener.stats.summary()}")
 
 
 def _until_stopped() -> None:

@@ -36,6 +36,7 @@ def encode(points: Iterable[Point]) -> bytes:
     devices or firmware versions, which InfluxDB would refuse as a field type conflict.
     """
     series: dict[tuple[str, str, str], str] = {}
+    keys: dict[str, str] = {}
     lines: list[str] = []
     for point in points:
         tags = (point.site, point.resource, point.kind)
@@ -49,12 +50,15 @@ def encode(points: Iterable[Point]) -> bytes:
             series[tags] = prefix
         fields = []
         for name, value in point.fields.items():
+            key = keys.get(name)
+            if key is None:
+                key = keys[name] = _key(name)
             if isinstance(value, str):
-                fields.append(f"{_key(name)}={_string(value)}")
+                fields.append(f"{key}={_string(value)}")
             else:
                 number = float(value)
                 if math.isfinite(number):
-                    fields.append(f"{_key(name)}={number!r}")
+                    fields.append(f"{key}={number!r}")
         if fields:
             lines.append(f"{prefix} {','.join(fields)} {epoch_ms(point.ts)}")
     return "\n".join(lines).encode()

@@ -73,6 +73,17 @@ class ListenerStats:
     batches: int = 0
     connects: int = 0
     failures: int = 0
+    # Seconds the worker spent in each step, to see where the time goes.
+    decode_s: float = 0.0
+    store_s: float = 0.0
+    apply_s: float = 0.0
+    ack_s: float = 0.0
+
+    def summary(self) -> str:
+        return " ".join(
+            f"{name}={value:.2f}" if isinstance(value, float) else f"{name}={value}"
+            for name, value in vars(self).items()
+        )
 
 
 def subscription(settings: Settings) -> str:
@@ -237,7 +248,7 @@ class Listener:
                 log.error("listener worker still busy after %.0f s; leaving it", timeout)
         self._client.disconnect()
         self._client.loop_stop()
-        log.info("listener stopped: %s", self.stats)
+        log.info("listener stopped: %s", self.stats.summary())
 
     # -- work ----------------------------------------------------------------------------
 
@@ -283,6 +294,8 @@ class Listener:
 
     def _process(self, batch: list[Inbound]) -> None:
         now = self._clock()
+        stats = self.stats
+        began = time.perf_counter()
         decoded: list[tuple[Inbound, Message]] = []
         letters: list[tuple[str, str, bytes]] = []
         for item in batch:
@@ -293,14 +306,21 @@ class Listener:
                     letters.append((item.topic, exc.reason, item.payload))
         messages = [message for _, message in decoded]
         points = points_for(messages, self._directory)
+        decoded_at = time.perf_counter()
         if points:
             self.store.write(points)
+        stored_at = time.perf_counter()
         self._apply(now, decoded, letters)
+        applied_at = time.perf_counter()
         self._ack(batch)
-        self.stats.batches += 1
-        self.stats.messages += len(messages)
-        self.stats.points += len(points)
-        self.stats.dead_letters += len(letters)
+        stats.ack_s += time.perf_counter() - applied_at
+        stats.apply_s += applied_at - stored_at
+        stats.store_s += stored_at - decoded_at
+        stats.decode_s += decoded_at - began
+        stats.batches += 1
+        stats.messages += len(messages)
+        stats.points += len(points)
+        stats.dead_letters += len(letters)
 
     def _apply(
         self,
