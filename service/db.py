@@ -85,9 +85,12 @@ def init_app(app: Flask, engine: Engine) -> None:
 def begin_write(session: Session) -> None:
     """Start the session's write transaction (BEGIN IMMEDIATE on SQLite).
 
-    Reads done earlier in the session (e.g. looking up the caller) are committed
-    first so that the rules and the write that follow see one consistent state.
+    On SQLite, reads done earlier in the session (e.g. looking up the caller)
+    are committed first, so that the write lock is taken before the rules read
+    what they check. PostgreSQL needs no lock: its exclusion constraint decides.
     """
+    if session.get_bind().dialect.name != "sqlite":
+        return
     if session.in_transaction():
         session.commit()
     session.connection(execution_options=IMMEDIATE)

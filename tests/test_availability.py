@@ -296,3 +296,33 @@ def test_every_slot_shown_free_can_be_booked_and_every_other_is_refused(
             "outside_opening_hours",
             "too_far_ahead",
         }
+
+
+def test_availability_of_every_resource_matches_each_resources_own(client, world):
+    booked = client.post(
+        "/api/v1/reservations",
+        headers=world.headers("maker"),
+        json={
+            "resource_id": world.id("cnc"),
+            "start": "2026-03-03T10:00:00+09:00",
+            "end": "2026-03-03T11:00:00+09:00",
+        },
+    )
+    assert booked.status_code == 201
+    window = {"from": "2026-03-02T00:00:00+00:00", "to": "2026-03-09T00:00:00+00:00"}
+    every = client.get(
+        "/api/v1/availability",
+        query_string={**window, "site": "seongsu"},
+        headers=world.headers("maker"),
+    )
+    assert every.status_code == 200
+    assert {a["resource_id"] for a in every.json} == {
+        world.id(n) for n in ("laser", "cnc", "printer", "embroidery", "room")
+    }
+    for entry in every.json:
+        own = client.get(
+            f"/api/v1/resources/{entry['resource_id']}/availability",
+            query_string=window,
+            headers=world.headers("maker"),
+        )
+        assert own.json["free"] == entry["free"]

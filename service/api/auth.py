@@ -10,10 +10,9 @@ from ..db import begin_write, get_session
 from ..errors import Unauthorized
 from ..rules.accounts import (
     Principal,
-    account_for_token,
     authenticate,
     issue_token,
-    principal_for,
+    principal_for_token,
 )
 from .context import now
 from .openapi import operation
@@ -29,8 +28,7 @@ def require_principal() -> Principal:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send 'Authorization: Bearer <token>' (POST /api/v1/auth/token)")
     session = get_session()
-    account = account_for_token(session=session, now=now(), token=token.strip())
-    return principal_for(session=session, account=account)
+    return principal_for_token(session=session, now=now(), token=token.strip())
 
 
 @operation(

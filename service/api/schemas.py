@@ -35,6 +35,11 @@ class RangeQuery(Strict):
     to: Moment
 
 
+class CatalogueRangeQuery(RangeQuery):
+    site: str | None = Field(default=None, description="site slug")
+    kind: ResourceKind | None = None
+
+
 class FreeInterval(BaseModel):
     start: datetime
     end: datetime

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import BadRequest, Conflict, Unauthorized
@@ -43,6 +44,10 @@ def hash_password(password: str) -> str:
 
 def principal_for(*, session: Session, account: Account) -> Principal:
     roles = session.exec(select(Role).where(Role.account_id == account.id)).all()
+    return _principal(account, roles)
+
+
+def _principal(account: Account, roles: Sequence[Role]) -> Principal:
     return Principal(
         account=account,
         admin=any(r.role == RoleName.admin for r in roles),
@@ -81,18 +86,20 @@ def issue_token(*, session: Session, now: datetime, account: Account, ttl_days: 
     return token
 
 
-def account_for_token(*, session: Session, now: datetime, token: str) -> Account:
-    row = session.exec(
-        select(ApiToken, Account)
-        .join(Account, Account.id == ApiToken.account_id)  # type: ignore[arg-type]
+def principal_for_token(*, session: Session, now: datetime, token: str) -> Principal:
+    """The caller a bearer token names, with its roles, in one query; else Unauthorized."""
+    rows = session.exec(
+        select(ApiToken, Account, Role)
+        .join(Account, col(Account.id) == col(ApiToken.account_id))
+        .outerjoin(Role, col(Role.account_id) == col(Account.id))
         .where(ApiToken.token_hash == _digest(token))
-    ).first()
-    if row is None:
+    ).all()
+    if not rows:
         raise Unauthorized("unknown token")
-    api_token, account = row
+    api_token, account, _ = rows[0]
     if api_token.revoked or api_token.expires_at <= now or not account.active:
         raise Unauthorized("token expired or revoked")
-    return account
+    return _principal(account, [role for _, _, role in rows if role is not None])
 
 
 def create_account(

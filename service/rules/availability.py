@@ -7,8 +7,10 @@ The same layers decide what is shown as free and what may be booked
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
@@ -29,13 +31,24 @@ from .intervals import Interval, clip, covers, merge, subtract
 HOLDING = (*BLOCKING, ReservationStatus.completed)
 
 
+class Busy(NamedTuple):
+    """The columns of a reservation that availability needs (no ORM object per row)."""
+
+    id: int
+    resource_id: int
+    start_at: datetime
+    end_at: datetime
+    blocked_until: datetime
+    status: ReservationStatus
+
+
 @dataclass(frozen=True)
 class Layers:
     """What is open, closed and taken around one resource in a time range."""
 
     open: list[Interval]
     blackouts: list[tuple[Interval, Blackout]]
-    busy: list[tuple[Interval, Reservation]]
+    busy: list[tuple[Interval, Busy]]
 
     def free(self) -> list[Interval]:
         return subtract(
@@ -44,25 +57,105 @@ class Layers:
         )
 
 
-def opening_intervals(
-    *, session: Session, site: Site, start: datetime, end: datetime
+def _hours_by_site(session: Session, site_ids: set[int]) -> dict[int, list[OpeningHours]]:
+    found: dict[int, list[OpeningHours]] = defaultdict(list)
+    for hours in session.exec(select(OpeningHours).where(col(OpeningHours.site_id).in_(site_ids))):
+        found[hours.site_id].append(hours)
+    return found
+
+
+def _open_intervals(
+    hours: list[OpeningHours], site: Site, start: datetime, end: datetime
 ) -> list[Interval]:
-    """The site's opening hours between start and end, in UTC."""
     by_weekday: dict[int, list[OpeningHours]] = defaultdict(list)
-    for hours in session.exec(select(OpeningHours).where(OpeningHours.site_id == site.id)):
-        by_weekday[hours.weekday].append(hours)
+    for row in hours:
+        by_weekday[row.weekday].append(row)
     zone = site.zone
     day = start.astimezone(zone).date() - timedelta(days=1)
     last = end.astimezone(zone).date()
     found: list[Interval] = []
     while day <= last:
-        for hours in by_weekday.get(day.weekday(), ()):
-            opens = datetime.combine(day, hours.opens, tzinfo=zone)
-            closes_day = day if hours.closes > hours.opens else day + timedelta(days=1)
-            closes = datetime.combine(closes_day, hours.closes, tzinfo=zone)
+        for row in by_weekday.get(day.weekday(), ()):
+            opens = datetime.combine(day, row.opens, tzinfo=zone)
+            closes_day = day if row.closes > row.opens else day + timedelta(days=1)
+            closes = datetime.combine(closes_day, row.closes, tzinfo=zone)
             found.append(Interval(opens.astimezone(UTC), closes.astimezone(UTC)))
         day += timedelta(days=1)
     return clip(merge(found), start, end)
+
+
+def opening_intervals(
+    *, session: Session, site: Site, start: datetime, end: datetime
+) -> list[Interval]:
+    """The site's opening hours between start and end, in UTC."""
+    hours = _hours_by_site(session, {site.id or 0}).get(site.id or 0, [])
+    return _open_intervals(hours, site, start, end)
+
+
+def layers_many(
+    *,
+    session: Session,
+    resources: Sequence[tuple[Resource, Site]],
+    start: datetime,
+    end: datetime,
+    ignore_reservation_id: int | None = None,
+) -> dict[int, Layers]:
+    """Layers of many resources with three queries in all, whatever their number."""
+    if not resources:
+        return {}
+    sites = {site.id or 0: site for _, site in resources}
+    ids = [resource.id or 0 for resource, _ in resources]
+    widest = timedelta(minutes=max(resource.buffer_minutes for resource, _ in resources))
+    blackouts = session.exec(
+        select(Blackout).where(
+            col(Blackout.site_id).in_(sites),
+            or_(col(Blackout.resource_id).is_(None), col(Blackout.resource_id).in_(ids)),
+            Blackout.start_at < end,
+            Blackout.end_at > start,
+        )
+    ).all()
+    query = select(  # type: ignore[call-overload]  # sqlmodel types at most 4 columns
+        Reservation.id,
+        Reservation.resource_id,
+        Reservation.start_at,
+        Reservation.end_at,
+        Reservation.blocked_until,
+        Reservation.status,
+    ).where(
+        col(Reservation.resource_id).in_(ids),
+        col(Reservation.status).in_(HOLDING),
+        Reservation.start_at < end + widest,
+        Reservation.blocked_until > start,
+    )
+    if ignore_reservation_id is not None:
+        query = query.where(Reservation.id != ignore_reservation_id)
+    busy_by_resource: dict[int, list[Busy]] = defaultdict(list)
+    for row in session.exec(query.order_by(col(Reservation.start_at))):
+        busy = Busy(*row)
+        busy_by_resource[busy.resource_id].append(busy)
+    hours = _hours_by_site(session, set(sites))
+    open_by_site = {
+        site_id: _open_intervals(hours.get(site_id, []), site, start, end)
+        for site_id, site in sites.items()
+    }
+    found: dict[int, Layers] = {}
+    for resource, site in resources:
+        buffer = timedelta(minutes=resource.buffer_minutes)
+        found[resource.id or 0] = Layers(
+            open=open_by_site[site.id or 0],
+            blackouts=[
+                (Interval(b.start_at, b.end_at), b)
+                for b in blackouts
+                if b.site_id == site.id and b.resource_id in (None, resource.id)
+            ],
+            # A booking [s, e) keeps others out of [s - buffer, e + buffer).
+            busy=[
+                (Interval(b.start_at - buffer, b.blocked_until), b)
+                for b in busy_by_resource.get(resource.id or 0, ())
+                if b.start_at < end + buffer
+            ],
+        )
+    return found
 
 
 def layers(
@@ -74,33 +167,13 @@ def layers(
     end: datetime,
     ignore_reservation_id: int | None = None,
 ) -> Layers:
-    buffer = timedelta(minutes=resource.buffer_minutes)
-    blackouts = session.exec(
-        select(Blackout).where(
-            Blackout.site_id == site.id,
-            or_(col(Blackout.resource_id).is_(None), col(Blackout.resource_id) == resource.id),
-            Blackout.start_at < end,
-            Blackout.end_at > start,
-        )
-    ).all()
-    query = select(Reservation).where(
-        Reservation.resource_id == resource.id,
-        col(Reservation.status).in_(HOLDING),
-        Reservation.start_at < end + buffer,
-        Reservation.blocked_until > start,
-    )
-    if ignore_reservation_id is not None:
-        query = query.where(Reservation.id != ignore_reservation_id)
-    # A booking [s, e) keeps others out of [s - buffer, e + buffer).
-    busy = [
-        (Interval(r.start_at - buffer, r.blocked_until), r)
-        for r in session.exec(query.order_by(col(Reservation.start_at)))
-    ]
-    return Layers(
-        open=opening_intervals(session=session, site=site, start=start, end=end),
-        blackouts=[(Interval(b.start_at, b.end_at), b) for b in blackouts],
-        busy=busy,
-    )
+    return layers_many(
+        session=session,
+        resources=[(resource, site)],
+        start=start,
+        end=end,
+        ignore_reservation_id=ignore_reservation_id,
+    )[resource.id or 0]
 
 
 def bookable_window(*, resource: Resource, now: datetime) -> Interval:
@@ -120,25 +193,49 @@ def free_intervals(
     end: datetime,
     now: datetime,
 ) -> list[Interval]:
-    """What a maker may book on `resource` between start and end.
+    """What a maker may book on `resource` between start and end."""
+    return free_intervals_many(
+        session=session, resources=[(resource, site)], start=start, end=end, now=now
+    )[resource.id or 0]
+
+
+def free_intervals_many(
+    *,
+    session: Session,
+    resources: Sequence[tuple[Resource, Site]],
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> dict[int, list[Interval]]:
+    """What a maker may book on each resource between start and end.
 
     Free time is trimmed to whole slots and stretches too short for a booking are
     left out, so that every stretch shown can be booked.
     """
-    window = bookable_window(resource=resource, now=now)
-    lo, hi = max(start, window.start), min(end, window.end)
-    if lo >= hi:
-        return []
-    # Look past the asked range so that a stretch it cuts is judged by its full length.
-    reach = timedelta(minutes=resource.min_minutes + resource.slot_minutes)
-    found = layers(
-        session=session,
-        resource=resource,
-        site=site,
-        start=max(lo - reach, window.start),
-        end=min(hi + reach, window.end),
-    ).free()
-    return clip(whole_slots(found, resource=resource, site=site), lo, hi)
+    asked: dict[int, tuple[Interval, Interval]] = {}
+    for resource, _site in resources:
+        window = bookable_window(resource=resource, now=now)
+        lo, hi = max(start, window.start), min(end, window.end)
+        # Look past the asked range so that a stretch it cuts is judged by its full length.
+        reach = timedelta(minutes=resource.min_minutes + resource.slot_minutes)
+        asked[resource.id or 0] = (
+            Interval(lo, hi),
+            Interval(max(lo - reach, window.start), min(hi + reach, window.end)),
+        )
+    found: dict[int, list[Interval]] = {rid: [] for rid in asked}
+    wanted = [(r, s) for r, s in resources if asked[r.id or 0][0].start < asked[r.id or 0][0].end]
+    if not wanted:
+        return found
+    lo = min(asked[r.id or 0][1].start for r, _ in wanted)
+    hi = max(asked[r.id or 0][1].end for r, _ in wanted)
+    every = layers_many(session=session, resources=wanted, start=lo, end=hi)
+    for resource, site in wanted:
+        shown, looked = asked[resource.id or 0]
+        free = clip(every[resource.id or 0].free(), looked.start, looked.end)
+        found[resource.id or 0] = clip(
+            whole_slots(free, resource=resource, site=site), shown.start, shown.end
+        )
+    return found
 
 
 def past_grid(moment: datetime, *, resource: Resource, site: Site) -> timedelta:
@@ -205,7 +302,7 @@ def check_slot(
         raise conflict_with(clashes[0])
 
 
-def conflict_with(other: Reservation) -> Conflict:
+def conflict_with(other: Reservation | Busy) -> Conflict:
     return Conflict(
         f"the time is taken by reservation {other.id}",
         {
