@@ -178,32 +178,40 @@ class InfluxTelemetryStore:
 
     def replay(self) -> bool:
         """Send spooled batches, oldest first; True when the spool is empty afterwards."""
-        for path in self.spool.files():
-            if self._closed.is_set():
+        with self.spool.replaying() as ours:
+            if not ours:
                 return False
-            data = path.read_bytes()
-            try:
-                self._replay_api.write(
-                    bucket=self.bucket, org=self.org, record=data, write_precision=_PRECISION
-                )
-            except Exception as exc:  # noqa: BLE001 - any failure means: try again later
-                status = _status(exc)
-                if status in _REJECTED:
-                    self.spool.reject(path, f"HTTP {status}: {exc}")
-                    self.counters["rejected"] += data.count(b"\n") + 1
-                    log.error("InfluxDB refused spooled batch %s (HTTP %s)", path.name, status)
-                    continue
-                return False
-            self.spool.done(path)
-            self.counters["replayed"] += data.count(b"\n") + 1
+            for path in self.spool.files():
+                if self._closed.is_set() or not self._replay_one(path):
+                    return False
         if self._degraded:
             log.info("InfluxDB answers again; spool replayed")
         self._degraded = False
         return True
 
+    def _replay_one(self, path: Path) -> bool:
+        data = self.spool.read(path)
+        if data is None:
+            return True
+        try:
+            self._replay_api.write(
+                bucket=self.bucket, org=self.org, record=data, write_precision=_PRECISION
+            )
+        except Exception as exc:  # noqa: BLE001 - any failure means: try again later
+            status = _status(exc)
+            if status not in _REJECTED:
+                return False
+            self.spool.reject(path, f"HTTP {status}: {exc}")
+            self.counters["rejected"] += data.count(b"\n") + 1
+            log.error("InfluxDB refused spooled batch %s (HTTP %s)", path.name, status)
+            return True
+        self.spool.done(path)
+        self.counters["replayed"] += data.count(b"\n") + 1
+        return True
+
     def _replay_loop(self) -> None:
         while not self._closed.wait(self._replay_every):
-            if not self.spool.files() or not self.ping():
+            if not (self._degraded or self.spool.files()) or not self.ping():
                 continue
             try:
                 self.replay()

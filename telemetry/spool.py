@@ -7,10 +7,13 @@ InfluxDB refuses as malformed moves to `rejected/` and is kept, never deleted.
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 SUFFIX = ".lp"
@@ -48,6 +51,27 @@ class Spool:
 
     def __len__(self) -> int:
         return len(self.files())
+
+    def read(self, path: Path) -> bytes | None:
+        """A batch's content; None when another process has replayed it meanwhile."""
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            return None
+
+    @contextmanager
+    def replaying(self) -> Iterator[bool]:
+        """Whether this process may replay now: one at a time (web and listener share it)."""
+        with (self.root / ".replay.lock").open("a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def done(self, path: Path) -> None:
         path.unlink(missing_ok=True)

@@ -9,8 +9,12 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from devices.contract import encode_telemetry
+from devices.contract import encode_telemetry, format_ts, topic_for
+from service.api.telemetry import STORE_KEY
+from service.app import create_app
+from service.config import Settings
 from service.models import DeadLetter, Device
+from tests.factories import World
 from tests.ingest import Listeners
 from tests.publish import Publisher, telemetry, wait_for
 from tests.services import Mosquitto
@@ -44,6 +48,55 @@ def test_published_samples_are_stored_applied_and_acknowledged(
     assert {d.slug for d in seen} == {device for _site, device in devices}
     assert {d.state for d in seen} == {"idle"}
     assert listener.stats.dead_letters == 0
+
+
+def test_published_samples_are_read_back_through_the_api(
+    listeners: Listeners,
+    publisher: Publisher,
+    stored: Callable[[], int],
+    ingest_settings: Settings,
+    engine: Engine,
+    world: World,
+) -> None:
+    listeners.start()
+    start = recent().replace(second=0, microsecond=0)
+    topic = topic_for("smartfab", "seongsu", "laser-1", "telemetry")
+    publisher.publish(
+        (
+            topic,
+            encode_telemetry(
+                start + timedelta(seconds=i), "running", {"power_w": 1000.0 + i, "seq": i}
+            ),
+        )
+        for i in range(120)
+    )
+    wait_for(lambda: stored() == 120, timeout=20)
+    # The app serves telemetry from the store its settings choose, like the listener's.
+    app = create_app(ingest_settings, engine)
+    app.config.update(TESTING=True, CLOCK=lambda: start + timedelta(minutes=5))
+    client = app.test_client()
+    url = f"/api/v1/resources/{world.id('laser')}/telemetry"
+    span = {"from": format_ts(start), "to": format_ts(start + timedelta(minutes=2))}
+    try:
+        raw = client.get(
+            url, query_string={"field": "power_w", **span}, headers=world.headers("operator")
+        )
+        assert raw.status_code == 200, raw.json
+        assert [p["value"] for p in raw.json["points"]] == [1000.0 + i for i in range(120)]
+        means = client.get(
+            url,
+            query_string={"field": "power_w", "every": "1m", **span},
+            headers=world.headers("operator"),
+        ).json["points"]
+        assert [(datetime.fromisoformat(p["ts"]), p["value"]) for p in means] == [
+            (start, 1029.5),
+            (start + timedelta(minutes=1), 1089.5),
+        ]
+        latest = client.get(url, headers=world.headers("operator")).json
+        assert latest["values"]["power_w"] == 1119.0 and latest["values"]["state"] == "running"
+        assert datetime.fromisoformat(latest["ts"]) == start + timedelta(seconds=119)
+    finally:
+        app.extensions[STORE_KEY].close()
 
 
 @pytest.mark.parametrize("store_kind", ["sql"], indirect=True)

@@ -17,10 +17,12 @@ from devices.contract import (
     topic_for,
 )
 from service.api.telemetry import STORE_KEY
+from service.config import InfluxSettings
 from service.models import Reservation
 from service.rules.devices import ensure_devices
 from telemetry.derive import apply, dead_letter
 from telemetry.directory import device_tags, points_for
+from telemetry.influx import InfluxTelemetryStore
 from telemetry.sqlstore import SqlTelemetryStore
 from telemetry.store import TelemetryStore
 from tests.conftest import CURRENT_TIME
@@ -29,10 +31,15 @@ from tests.factories import World
 T0 = CURRENT_TIME - timedelta(minutes=30)
 
 
-@pytest.fixture(params=["sql"])
-def store(request: pytest.FixtureRequest, engine) -> Iterator[TelemetryStore]:
+@pytest.fixture(params=["sql", "influx"])
+def store(request: pytest.FixtureRequest, engine, tmp_path) -> Iterator[TelemetryStore]:
     """The telemetry store under test; each kind of store adds itself here."""
-    store = SqlTelemetryStore(engine)
+    store: TelemetryStore
+    if request.param == "influx":
+        influxdb = request.getfixturevalue("influxdb")
+        store = InfluxTelemetryStore(InfluxSettings(**influxdb.settings()), tmp_path / "spool")
+    else:
+        store = SqlTelemetryStore(engine)
     yield store
     store.close()
 
