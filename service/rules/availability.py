@@ -241,8 +241,10 @@ def free_intervals_many(
 def past_grid(moment: datetime, *, resource: Resource, site: Site) -> timedelta:
     """How far `moment` lies past the resource's slot grid, counted from local midnight."""
     local = moment.astimezone(site.zone)
-    since_midnight = local - local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return since_midnight % timedelta(minutes=resource.slot_minutes)
+    # Wall-clock time of day (as a person reads the grid), not time elapsed since midnight.
+    seconds = local.hour * 3600 + local.minute * 60 + local.second
+    step = resource.slot_minutes * 60
+    return timedelta(seconds=seconds % step, microseconds=local.microsecond)
 
 
 def whole_slots(free: list[Interval], *, resource: Resource, site: Site) -> list[Interval]:
