@@ -35,8 +35,7 @@ def make_client(
     client = mqtt.Client(
         callback_api_version=CallbackAPIVersion.VERSION2,
         client_id=client_id,
-        protocol=mqtt.MQTTv311,
-        clean_session=True,
+        protocol=mqtt.MQTTv5,
     )
     if username:
         client.username_pw_set(username, password or None)

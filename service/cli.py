@@ -267,12 +267,15 @@ def run(ctx: _Context, host: str | None, port: int | None) -> None:
 @click.option("--port", type=int, default=8000, show_default=True)
 @pass_context
 def demo(ctx: _Context, host: str, port: int) -> None:
-    """Migrate, load the demo data and serve, all on embedded defaults."""
+    """Migrate, load the demo data, simulate its devices and serve, on embedded defaults."""
+    import signal
+
     from sqlmodel import Session
 
     from .app import create_app
     from .db import make_engine
     from .demo_data import DEMO_PASSWORD, seed_demo
+    from .demo_stack import DemoStack
     from .migrate import upgrade
 
     settings = ctx.settings
@@ -280,11 +283,29 @@ def demo(ctx: _Context, host: str, port: int) -> None:
     upgrade(engine)
     with Session(engine) as session:
         click.echo(seed_demo(session=session))
+    stack = DemoStack(settings, engine)
+    live = stack.start()
+    click.echo(
+        f"MQTT on {live.mqtt.host}:{live.mqtt.port}: listener, scheduler and simulated devices "
+        f"running; live status at http://{host}:{port}/api/v1/status (operators)"
+    )
     click.echo(
         f"log in as maker@smartfab.example / {DEMO_PASSWORD} "
         f"(operator@…, admin@… likewise); API docs at http://{host}:{port}/api/v1/docs"
     )
-    _serve(create_app(settings, engine), host, port, settings.web.threads)
+
+    def _interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        _serve(create_app(live, engine), host, port, settings.web.threads)
+    except KeyboardInterrupt:
+        pass  # waitress usually takes Ctrl-C itself and returns
+    finally:
+        click.echo("stopping: devices, scheduler, listener, broker")
+        stack.stop()
+        engine.dispose()
 
 
 @cli.command()

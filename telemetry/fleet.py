@@ -8,18 +8,22 @@ from devices.simulator import DeviceSpec
 from service.models import Account, Device, Resource, Site
 
 
-def fleet_specs(*, session: Session, site: str, limit: int | None = None) -> list[DeviceSpec]:
-    """The devices registered at `site` (slug), as the simulator should play them."""
-    rows = session.exec(
-        select(Device, Resource)
+def fleet_specs(
+    *, session: Session, site: str | None, limit: int | None = None
+) -> list[DeviceSpec]:
+    """The devices registered at `site` (slug; None: every site), as the simulator plays them."""
+    statement = (
+        select(Device, Resource, Site.slug)
         .join(Site, col(Site.id) == Device.site_id)
         .join(Resource, col(Resource.id) == Device.resource_id)
-        .where(Site.slug == site, col(Resource.active).is_(True))
+        .where(col(Resource.active).is_(True))
         .order_by(col(Device.id))
-    ).all()
+    )
+    if site is not None:
+        statement = statement.where(Site.slug == site)
     specs = [
-        DeviceSpec(site, device.slug, str(resource.kind), resource.category, resource.capacity)
-        for device, resource in rows
+        DeviceSpec(slug, device.slug, str(resource.kind), resource.category, resource.capacity)
+        for device, resource, slug in session.exec(statement).all()
     ]
     return specs[:limit] if limit is not None else specs
 

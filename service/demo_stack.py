@@ -1,0 +1,149 @@
+"""Everything behind `smartfab demo` besides the web app: an MQTT broker when none is
+configured, the telemetry listener, the scheduler, and simulated devices for every
+registered machine and room, so live status and usage show up within a minute."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from devices.broker import EmbeddedBroker
+from devices.simulator import Simulator
+from scheduler.runner import Scheduler
+from telemetry.fleet import card_pool, fleet_specs
+from telemetry.listener import Listener
+from telemetry.store import TelemetryStore
+from telemetry.stores import store_from_settings
+
+from .config import Settings
+
+log = logging.getLogger(__name__)
+
+# Machines cycle this many times faster than real ones, so runs start and end while one watches.
+DEMO_SPEED = 10.0
+DEMO_RATE_HZ = 1.0
+
+
+class DemoStack:
+    """start() brings the parts up in dependency order; stop() takes them down in reverse,
+    letting each hand on what it holds first (devices say offline, the listener drains)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        *,
+        workdir: Path = Path("instance") / "mqtt",
+        broker_engine: str = "auto",
+        speed: float = DEMO_SPEED,
+        rate: float = DEMO_RATE_HZ,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.workdir = workdir
+        self.broker_engine = broker_engine
+        self.speed, self.rate = speed, rate
+        self.broker: EmbeddedBroker | None = None
+        self.store: TelemetryStore | None = None
+        self.listener: Listener | None = None
+        self.scheduler: Scheduler | None = None
+        self.simulator: Simulator | None = None
+        self._runner: threading.Thread | None = None
+
+    def start(self) -> Settings:
+        """Start every part; returns the settings in effect (the broker's address filled in)."""
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> Settings:
+        settings = self.settings
+        if not settings.mqtt.host:
+            self.broker = EmbeddedBroker(
+                self.workdir, port=settings.mqtt.port, engine=self.broker_engine
+            ).start()
+            mqtt = settings.mqtt.model_copy(
+                update={"host": self.broker.host, "port": self.broker.port}
+            )
+            settings = settings.model_copy(update={"mqtt": mqtt})
+            self.settings = settings
+        self.store = store_from_settings(settings, self.engine)
+        self.listener = Listener(settings, self.engine, self.store)
+        self.listener.start()
+        if not self.listener.wait_connected(15):
+            raise RuntimeError(f"the listener could not reach {settings.mqtt.host}")
+        self.scheduler = Scheduler(settings, self.engine)
+        self.scheduler.start()
+        with Session(self.engine) as session:
+            specs = fleet_specs(session=session, site=None)
+            cards = card_pool(session=session)
+        if specs:
+            self.simulator = Simulator(
+                specs,
+                host=settings.mqtt.host,
+                port=settings.mqtt.port,
+                root=settings.mqtt.topic_root,
+                rate=self.rate,
+                speed=self.speed,
+                cards=cards,
+                username=settings.mqtt.username,
+                password=settings.mqtt.password,
+                tls=settings.mqtt.tls,
+            )
+            self.simulator.start()
+            self._runner = threading.Thread(
+                target=self.simulator.run, name="simulator", daemon=True
+            )
+            self._runner.start()
+        return settings
+
+    def stop(self) -> None:
+        """Stop in reverse order; one part failing to stop does not keep the others up."""
+        if self.simulator is not None:
+            simulator, self.simulator = self.simulator, None
+            self._quietly("simulator", simulator.stop)
+            if self._runner is not None:
+                self._runner.join(10)
+                self._runner = None
+            self._quietly("simulator", simulator.close)
+        if self.listener is not None:
+            self._drain(self.listener)
+        if self.scheduler is not None:
+            scheduler, self.scheduler = self.scheduler, None
+            self._quietly("scheduler", scheduler.stop)
+        if self.listener is not None:
+            listener, self.listener = self.listener, None
+            self._quietly("listener", listener.stop)
+        if self.store is not None:
+            store, self.store = self.store, None
+            self._quietly("telemetry store", store.close)
+        if self.broker is not None:
+            broker, self.broker = self.broker, None
+            self._quietly("broker", broker.stop)
+
+    @staticmethod
+    def _drain(listener: Listener, quiet_s: float = 0.5, limit_s: float = 10.0) -> None:
+        """Wait until the devices' last words have reached the listener."""
+        deadline = time.monotonic() + limit_s
+        seen, since = listener.stats.received, time.monotonic()
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            if listener.stats.received != seen:
+                seen, since = listener.stats.received, time.monotonic()
+            elif time.monotonic() - since >= quiet_s:
+                return
+
+    @staticmethod
+    def _quietly(part: str, action: Callable[[], object]) -> None:
+        try:
+            action()
+        except Exception:
+            log.exception("stopping the %s failed", part)
