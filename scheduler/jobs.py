@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
-from devices.contract import CommandAck, Event, Message
+from devices.contract import CommandAck, Event
 from service.config import Settings
 from service.db import write_session
 from service.models import Device, Notification, NotificationState, Site
@@ -105,7 +106,10 @@ def send_commands(
 
 
 def next_wakeup(*, engine: Engine, now: datetime, settings: Settings) -> datetime | None:
-    """The next moment anything becomes due, so the scheduler can wake up right then."""
+    """The next slot boundary or no-show, so the scheduler can wake up right then.
+
+    Retries of unacknowledged commands are left to the regular passes.
+    """
     with Session(engine) as session:
         moments = [
             slots.next_boundary(session=session, now=now, policy=slot_policy(settings)),
@@ -114,37 +118,43 @@ def next_wakeup(*, engine: Engine, now: datetime, settings: Settings) -> datetim
                 now=now,
                 after=timedelta(minutes=settings.scheduler.no_show_after_min),
             ),
-            commands.next_attention(session=session, after=now),
         ]
     found = [m for m in moments if m is not None]
     return min(found) if found else None
 
 
-def handle_device_message(
-    *, engine: Engine, now: datetime, message: Message, publisher: Publisher
-) -> None:
-    """A cmd/ack settles its command; a badge tap is decided and answered at once."""
-    if isinstance(message, CommandAck):
-        with write_session(engine) as session:
-            commands.acknowledge(session=session, now=now, uid=message.id, ok=message.ok)
-            session.commit()
+def settle_acks(*, engine: Engine, now: datetime, acks: list[CommandAck]) -> int:
+    """Record a batch of cmd/acks in one transaction; how many settled a command."""
+    for attempt in range(3):
+        try:
+            with write_session(engine) as session:
+                settled = commands.acknowledge(
+                    session=session, now=now, acks=[(ack.id, ack.ok) for ack in acks]
+                )
+                session.commit()
+            return settled
+        except OperationalError:  # e.g. a deadlock with a concurrent claim: try again
+            if attempt == 2:
+                raise
+    return 0
+
+
+def answer_tap(*, engine: Engine, now: datetime, tap: Event, publisher: Publisher) -> None:
+    """Decide a badge tap and publish the answer at once."""
+    if tap.type != "badge":
         return
-    if not isinstance(message, Event) or message.type != "badge":
-        return
-    if message.ts < now - BADGE_MAX_AGE:
-        log.info("ignoring a stale tap at %s/%s", message.site, message.device)
+    if tap.ts < now - BADGE_MAX_AGE:
+        log.info("ignoring a stale tap at %s/%s", tap.site, tap.device)
         return
     with write_session(engine) as session:
         device = session.exec(
             select(Device)
             .join(Site, col(Site.id) == col(Device.site_id))
-            .where(Site.slug == message.site, Device.slug == message.device)
+            .where(Site.slug == tap.site, Device.slug == tap.device)
         ).first()
         if device is None:
             return  # the listener raises the unknown-device alert
-        _, command_id = answer_badge(
-            session=session, now=now, device=device, card=message.data["card"]
-        )
+        _, command_id = answer_badge(session=session, now=now, device=device, card=tap.data["card"])
         answer = commands.outgoing(session=session, ids=[command_id]) if command_id else []
     publisher.publish(answer)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -22,7 +23,6 @@ from devices.contract import (
     CommandAck,
     Event,
     InvalidMessage,
-    Message,
     decode,
     encode_command,
     topic_for,
@@ -33,6 +33,7 @@ from service.rules.commands import Outgoing
 log = logging.getLogger(__name__)
 
 SHARE_GROUP = "smartfab-scheduler"
+ACK_LINGER_S = 0.2
 _STOP = object()
 
 
@@ -43,18 +44,27 @@ class DeviceLink:
         *,
         client_id: str,
         clock: Callable[[], datetime],
-        handler: Callable[[Message], None] | None = None,
-        workers: int = 2,
+        on_badge: Callable[[Event], None] | None = None,
+        on_acks: Callable[[list[CommandAck]], None] | None = None,
+        badge_workers: int = 4,
     ) -> None:
         self.settings = settings
         self.root = settings.topic_root
         self.clock = clock
-        self.handler = handler
-        self._inbox: queue.Queue[object] = queue.Queue(maxsize=10_000)
+        self.on_badge = on_badge
+        self.on_acks = on_acks
+        # Taps have their own queue and workers: a person waits for each answer, while
+        # acks (hundreds at a slot boundary) are settled in batches behind them.
+        self._taps: queue.Queue[object] = queue.Queue(maxsize=10_000)
+        self._acks: queue.Queue[object] = queue.Queue(maxsize=100_000)
         self._workers = [
-            threading.Thread(target=self._work, name=f"scheduler-link-{i}", daemon=True)
-            for i in range(workers if handler is not None else 0)
+            threading.Thread(target=self._answer_taps, name=f"scheduler-taps-{i}", daemon=True)
+            for i in range(badge_workers if on_badge is not None else 0)
         ]
+        if on_acks is not None:
+            self._workers.append(
+                threading.Thread(target=self._settle_acks, name="scheduler-acks", daemon=True)
+            )
         self._ready = threading.Event()
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
@@ -83,8 +93,8 @@ class DeviceLink:
     def stop(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
-        for _ in self._workers:
-            self._inbox.put(_STOP)
+        for worker in self._workers:
+            (self._acks if worker.name == "scheduler-acks" else self._taps).put(_STOP)
         for worker in self._workers:
             worker.join(timeout=5)
 
@@ -124,15 +134,15 @@ class DeviceLink:
         if reason.is_failure:
             log.warning("MQTT connect refused: %s", reason)
             return
-        if self.handler is None:
+        topics = []
+        if self.on_badge is not None:
+            topics.append((f"$share/{SHARE_GROUP}/{self.root}/+/+/event", 1))
+        if self.on_acks is not None:
+            topics.append((f"$share/{SHARE_GROUP}/{self.root}/+/+/cmd/ack", 1))
+        if not topics:
             self._ready.set()
             return
-        client.subscribe(
-            [
-                (f"$share/{SHARE_GROUP}/{self.root}/+/+/event", 1),
-                (f"$share/{SHARE_GROUP}/{self.root}/+/+/cmd/ack", 1),
-            ]
-        )
+        client.subscribe(topics)
 
     def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, _codes: Any, _p: Any) -> None:
         self._ready.set()
@@ -147,23 +157,42 @@ class DeviceLink:
             message = decode(msg.topic, bytes(msg.payload), root=self.root, now=self.clock())
         except InvalidMessage:
             return  # the telemetry listener keeps the dead letter
-        if isinstance(message, CommandAck) or (
-            isinstance(message, Event) and message.type == "badge"
-        ):
-            try:
-                self._inbox.put_nowait(message)
-            except queue.Full:
-                log.error("scheduler inbox full; dropping %s", type(message).__name__)
+        try:
+            if isinstance(message, CommandAck):
+                self._acks.put_nowait(message)
+            elif isinstance(message, Event) and message.type == "badge":
+                self._taps.put_nowait(message)
+        except queue.Full:
+            log.error("scheduler queue full; dropping %s", type(message).__name__)
 
-    def _work(self) -> None:
-        handler = self.handler
-        if handler is None:
-            return
-        while True:
-            item = self._inbox.get()
+    def _answer_taps(self) -> None:
+        handler = self.on_badge
+        while handler is not None:
+            item = self._taps.get()
             if item is _STOP:
                 return
             try:
                 handler(item)  # type: ignore[arg-type]
             except Exception:
-                log.exception("handling %r failed", item)
+                log.exception("answering %r failed", item)
+
+    def _settle_acks(self) -> None:
+        handler = self.on_acks
+        while handler is not None:
+            batch = [self._acks.get()]
+            # Acks are not urgent: gather what comes in the next moment into one transaction.
+            linger = time.monotonic() + ACK_LINGER_S
+            while len(batch) < 1000 and _STOP not in batch:
+                try:
+                    batch.append(self._acks.get(timeout=max(0.0, linger - time.monotonic())))
+                except queue.Empty:
+                    break
+            stop = _STOP in batch
+            acks = [a for a in batch if a is not _STOP]
+            try:
+                if acks:
+                    handler(acks)  # type: ignore[arg-type]
+            except Exception:
+                log.exception("settling %d acks failed", len(acks))
+            if stop:
+                return

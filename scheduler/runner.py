@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
-from devices.contract import Message
+from devices.contract import CommandAck, Event
 from service.clock import utcnow
 from service.config import Settings
 
@@ -25,6 +25,8 @@ from .link import DeviceLink
 from .mail import Mailer
 
 log = logging.getLogger(__name__)
+# APScheduler logs every run of every job at INFO: a line per second or two.
+logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 class Scheduler:
@@ -47,7 +49,8 @@ class Scheduler:
             settings.mqtt,
             client_id=f"smartfab-scheduler-{self.holder}"[:64],
             clock=clock,
-            handler=self.handle,
+            on_badge=self.answer_tap,
+            on_acks=self.settle_acks,
         )
         self.mailer = Mailer(settings.mail)
         self._pass = threading.Lock()
@@ -88,11 +91,13 @@ class Scheduler:
             return False
         return bool(jobs.mark_silent_devices(engine=self.engine, now=now, settings=self.settings))
 
-    def handle(self, message: Message) -> None:
-        """A badge tap or command ack from the broker; any scheduler may answer it."""
-        jobs.handle_device_message(
-            engine=self.engine, now=self.clock(), message=message, publisher=self.link
-        )
+    # From the broker; any scheduler may do these, the lease holder or not.
+
+    def answer_tap(self, tap: Event) -> None:
+        jobs.answer_tap(engine=self.engine, now=self.clock(), tap=tap, publisher=self.link)
+
+    def settle_acks(self, acks: list[CommandAck]) -> None:
+        jobs.settle_acks(engine=self.engine, now=self.clock(), acks=acks)
 
     # Running in the background
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, case, func, update
+from sqlalchemy import Insert, case, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -78,11 +79,12 @@ def create_commands(
     With `sent=True` they are recorded as published now (the caller publishes at once).
     A new enable or disable supersedes the device's older open commands.
     """
-    created: list[int] = []
-    for start in range(0, len(specs), _CHUNK):
-        rows = [_row(spec, now, sent) for spec in specs[start : start + _CHUNK]]
-        stmt = _insert_ignoring_duplicates(session).values(rows).returning(col(DeviceCommand.id))
-        created.extend(session.execute(stmt).scalars())
+    if not specs:
+        return []
+    rows = [_row(spec, now, sent) for spec in specs]
+    # One statement compiled once; SQLAlchemy sends the rows in multi-row batches.
+    stmt = _insert_ignoring_duplicates(session).returning(col(DeviceCommand.id))
+    created = [row_id for row_id in session.execute(stmt, rows).scalars() if row_id is not None]
     switching = {s.device_id for s in specs if s.action in SWITCHING and s.state in _OPEN}
     if created and switching:
         session.execute(
@@ -124,16 +126,21 @@ def outgoing(*, session: Session, ids: Sequence[int]) -> list[Outgoing]:
     found: list[Outgoing] = []
     for start in range(0, len(ids), _CHUNK):
         rows = session.execute(
-            select(DeviceCommand, Device.slug, Site.slug)
+            sa_select(
+                col(DeviceCommand.uid),
+                col(Site.slug),
+                col(Device.slug),
+                col(DeviceCommand.action),
+                col(DeviceCommand.reservation_id),
+                col(DeviceCommand.until),
+                col(DeviceCommand.message),
+            )
             .join(Device, col(Device.id) == col(DeviceCommand.device_id))
             .join(Site, col(Site.id) == col(Device.site_id))
             .where(col(DeviceCommand.id).in_(ids[start : start + _CHUNK]))
             .order_by(col(DeviceCommand.id))
         ).all()
-        found.extend(
-            Outgoing(c.uid, site, device, c.action, c.reservation_id, c.until, c.message)
-            for c, device, site in rows
-        )
+        found.extend(Outgoing(*row) for row in rows)
     return found
 
 
@@ -234,34 +241,33 @@ def _command_failed(*, session: Session, now: datetime, command: DeviceCommand) 
     )
 
 
-def acknowledge(*, session: Session, now: datetime, uid: str, ok: bool) -> bool:
-    """Record a device's cmd/ack; True if it was the first ack of a known command."""
-    result: Any = session.execute(
-        update(DeviceCommand)
-        .where(col(DeviceCommand.uid) == uid, col(DeviceCommand.acked_at).is_(None))
-        .values(
-            acked_at=now,
-            next_try_at=None,
-            state=case(
-                (
-                    col(DeviceCommand.state).in_(
-                        (CommandState.sent, CommandState.failed, CommandState.expired)
+def acknowledge(*, session: Session, now: datetime, acks: Sequence[tuple[str, bool]]) -> int:
+    """Record devices' cmd/acks (uid, ok); returns how many settled a known command.
+
+    A late ack still settles a command that failed or expired meanwhile.
+    """
+    settled = 0
+    for ok in (True, False):
+        uids = sorted({uid for uid, answer in acks if answer is ok})
+        if not uids:
+            continue
+        result: Any = session.execute(
+            update(DeviceCommand)
+            .where(col(DeviceCommand.uid).in_(uids), col(DeviceCommand.acked_at).is_(None))
+            .values(
+                acked_at=now,
+                next_try_at=None,
+                state=case(
+                    (
+                        col(DeviceCommand.state).in_(
+                            (CommandState.sent, CommandState.failed, CommandState.expired)
+                        ),
+                        CommandState.acked if ok else CommandState.refused,
                     ),
-                    CommandState.acked if ok else CommandState.refused,
+                    else_=col(DeviceCommand.state),
                 ),
-                else_=col(DeviceCommand.state),
-            ),
+            )
+            .execution_options(synchronize_session=False)
         )
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount)
-
-
-def next_attention(*, session: Session, after: datetime) -> datetime | None:
-    """When the next command becomes due or its ack overdue (for the scheduler's wake-up)."""
-    value: datetime | None = session.execute(
-        select(func.min(DeviceCommand.next_try_at)).where(
-            col(DeviceCommand.state).in_(_OPEN), col(DeviceCommand.next_try_at) > after
-        )
-    ).scalar()
-    return value
+        settled += result.rowcount
+    return settled
