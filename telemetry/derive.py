@@ -13,7 +13,7 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,6 +35,7 @@ from devices.contract import (
 from service.db import begin_write
 from service.models import (
     Account,
+    Alert,
     AlertKind,
     Device,
     Reservation,
@@ -58,6 +59,107 @@ BADGE_WINDOW = timedelta(minutes=10)
 ENTITLING = (ReservationStatus.confirmed, ReservationStatus.active)
 
 
+_LIVE_FIELDS = (
+    "online",
+    "last_seen",
+    "last_ts",
+    "status_at",
+    "state",
+    "state_since",
+    "last_values",
+    "last_card",
+    "last_card_at",
+)
+
+
+@dataclass(slots=True)
+class _State:
+    """A device's live columns as plain values: a batch changes these many times and
+    writes them to the row once (attribute writes on a model are costly)."""
+
+    online: bool
+    last_seen: datetime | None
+    last_ts: datetime | None
+    status_at: datetime | None
+    state: str | None
+    state_since: datetime | None
+    last_values: dict[str, Any]
+    last_card: str | None
+    last_card_at: datetime | None
+
+    @classmethod
+    def of(cls, device: Device) -> _State:
+        values = {name: getattr(device, name) for name in _LIVE_FIELDS}
+        values["last_values"] = dict(values["last_values"] or {})
+        return cls(**values)
+
+    def write(self, device: Device) -> None:
+        for name in _LIVE_FIELDS:
+            value = getattr(self, name)
+            if value != getattr(device, name):
+                setattr(device, name, value)
+
+
+@dataclass(slots=True)
+class _Run:
+    """The open usage session of a device, its running totals kept as plain values."""
+
+    usage: UsageSession
+    start_at: datetime
+    last_sample_at: datetime
+    energy_wh: float
+
+    @classmethod
+    def of(cls, usage: UsageSession) -> _Run:
+        return cls(usage, usage.start_at, usage.last_sample_at, usage.energy_wh)
+
+    def write(self) -> UsageSession:
+        usage = self.usage
+        if usage.last_sample_at != self.last_sample_at:
+            usage.last_sample_at = self.last_sample_at
+            usage.run_seconds = int((self.last_sample_at - self.start_at).total_seconds())
+        if usage.energy_wh != self.energy_wh:
+            usage.energy_wh = self.energy_wh
+        return usage
+
+
+class _Alerts:
+    """The open alerts about a batch's devices, read once: most messages neither raise
+    nor clear one, and those that do skip the look-up. The device rows are locked, so
+    nobody else changes these alerts meanwhile."""
+
+    def __init__(self, session: Session, now: datetime, subjects: Iterable[str]) -> None:
+        self.session, self.now = session, now
+        self.open_now: set[tuple[str, str]] = set(
+            session.exec(
+                select(Alert.kind, Alert.subject).where(
+                    col(Alert.subject).in_(list(subjects)), col(Alert.closed_at).is_(None)
+                )
+            ).all()
+        )
+
+    def raise_(self, target: _Live, kind: AlertKind, message: str) -> None:
+        if (kind, target.subject) in self.open_now:
+            return
+        device = target.device
+        open_alert(
+            session=self.session,
+            now=self.now,
+            kind=kind,
+            subject=target.subject,
+            message=message,
+            site_id=device.site_id,
+            resource_id=device.resource_id,
+            device_id=device.id,
+        )
+        self.open_now.add((kind, target.subject))
+
+    def clear(self, target: _Live, kind: AlertKind) -> None:
+        if (kind, target.subject) in self.open_now:
+            close_alert(session=self.session, now=self.now, kind=kind, subject=target.subject)
+            self.open_now.discard((kind, target.subject))
+
+
 @dataclass
 class _Live:
     """A device row locked for this batch, with what its messages act on."""
@@ -65,11 +167,23 @@ class _Live:
     device: Device
     site: Site
     resource: Resource | None
-    usage: UsageSession | None
+    run: _Run | None
+    # Entitling reservations of the resource around the batch's time span.
+    reservations: list[Reservation] = field(default_factory=list)
+    live: _State = field(init=False)
+    alerts: _Alerts = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.live = _State.of(self.device)
 
     @property
     def subject(self) -> str:
         return subject_of(self.site.slug, self.device.slug)
+
+    def write(self) -> None:
+        self.live.write(self.device)
+        if self.run is not None:
+            self.run.write()
 
 
 def apply(
@@ -85,20 +199,24 @@ def apply(
     by_device: dict[tuple[str, str], list[Message]] = defaultdict(list)
     for message in messages:
         by_device[(message.site, message.device)].append(message)
-    live = _lock_devices(session, by_device.keys())
-    for key, batch in by_device.items():
-        target = live.get(key)
-        if target is None:
-            _unknown_device(session, now, key, batch, root)
-            continue
-        # sorted() is stable: same-time messages keep their arrival order.
-        for message in sorted(batch, key=lambda m: m.ts):
-            _apply_one(session, now, target, message)
+    with session.no_autoflush:
+        live = _lock_devices(session, by_device.keys(), messages)
+        alerts = _Alerts(session, now, [target.subject for target in live.values()])
+        for key, batch in by_device.items():
+            target = live.get(key)
+            if target is None:
+                _unknown_device(session, now, key, batch, root)
+                continue
+            target.alerts = alerts
+            # sorted() is stable: same-time messages keep their arrival order.
+            for message in sorted(batch, key=lambda m: m.ts):
+                _apply_one(session, now, target, message)
+            target.write()
     session.commit()
 
 
 def _lock_devices(
-    session: Session, keys: Iterable[tuple[str, str]]
+    session: Session, keys: Iterable[tuple[str, str]], messages: Sequence[Message]
 ) -> dict[tuple[str, str], _Live]:
     wanted = list(keys)
     rows = session.exec(
@@ -113,8 +231,8 @@ def _lock_devices(
     resources = {
         r.id: r for r in session.exec(select(Resource).where(col(Resource.id).in_(resource_ids)))
     }
-    usages = {
-        u.device_id: u
+    runs = {
+        u.device_id: _Run.of(u)
         for u in session.exec(
             select(UsageSession).where(
                 col(UsageSession.device_id).in_([d.id for d, _ in rows]),
@@ -122,9 +240,27 @@ def _lock_devices(
             )
         )
     }
+    entitling: dict[int, list[Reservation]] = defaultdict(list)
+    for reservation in session.exec(
+        select(Reservation)
+        .where(
+            col(Reservation.resource_id).in_(resource_ids),
+            col(Reservation.status).in_(ENTITLING),
+            col(Reservation.start_at) <= max(m.ts for m in messages),
+            col(Reservation.end_at) > min(m.ts for m in messages),
+        )
+        .order_by(col(Reservation.start_at))
+    ):
+        entitling[reservation.resource_id].append(reservation)
     for device, site in rows:
         resource = resources.get(device.resource_id)
-        live[(site.slug, device.slug)] = _Live(device, site, resource, usages.get(device.id or 0))
+        live[(site.slug, device.slug)] = _Live(
+            device,
+            site,
+            resource,
+            runs.get(device.id or 0),
+            entitling.get(device.resource_id or 0, []),
+        )
     return live
 
 
@@ -132,66 +268,63 @@ def _apply_one(session: Session, now: datetime, target: _Live, message: Message)
     if isinstance(message, Telemetry):
         _telemetry(session, now, target, message)
     elif isinstance(message, Status):
-        _status(session, now, target, message)
+        _status(now, target, message)
     elif isinstance(message, Event):
         _event(target, message, now)
     elif isinstance(message, CommandAck):
-        _seen(target.device, message.ts, now)
+        _seen(target.live, message.ts, now)
 
 
-def _seen(device: Device, ts: datetime, now: datetime) -> None:
+def _seen(live: _State, ts: datetime, now: datetime) -> None:
     ts = min(ts, now)
-    if device.last_seen is None or ts > device.last_seen:
-        device.last_seen = ts
+    if live.last_seen is None or ts > live.last_seen:
+        live.last_seen = ts
 
 
 def _telemetry(session: Session, now: datetime, target: _Live, sample: Telemetry) -> None:
-    device = target.device
-    if device.last_ts is not None and sample.ts <= device.last_ts:
+    live = target.live
+    if live.last_ts is not None and sample.ts <= live.last_ts:
         return  # a duplicate or a straggler: stored as a point, but no edge moves
-    _seen(device, sample.ts, now)
-    if not device.online and (device.status_at is None or sample.ts > device.status_at):
-        device.online = True
-        close_alert(session=session, now=now, kind=AlertKind.offline, subject=target.subject)
-    previous = dict(device.last_values)
-    state = sample.state if sample.state is not None else device.state
-    if target.usage is not None:
-        _accumulate(target.usage, previous, sample)
-    if state == "running" and target.usage is None and device.resource_id is not None:
-        target.usage = _start_usage(session, now, target, sample.ts)
-    elif state != "running" and target.usage is not None:
-        end_usage(usage=target.usage, at=sample.ts, ended_by="state")
-        close_alert(
-            session=session, now=now, kind=AlertKind.unauthorised_use, subject=target.subject
-        )
-        target.usage = None
-    if state != device.state:
-        _fault_edge(session, now, target, state)
-        device.state, device.state_since = state, sample.ts
+    _seen(live, sample.ts, now)
+    if not live.online and (live.status_at is None or sample.ts > live.status_at):
+        live.online = True
+        target.alerts.clear(target, AlertKind.offline)
+    previous = live.last_values
+    state = sample.state if sample.state is not None else live.state
+    if target.run is not None:
+        _accumulate(target.run, previous, sample)
+    if state == "running" and target.run is None and target.device.resource_id is not None:
+        target.run = _Run.of(_start_usage(session, target, sample.ts))
+    elif state != "running" and target.run is not None:
+        end_usage(usage=target.run.write(), at=sample.ts, ended_by="state")
+        target.alerts.clear(target, AlertKind.unauthorised_use)
+        target.run = None
+    if state != live.state:
+        _fault_edge(target, state)
+        live.state, live.state_since = state, sample.ts
     values = {**previous, **sample.metrics}
     if sample.state is not None:
         values["state"] = sample.state
-    device.last_values = values
-    device.last_ts = sample.ts
+    live.last_values = values
+    live.last_ts = sample.ts
 
 
-def _accumulate(usage: UsageSession, previous: dict[str, Any], sample: Telemetry) -> None:
+def _accumulate(run: _Run, previous: dict[str, Any], sample: Telemetry) -> None:
     """Fold the interval since the session's last sample into run time and energy."""
-    if sample.ts <= usage.last_sample_at:
+    if sample.ts <= run.last_sample_at:
         return
-    hours = (sample.ts - usage.last_sample_at).total_seconds() / 3600
+    hours = (sample.ts - run.last_sample_at).total_seconds() / 3600
     meter, last_meter = sample.metrics.get("energy_wh"), previous.get("energy_wh")
     if meter is not None and isinstance(last_meter, int | float):
         # A meter that went backwards was reset: it counts from zero again.
-        usage.energy_wh += meter - last_meter if meter >= last_meter else meter
+        run.energy_wh += meter - last_meter if meter >= last_meter else meter
     elif isinstance(previous.get("power_w"), int | float):
         # Power is sampled: hold the previous reading over the interval.
-        usage.energy_wh += max(0.0, float(previous["power_w"])) * hours
-    usage.last_sample_at = sample.ts
-    usage.run_seconds = int((sample.ts - usage.start_at).total_seconds())
+        run.energy_wh += max(0.0, float(previous["power_w"])) * hours
+    run.last_sample_at = sample.ts
 
 
-def _start_usage(session: Session, now: datetime, target: _Live, at: datetime) -> UsageSession:
+def _start_usage(session: Session, target: _Live, at: datetime) -> UsageSession:
     device, resource = target.device, target.resource
     usage = UsageSession(
         resource_id=device.resource_id or 0,
@@ -199,109 +332,69 @@ def _start_usage(session: Session, now: datetime, target: _Live, at: datetime) -
         start_at=at,
         last_sample_at=at,
     )
-    reservation = _entitling_reservation(session, device.resource_id, at)
+    reservation = next((r for r in target.reservations if r.start_at <= at < r.end_at), None)
     if reservation is not None:
         usage.reservation_id, usage.account_id = reservation.id, reservation.account_id
     else:
-        usage.account_id = _badge_holder(session, device, at)
+        usage.account_id = _badge_holder(session, target.live, at)
         if resource is not None and resource.walk_in_allowed:
             usage.walk_in = True
         else:
             usage.unauthorised = True
-            open_alert(
-                session=session,
-                now=now,
-                kind=AlertKind.unauthorised_use,
-                subject=target.subject,
-                message=f"{target.subject} running since {at.isoformat()} without a reservation",
-                site_id=device.site_id,
-                resource_id=device.resource_id,
-                device_id=device.id,
+            target.alerts.raise_(
+                target,
+                AlertKind.unauthorised_use,
+                f"{target.subject} running since {at.isoformat()} without a reservation",
             )
     session.add(usage)
     return usage
 
 
-def _entitling_reservation(
-    session: Session, resource_id: int | None, at: datetime
-) -> Reservation | None:
-    if resource_id is None:
+def _badge_holder(session: Session, live: _State, at: datetime) -> int | None:
+    if live.last_card is None or live.last_card_at is None:
         return None
-    return session.exec(
-        select(Reservation)
-        .where(
-            Reservation.resource_id == resource_id,
-            col(Reservation.status).in_(ENTITLING),
-            col(Reservation.start_at) <= at,
-            col(Reservation.end_at) > at,
-        )
-        .order_by(col(Reservation.start_at))
-    ).first()
-
-
-def _badge_holder(session: Session, device: Device, at: datetime) -> int | None:
-    if device.last_card is None or device.last_card_at is None:
+    if not at - BADGE_WINDOW <= live.last_card_at <= at:
         return None
-    if not at - BADGE_WINDOW <= device.last_card_at <= at:
-        return None
-    return session.exec(select(Account.id).where(Account.card_uid == device.last_card)).first()
+    return session.exec(select(Account.id).where(Account.card_uid == live.last_card)).first()
 
 
-def _fault_edge(session: Session, now: datetime, target: _Live, state: str | None) -> None:
-    device = target.device
+def _fault_edge(target: _Live, state: str | None) -> None:
     if state == "fault":
-        open_alert(
-            session=session,
-            now=now,
-            kind=AlertKind.fault,
-            subject=target.subject,
-            message=f"{target.subject} reports a fault",
-            site_id=device.site_id,
-            resource_id=device.resource_id,
-            device_id=device.id,
-        )
-    elif device.state == "fault":
-        close_alert(session=session, now=now, kind=AlertKind.fault, subject=target.subject)
+        target.alerts.raise_(target, AlertKind.fault, f"{target.subject} reports a fault")
+    elif target.live.state == "fault":
+        target.alerts.clear(target, AlertKind.fault)
 
 
-def _status(session: Session, now: datetime, target: _Live, status: Status) -> None:
-    device = target.device
-    if device.status_at is not None and status.ts < device.status_at:
+def _status(now: datetime, target: _Live, status: Status) -> None:
+    live = target.live
+    if live.status_at is not None and status.ts < live.status_at:
         return
-    device.status_at = status.ts
+    live.status_at = status.ts
     if status.online:
-        _seen(device, status.ts, now)
-        device.online = True
-        close_alert(session=session, now=now, kind=AlertKind.offline, subject=target.subject)
+        _seen(live, status.ts, now)
+        live.online = True
+        target.alerts.clear(target, AlertKind.offline)
         return
     # `offline` is also the Last Will the broker sends for a device that vanished.
-    device.online = False
-    open_alert(
-        session=session,
-        now=now,
-        kind=AlertKind.offline,
-        subject=target.subject,
-        message=f"{target.subject} went offline",
-        site_id=device.site_id,
-        resource_id=device.resource_id,
-        device_id=device.id,
-    )
-    if target.usage is not None:
-        end_usage(usage=target.usage, at=target.usage.last_sample_at, ended_by="offline")
-        target.usage = None
+    live.online = False
+    target.alerts.raise_(target, AlertKind.offline, f"{target.subject} went offline")
+    if target.run is not None:
+        usage = target.run.write()
+        end_usage(usage=usage, at=usage.last_sample_at, ended_by="offline")
+        target.run = None
 
 
 def _event(target: _Live, event: Event, now: datetime) -> None:
-    device = target.device
-    _seen(device, event.ts, now)
+    live = target.live
+    _seen(live, event.ts, now)
     if event.type == "badge":
-        if device.last_card_at is None or event.ts >= device.last_card_at:
-            device.last_card, device.last_card_at = event.data["card"], event.ts
+        if live.last_card_at is None or event.ts >= live.last_card_at:
+            live.last_card, live.last_card_at = event.data["card"], event.ts
         return
     if event.type == "door":
-        device.last_values = {**device.last_values, "door_open": event.data["open"]}
+        live.last_values = {**live.last_values, "door_open": event.data["open"]}
     elif event.type == "job":
-        device.last_values = {**device.last_values, "job_phase": event.data["phase"]}
+        live.last_values = {**live.last_values, "job_phase": event.data["phase"]}
 
 
 def _unknown_device(
