@@ -146,7 +146,7 @@ def answer_tap(*, engine: Engine, now: datetime, tap: Event, publisher: Publishe
     if tap.ts < now - BADGE_MAX_AGE:
         log.info("ignoring a stale tap at %s/%s", tap.site, tap.device)
         return
-    with write_session(engine) as session:
+    with Session(engine, expire_on_commit=False) as session:
         device = session.exec(
             select(Device)
             .join(Site, col(Site.id) == col(Device.site_id))
@@ -154,9 +154,9 @@ def answer_tap(*, engine: Engine, now: datetime, tap: Event, publisher: Publishe
         ).first()
         if device is None:
             return  # the listener raises the unknown-device alert
-        _, command_id = answer_badge(session=session, now=now, device=device, card=tap.data["card"])
-        answer = commands.outgoing(session=session, ids=[command_id]) if command_id else []
-    publisher.publish(answer)
+        _, answer = answer_badge(session=session, now=now, device=device, card=tap.data["card"])
+    if answer is not None:
+        publisher.publish([answer])
 
 
 def queue_notifications(*, engine: Engine, now: datetime, settings: Settings) -> int:

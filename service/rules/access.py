@@ -9,17 +9,17 @@ Anything else is a `deny` whose message says why. Every decision is audited.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from ..db import begin_write
 from ..errors import Conflict, DomainError, RuleViolation
 from ..models import (
     BLOCKING,
     Account,
     Device,
-    DeviceCommand,
     Reservation,
     ReservationStatus,
     Resource,
@@ -29,7 +29,7 @@ from .accounts import principal_for
 from .audit import record
 from .availability import layers
 from .booking import create_walk_in
-from .commands import CommandSpec, create_commands, new_uid
+from .commands import CommandSpec, Outgoing, create_commands
 from .lifecycle import CHECK_IN_EARLY, check_in
 
 
@@ -161,10 +161,11 @@ def _message(exc: DomainError) -> str:
 
 def answer_badge(
     *, session: Session, now: datetime, device: Device, card: str
-) -> tuple[Decision, int | None]:
+) -> tuple[Decision, Outgoing | None]:
     """Decide a tap at `device`, audit it and record the answer as a sent command.
 
-    Returns the decision and the command id (None for a device without a resource).
+    Returns the decision and the answer to publish (None for a reader without a resource).
+    The decision reads without the write lock; check-in and walk-in take it themselves.
     """
     resource = session.get(Resource, device.resource_id) if device.resource_id else None
     site = session.get(Site, device.site_id)
@@ -172,6 +173,7 @@ def answer_badge(
         decision = _deny("no_resource", "this reader is not assigned to a machine or room")
     else:
         decision = decide(session=session, now=now, resource=resource, site=site, card=card)
+    begin_write(session)
     record(
         session=session,
         now=now,
@@ -183,26 +185,30 @@ def answer_badge(
         card=card,
         reservation_id=decision.reservation_id,
     )
-    command_id = None
-    if resource is not None:
-        spec = _answer(session, device, resource, decision, now)
-        created = create_commands(session=session, now=now, specs=[spec], sent=True)
-        command_id = created[0] if created else None
+    answer = None
+    if resource is not None and site is not None:
+        spec = _answer(device, resource, decision, now)
+        if not create_commands(session=session, now=now, specs=[spec], sent=True):
+            # The scheduler sent this reservation's enable meanwhile: answer the tap anyway.
+            spec = replace(spec, key=f"badge:{spec.uid}")
+            create_commands(session=session, now=now, specs=[spec], sent=True)
+        answer = Outgoing(
+            spec.uid,
+            site.slug,
+            device.slug,
+            spec.action,
+            spec.reservation_id,
+            spec.until,
+            spec.message,
+        )
     session.commit()
-    return decision, command_id
+    return decision, answer
 
 
-def _answer(
-    session: Session, device: Device, resource: Resource, decision: Decision, now: datetime
-) -> CommandSpec:
-    key = f"badge:{new_uid()}"
-    if decision.action == "enable" and decision.until is not None:
-        # The reservation's own enable, unless the scheduler already sent it.
-        first = f"enable:{decision.reservation_id}:{device.id}:{int(decision.until.timestamp())}"
-        if session.exec(select(DeviceCommand.id).where(DeviceCommand.key == first)).first() is None:
-            key = first
-    return CommandSpec(
-        key=key,
+def _answer(device: Device, resource: Resource, decision: Decision, now: datetime) -> CommandSpec:
+    """The answer, keyed as the reservation's own enable: the scheduler need not send it."""
+    spec = CommandSpec(
+        key="",
         device_id=device.id or 0,
         resource_id=resource.id or 0,
         reservation_id=decision.reservation_id,
@@ -212,3 +218,7 @@ def _answer(
         due_at=now,
         source="badge",
     )
+    if decision.action == "enable" and decision.until is not None:
+        stamp = int(decision.until.timestamp())
+        return replace(spec, key=f"enable:{decision.reservation_id}:{device.id}:{stamp}")
+    return replace(spec, key=f"badge:{spec.uid}")

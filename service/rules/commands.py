@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -43,6 +43,8 @@ class CommandSpec:
     source: str = "slot"
     # Created as already decided against (e.g. a disable skipped at a hand-over).
     state: CommandState = CommandState.pending
+    # The id on the wire; a fresh one unless the caller needs to know it beforehand.
+    uid: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ def create_commands(
 
 def _row(spec: CommandSpec, now: datetime, sent: bool) -> dict[str, Any]:
     return {
-        "uid": new_uid(),
+        "uid": spec.uid,
         "key": spec.key,
         "device_id": spec.device_id,
         "resource_id": spec.resource_id,
