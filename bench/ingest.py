@@ -18,6 +18,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -214,10 +215,21 @@ def start_listener(env: dict, log: Path) -> subprocess.Popen[bytes]:
 
 
 def peak_rss_mb(pid: int) -> float:
+    """Peak RSS of a process and its children, in MB."""
+    total = 0.0
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+            total += int(line.split()[1]) / 1024
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    for child in children.read_text().split() if children.exists() else []:
+        total += peak_rss_mb(int(child))
+    return total
+
+
+def children_cpu() -> float:
+    """CPU seconds of the finished (and waited for) subprocesses so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -253,6 +265,7 @@ def main(n: int, n_devices: int) -> None:
                 f"queued {n:,} messages from {len(devices)} devices ({rate:,.0f} msg/s published)"
             )
 
+            cpu = children_cpu()
             began = time.monotonic()
             proc = start_listener(env, log)
             deadline = began + 600
@@ -265,6 +278,7 @@ def main(n: int, n_devices: int) -> None:
             elapsed = time.monotonic() - began
             rss = peak_rss_mb(proc.pid)
             stop(proc)
+            listener_cpu = children_cpu() - cpu
             stats = worker_stats(log)
             count = influx.count("seq")
             lost = n - count
@@ -272,7 +286,9 @@ def main(n: int, n_devices: int) -> None:
 
             run_bare(broker.host, broker.port, n, create_only=True)
             publish(broker.host, broker.port, devices, n, start)
+            cpu = children_cpu()
             bare_elapsed, bare_count = run_bare(broker.host, broker.port, n, create_only=False)
+            bare_cpu = children_cpu() - cpu
             bare_rate = bare_count / bare_elapsed
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -294,6 +310,13 @@ def main(n: int, n_devices: int) -> None:
             f"{bare_elapsed:.1f} s, counted {bare_count:,}",
         ),
         ("ratio", f"{ratio:.2f}", f"≥ {GOAL_RATIO}", ratio >= GOAL_RATIO, ""),
+        (
+            "CPU per message",
+            f"{listener_cpu / n * 1e6:,.0f} µs",
+            "",
+            None,
+            f"bare {bare_cpu / n * 1e6:,.0f} µs (ratio {bare_cpu / listener_cpu:.2f})",
+        ),
         ("listener peak RSS", f"{rss:.0f} MB", f"< {GOAL_RSS_MB}", rss < GOAL_RSS_MB, ""),
         ("lost", f"{lost:,d}", "= 0", lost == 0, ""),
     ]
