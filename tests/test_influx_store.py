@@ -155,6 +155,29 @@ def test_tags_and_text_with_special_characters_round_trip(
     assert store.latest(site=site, resource=resource) == {"note": text, "co2 ppm": 415.0, "ts": T0}
 
 
+def test_a_short_spell_of_429_is_bridged_by_the_client_retries(
+    make_store: Callable[..., InfluxTelemetryStore], influxdb: InfluxDatabase
+) -> None:
+    options = WriteOptions(
+        batch_size=1,
+        retry_interval=200,
+        max_retries=5,
+        max_retry_delay=400,
+        max_retry_time=5_000,
+        write_scheduler=ThreadPoolScheduler(max_workers=1),
+    )
+    store = make_store(write_options=options)
+    influxdb.front.fail(429)
+    healer = threading.Timer(0.3, influxdb.front.heal)
+    healer.start()
+    store.write(samples(100))
+    healer.join()
+    assert store.counters["retries"] >= 1
+    assert store.counters["written"] == 100 and store.counters["spooled"] == 0
+    assert influxdb.front.failed_writes >= 1
+    assert influxdb.count("power_w") == 100
+
+
 def test_an_outage_spools_batches_and_replays_them_when_influxdb_answers(
     make_store: Callable[..., InfluxTelemetryStore], influxdb: InfluxDatabase
 ) -> None:
