@@ -12,7 +12,6 @@ from ..models import (
     BLOCKING,
     Account,
     AlertKind,
-    AuditLog,
     Device,
     Reservation,
     ReservationStatus,
@@ -22,6 +21,7 @@ from ..models import (
     UsageSession,
 )
 from .accounts import principal_for
+from .audit import record_many
 from .devices import open_alert, subject_of
 from .lifecycle import CHECK_IN_EARLY, check_in
 
@@ -120,20 +120,12 @@ def mark_no_shows(*, session: Session, now: datetime, after: timedelta) -> list[
             .execution_options(synchronize_session=False)
         ).scalars()
     )
-    if ids:
-        session.execute(
-            AuditLog.__table__.insert(),  # type: ignore[attr-defined]
-            [
-                {
-                    "at": now,
-                    "actor_id": None,
-                    "action": "reservation.no_show",
-                    "subject": f"reservation:{rid}",
-                    "detail": {},
-                }
-                for rid in ids
-            ],
-        )
+    record_many(
+        session=session,
+        now=now,
+        action="reservation.no_show",
+        subjects=[f"reservation:{rid}" for rid in ids],
+    )
     return ids
 
 

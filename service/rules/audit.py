@@ -21,3 +21,16 @@ def record(
 ) -> None:
     """Add one audit entry to the session's transaction."""
     session.add(AuditLog(at=now, actor_id=actor_id, action=action, subject=subject, detail=detail))
+
+
+def record_many(*, session: Session, now: datetime, action: str, subjects: list[str]) -> None:
+    """One entry per subject for an action the system took on many at once."""
+    if not subjects:
+        return
+    session.execute(
+        AuditLog.__table__.insert(),  # type: ignore[attr-defined]
+        [
+            {"at": now, "actor_id": None, "action": action, "subject": s, "detail": {}}
+            for s in subjects
+        ],
+    )

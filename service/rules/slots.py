@@ -18,7 +18,6 @@ from sqlmodel import Session, col, select
 
 from ..models import (
     AlertKind,
-    AuditLog,
     CommandState,
     DeviceCommand,
     Reservation,
@@ -28,6 +27,7 @@ from ..models import (
     Site,
 )
 from ..models.telemetry import Device
+from .audit import record_many
 from .commands import CommandSpec
 from .devices import open_alert, subject_of
 
@@ -211,20 +211,12 @@ def complete_ended(*, session: Session, now: datetime) -> list[int]:
             .execution_options(synchronize_session=False)
         ).scalars()
     )
-    if ids:
-        session.execute(
-            AuditLog.__table__.insert(),  # type: ignore[attr-defined]
-            [
-                {
-                    "at": now,
-                    "actor_id": None,
-                    "action": "reservation.complete",
-                    "subject": f"reservation:{rid}",
-                    "detail": {},
-                }
-                for rid in ids
-            ],
-        )
+    record_many(
+        session=session,
+        now=now,
+        action="reservation.complete",
+        subjects=[f"reservation:{rid}" for rid in ids],
+    )
     return ids
 
 
