@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
-from flask import Blueprint, Response, jsonify, send_from_directory
+from flask import Blueprint, Response, current_app, jsonify, send_from_directory
 from sqlalchemy import text
 from swagger_ui_bundle import swagger_ui_path
 
 from ..db import get_session
 from .openapi import openapi_document
+from .telemetry import STORE_KEY
 
 bp = Blueprint("meta", __name__)
 
@@ -39,16 +41,35 @@ def docs_static(name: str) -> Response:
 
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
-    checks: dict[str, str] = {}
-    try:
-        get_session().exec(text("SELECT 1"))  # type: ignore[call-overload]
-        checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - a health check reports, never raises
-        checks["database"] = f"error: {type(exc).__name__}"
+    """Health of the database, the MQTT broker and InfluxDB (those configured)."""
+    settings = current_app.config["SMARTFAB"]
+    checks: dict[str, str] = {"database": _check_database()}
+    if settings.mqtt.host:
+        checks["mqtt"] = _check_tcp(settings.mqtt.host, settings.mqtt.port)
+    store = current_app.extensions.get(STORE_KEY)
+    ping = getattr(store, "ping", None)
+    if ping is not None:
+        checks["influxdb"] = "ok" if ping() else "error: no answer"
     healthy = all(v == "ok" for v in checks.values())
     return jsonify({"status": "ok" if healthy else "degraded", "checks": checks}), (
         200 if healthy else 503
     )
+
+
+def _check_database() -> str:
+    try:
+        get_session().exec(text("SELECT 1"))  # type: ignore[call-overload]
+    except Exception as exc:  # noqa: BLE001 - a health check reports, never raises
+        return f"error: {type(exc).__name__}"
+    return "ok"
+
+
+def _check_tcp(host: str, port: int) -> str:
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return "ok"
+    except OSError as exc:
+        return f"error: {exc.strerror or type(exc).__name__}"
 
 
 @bp.get("/api/v1/ping")
