@@ -34,11 +34,18 @@ def visible_reservations(actor: Principal) -> SelectOfScalar[Reservation]:
     return query.where(Reservation.account_id == actor.id)
 
 
-def get_reservation(*, session: Session, actor: Principal, reservation_id: int) -> Reservation:
-    """The reservation, if it exists and the actor may see it; else NotFound."""
-    found = session.exec(
-        visible_reservations(actor).where(Reservation.id == reservation_id)
-    ).first()
+def get_reservation(
+    *, session: Session, actor: Principal, reservation_id: int, for_update: bool = False
+) -> Reservation:
+    """The reservation, if it exists and the actor may see it; else NotFound.
+
+    `for_update` locks its row (PostgreSQL) so that a concurrent change, e.g. the
+    scheduler marking a no-show, cannot be overwritten by a stale read.
+    """
+    query = visible_reservations(actor).where(Reservation.id == reservation_id)
+    if for_update:
+        query = query.with_for_update(of=Reservation)
+    found = session.exec(query).first()
     if found is None:
         raise NotFound(f"no reservation {reservation_id}")
     return found
@@ -77,7 +84,9 @@ def _for_change(
     allowed: tuple[ReservationStatus, ...],
 ) -> tuple[Reservation, Target]:
     begin_write(session)
-    reservation = get_reservation(session=session, actor=actor, reservation_id=reservation_id)
+    reservation = get_reservation(
+        session=session, actor=actor, reservation_id=reservation_id, for_update=True
+    )
     resource, site = load_resource(session=session, resource_id=reservation.resource_id)
     if reservation.account_id != actor.id and not actor.operates(site.id or 0):
         raise Forbidden("only the booker or an operator of the site may change this reservation")
@@ -104,6 +113,7 @@ def _reschedule(
     start: datetime,
     end: datetime,
     new_start: bool = True,
+    walk_in: bool = False,
 ) -> None:
     check_booking(
         session=session,
@@ -113,6 +123,7 @@ def _reschedule(
         end=end,
         ignore_reservation_id=reservation.id,
         new_start=new_start,
+        walk_in=walk_in,
     )
     reservation.start_at, reservation.end_at = start, end
     reservation.blocked_until = end + timedelta(minutes=target.resource.buffer_minutes)
@@ -167,12 +178,15 @@ def move_reservation(
 def cancel_reservation(
     *, session: Session, now: datetime, actor: Principal, reservation_id: int
 ) -> Reservation:
-    reservation, _ = _for_change(
+    reservation, target = _for_change(
         session=session,
         actor=actor,
         reservation_id=reservation_id,
         allowed=(ReservationStatus.pending, ReservationStatus.confirmed),
     )
+    if now >= reservation.start_at and not actor.operates(target.site.id or 0):
+        # After the start a booking is used or missed (billing counts no-shows): release it.
+        raise Conflict("the reservation has started: release it instead", code="already_started")
     reservation.status = ReservationStatus.cancelled
     _touch(reservation, now)
     session.add(reservation)
@@ -298,6 +312,7 @@ def extend(
         start=reservation.start_at,
         end=end,
         new_start=False,
+        walk_in=reservation.walk_in,
     )
     record(
         session=session,

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, or_, select
 from ..errors import RuleViolation
 from ..models import (
     BLOCKING,
+    Account,
     Reservation,
     ReservationStatus,
     Resource,
@@ -121,6 +122,10 @@ def check_quota(
     )
     if not quota:
         return
+    # Bookings of one account on different resources do not clash, so the exclusion
+    # constraint cannot serialise them: lock the account's row while its hours are
+    # summed (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises every write).
+    session.exec(select(Account.id).where(Account.id == account_id).with_for_update()).first()
     week_start, week_end = week_bounds(site, start)
     query = (
         select(Reservation.start_at, Reservation.end_at)
