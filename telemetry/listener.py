@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 import paho.mqtt.client as mqtt
@@ -52,6 +52,8 @@ LINGER_S = 0.05
 # Maximum); the local queue holds that many twice, so the callback never waits long.
 RECEIVE_MAX = 10_000
 KEEPALIVE_S = 30
+# Devices whose last arrival time is remembered (far more than a fab has).
+ARRIVALS_MAX = 100_000
 
 
 class Inbound(NamedTuple):
@@ -61,6 +63,8 @@ class Inbound(NamedTuple):
     qos: int
     # Which connection delivered it: an ack is only valid on that connection.
     connection: int
+    # When it arrived, to the millisecond: the time of a message that carries no `ts`.
+    arrived: datetime
 
 
 @dataclass
@@ -123,6 +127,8 @@ class Listener:
         self._ack_lock = threading.Lock()
         self._connection = 0
         self._worker: threading.Thread | None = None
+        # The last arrival time handed out per (site, device) part of a topic.
+        self._arrivals: dict[str, datetime] = {}
         self._client = self._make_client()
 
     # -- MQTT ----------------------------------------------------------------------------
@@ -213,8 +219,27 @@ class Listener:
         except UnicodeDecodeError:
             topic = "(topic not UTF-8)"
         payload = bytes(message.payload)  # paho hands out a slice of its bytearray
-        self._queue.put(Inbound(topic, payload, message.mid, message.qos, self._connection))
+        arrived = self._arrival(topic)
+        self._queue.put(
+            Inbound(topic, payload, message.mid, message.qos, self._connection, arrived)
+        )
         self.stats.received += 1
+
+    def _arrival(self, topic: str) -> datetime:
+        """Now to the millisecond (the store's precision), later than the previous
+        arrival from the same device, so messages without `ts` never share a time."""
+        at = self._clock()
+        at = at.replace(microsecond=at.microsecond // 1000 * 1000)
+        device = topic.rsplit("/", 1)[0] if topic.count("/") >= 3 else topic
+        if device.endswith("/cmd"):  # .../cmd/ack
+            device = device[: -len("/cmd")]
+        last = self._arrivals.get(device)
+        if last is not None and at <= last:
+            at = last + timedelta(milliseconds=1)
+        if len(self._arrivals) >= ARRIVALS_MAX:  # topics of junk must not grow it forever
+            self._arrivals.clear()
+        self._arrivals[device] = at
+        return at
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -300,7 +325,8 @@ class Listener:
         letters: list[tuple[str, str, bytes]] = []
         for item in batch:
             try:
-                decoded.append((item, decode(item.topic, item.payload, root=self._root, now=now)))
+                message = decode(item.topic, item.payload, root=self._root, now=item.arrived)
+                decoded.append((item, message))
             except InvalidMessage as exc:
                 if exc.reason != "not_inbound":  # our own commands to devices
                     letters.append((item.topic, exc.reason, item.payload))

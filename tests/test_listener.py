@@ -13,7 +13,7 @@ from devices.contract import encode_telemetry, format_ts, topic_for
 from service.api.telemetry import STORE_KEY
 from service.app import create_app
 from service.config import Settings
-from service.models import DeadLetter, Device
+from service.models import DeadLetter, Device, UsageSession
 from tests.factories import World
 from tests.ingest import Listeners
 from tests.publish import Publisher, telemetry, wait_for
@@ -180,3 +180,31 @@ def test_two_listeners_in_a_shared_group_split_the_stream_without_overlap(
     assert one.stats.messages > 0 and two.stats.messages > 0
     assert one.stats.messages + two.stats.messages == 4000
     assert stored() == 4000
+
+
+def test_samples_without_ts_in_one_batch_each_keep_their_arrival_time(
+    listeners: Listeners,
+    publisher: Publisher,
+    devices: list[tuple[str, str]],
+    stored: Callable[[], int],
+    engine: Engine,
+) -> None:
+    first = listeners.start()
+    listeners.stop(first)
+    # Sent while the listener is away, the two arrive together when it is back.
+    topic = topic_for("smartfab", "seongsu", "laser-1", "telemetry")
+    publisher.publish(
+        [
+            (topic, encode_telemetry(None, "running", {"power_w": 900.0, "seq": 1})),
+            (topic, encode_telemetry(None, "idle", {"power_w": 5.0, "seq": 2})),
+        ]
+    )
+    second = listeners.start()
+    wait_for(lambda: second.stats.acked == 2, timeout=10)
+    assert stored() == 2
+    with Session(engine) as session:
+        device = session.exec(select(Device).where(Device.slug == "laser-1")).one()
+        usage = session.exec(select(UsageSession).where(UsageSession.device_id == device.id)).one()
+    assert device.state == "idle"
+    assert usage.end_at is not None
+    assert usage.end_at > usage.start_at
