@@ -7,9 +7,19 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import Engine
+from werkzeug.routing import IntegerConverter, Map
 
 from . import db, metrics
 from .config import Settings, load_settings
+from .models.types import MAX_ID
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` path parts: a number past 64 bits names nothing, so it is a 404."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Flask:
@@ -25,6 +35,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         SESSION_COOKIE_SAMESITE="Lax",
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.url_map.converters["int"] = IdConverter
     db.init_app(app, engine or db.make_engine(settings.database.url))
 
     from telemetry.stores import store_from_settings

@@ -205,3 +205,24 @@ def test_generated_availability_queries_never_cause_a_500(client, world, start, 
         headers=world.headers("maker"),
     )
     assert answer.status_code < 500, (start, end, answer.get_data(as_text=True))
+
+
+HUGE = 2**70
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/api/v1/reservations/{HUGE}",
+        f"/api/v1/resources/{HUGE}",
+        f"/api/v1/resources/{HUGE}/availability?from=2026-03-03T00:00:00Z&to=2026-03-04T00:00:00Z",
+    ],
+)
+def test_ids_past_64_bits_are_404_not_500(client, world, path):
+    assert_error(client.get(path, headers=world.headers("maker")), 404)
+
+
+@pytest.mark.parametrize("field", ["resource_id", "account_id"])
+def test_ids_past_64_bits_in_a_body_are_422(client, world, field):
+    body = {"resource_id": world.id("printer"), **GOOD, field: HUGE}
+    assert_error(post(client, world, body), 422, "validation_error")

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..models import Reservation, ReservationPublic, ReservationStatus, ResourceKind
-from ..models.types import Moment
+from ..models.types import Id, Moment
 
 
 class Strict(BaseModel):
@@ -58,7 +58,7 @@ class ReservationQuery(Strict):
     mine: bool = False
     from_: Moment | None = Field(default=None, alias="from")
     to: Moment | None = None
-    resource_id: int | None = None
+    resource_id: Id | None = None
     status: ReservationStatus | None = None
 
 

@@ -16,7 +16,7 @@ from telemetry.store import TelemetryStore
 from ..db import get_session
 from ..errors import Forbidden, RuleViolation
 from ..models import Alert, DeadLetter, ResourceKind, Site, UsageSession
-from ..models.types import Moment
+from ..models.types import Id, Moment
 from ..rules.booking import load_resource
 from .context import current_principal, now
 from .openapi import operation
@@ -131,7 +131,7 @@ class StatusQuery(Strict):
 class DeadLetterQuery(Strict):
     site: str | None = Field(default=None, description="site slug")
     reason: str | None = Field(default=None, max_length=64)
-    before_id: int | None = Field(default=None, ge=1, description="page: letters older than this")
+    before_id: Id | None = Field(default=None, description="page: letters older than this")
     limit: int = Field(default=100, ge=1, le=1000)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 from sqlmodel.main import SQLModelConfig
 
-from .types import Moment, UTCDateTime
+from .types import Id, Moment, UTCDateTime
 
 
 class ReservationStatus(StrEnum):
@@ -64,13 +64,13 @@ class Recurrence(SQLModel):
 class ReservationCreate(SQLModel):
     model_config = SQLModelConfig(extra="forbid")
 
-    resource_id: int
+    resource_id: Id
     start: Moment
     end: Moment
     note: str = Field(default="", max_length=500)
     recurrence: Recurrence | None = None
     # Operators only: book for this account, and/or break rules with a reason.
-    account_id: int | None = None
+    account_id: Id | None = None
     override_reason: str | None = Field(default=None, min_length=3, max_length=500)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime
+from pydantic import AfterValidator, AwareDatetime, Field
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -48,3 +48,9 @@ def _within_range(value: datetime) -> datetime:
 
 # An API timestamp: RFC 3339 with an offset (naive is refused), kept in UTC.
 Moment = Annotated[AwareDatetime, AfterValidator(_within_range)]
+
+
+# Ids are 64-bit in both databases: a larger number names nothing (and must not
+# reach SQLite, whose driver raises OverflowError on it).
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
