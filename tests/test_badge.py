@@ -4,14 +4,17 @@ machine is free, anyone else is denied with the reason; every decision is audite
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import Session, col, select
 
 from scheduler.runner import Scheduler
 from service.models import AuditLog, Reservation, ReservationStatus
 from service.rules.access import answer_badge
+from service.rules.attendance import mark_no_shows
 from tests.conftest import CURRENT_TIME
 from tests.factories import make_training, seoul
 from tests.machines import Clock, Machines, add_device, reserve, scheduler_settings
@@ -134,6 +137,52 @@ def test_too_little_time_before_the_next_booking_is_denied(session, world, cnc_r
     decision = _tap(session, cnc_reader, OTHER_CARD, T0 + timedelta(minutes=5))
 
     assert decision.action == "deny" and decision.reason == "too_short"
+
+
+@contextmanager
+def no_show_before_the_check_in_locks(engine, after):
+    """The scheduler's no-show pass commits just as the tap's check-in takes its lock."""
+    fired: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        # The check-in's write lock on SQLite, or its read of the reservation by id.
+        if fired or not (statement == "BEGIN IMMEDIATE" or "reservation.id = " in statement):
+            return
+        fired.append(statement)
+        with Session(engine) as other:
+            mark_no_shows(session=other, now=T0 + after, after=after)
+            other.commit()
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield fired
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def test_a_booking_released_as_a_no_show_during_the_tap_is_denied_and_audited(
+    session, world, engine, laser_reader
+):
+    booked = reserve(session, world.resources["laser"], world.id("maker"), T0)
+    after = timedelta(minutes=15)
+
+    with no_show_before_the_check_in_locks(engine, after) as fired:
+        decision, answer = answer_badge(
+            session=session, now=T0 + after, device=laser_reader, card=MAKER_CARD
+        )
+
+    assert fired
+    assert (decision.action, decision.reason) == ("deny", "released")
+    assert decision.message == "your booking was released meanwhile"
+    assert answer is not None and (answer.action, answer.message) == (
+        decision.action,
+        decision.message,
+    )
+    session.refresh(booked)
+    assert booked.status == ReservationStatus.no_show and booked.checked_in_at is None
+    entry = session.exec(select(AuditLog).where(AuditLog.action == "access.deny")).one()
+    assert entry.actor_id == world.id("maker")
+    assert entry.detail["reason"] == "released" and entry.detail["card"] == MAKER_CARD
 
 
 @pytest.fixture

@@ -85,12 +85,15 @@ def _own_reservation(
     if reservation.status == ReservationStatus.pending:
         return _deny("pending", "your booking awaits approval", account)
     if reservation.status == ReservationStatus.confirmed:
-        check_in(
-            session=session,
-            now=now,
-            actor=principal_for(session=session, account=account),
-            reservation_id=reservation.id or 0,
-        )
+        reservation_id, actor = reservation.id or 0, principal_for(session=session, account=account)
+        # The row was read without the lock: have the check-in read it afresh, as a
+        # no-show or a cancellation may come first.
+        session.expire(reservation)
+        try:
+            check_in(session=session, now=now, actor=actor, reservation_id=reservation_id)
+        except DomainError as exc:
+            session.rollback()
+            return _deny(_REASONS.get(exc.code, exc.code), _message(exc), account)
     return Decision(
         "enable",
         "reservation",
@@ -146,12 +149,15 @@ _REASONS = {
     "blackout": "closed",
     "conflict": "booked",
     "duration": "too_short",
+    "invalid_state": "released",
 }
 
 
 def _message(exc: DomainError) -> str:
     if exc.code == "training_required":
         return "not trained for this machine"
+    if exc.code == "invalid_state":
+        return "your booking was released meanwhile"
     if isinstance(exc, Conflict):
         return "booked by someone else"
     if exc.code == "duration":
