@@ -152,7 +152,12 @@ def load_settings(
     overrides: Mapping[str, Any] | None = None,
 ) -> Settings:
     """Read config.toml, apply environment and explicit overrides, validate."""
-    path = path or Path(os.environ.get("SMARTFAB_CONFIG", DEFAULT_FILE))
+    named = os.environ.get("SMARTFAB_CONFIG") if environ is None else environ.get("SMARTFAB_CONFIG")
+    if path is None and named:
+        path = Path(named)
+        if not path.is_file():
+            raise ConfigError(f"SMARTFAB_CONFIG names {path}, which is not a readable file")
+    path = path or DEFAULT_FILE
     data: dict[str, Any] = {}
     if path.exists():
         try:

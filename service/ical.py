@@ -24,8 +24,12 @@ def uid_of(reservation: Reservation) -> str:
 
 
 def _calendar(
-    name: str, rows: Iterable[tuple[Reservation, Resource, Site]], now: datetime
+    name: str,
+    rows: Iterable[tuple[Reservation, Resource, Site]],
+    now: datetime,
+    private: bool,
 ) -> bytes:
+    """`private` feeds (a person's own) carry notes; a resource's feed shows only times."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -44,7 +48,7 @@ def _calendar(
         event.add("sequence", reservation.sequence)
         event.add("status", _STATUS.get(reservation.status, "CONFIRMED"))
         event.add("last-modified", reservation.updated_at)
-        if reservation.note:
+        if private and reservation.note:
             event.add("description", reservation.note)
         calendar.add_component(event)
     calendar.add_missing_timezones()
@@ -68,9 +72,9 @@ def feed_for_secret(*, session: Session, secret: str, now: datetime) -> bytes | 
     account = session.exec(select(Account).where(Account.ical_secret == secret)).first()
     if account is not None:
         rows = _rows(session, Reservation.account_id == account.id)
-        return _calendar(f"smartfab: {account.name}", rows, now)
+        return _calendar(f"smartfab: {account.name}", rows, now, private=True)
     resource = session.exec(select(Resource).where(Resource.ical_secret == secret)).first()
     if resource is not None:
         rows = _rows(session, Reservation.resource_id == resource.id)
-        return _calendar(f"smartfab: {resource.name}", rows, now)
+        return _calendar(f"smartfab: {resource.name}", rows, now, private=False)
     return None

@@ -53,3 +53,8 @@ def test_an_unreadable_config_file_is_refused(tmp_path):
     bad.write_text("[database\nurl = 1")
     with pytest.raises(ConfigError, match="config.toml"):
         load_settings(path=bad, environ={})
+
+
+def test_a_named_config_file_that_is_missing_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="SMARTFAB_CONFIG"):
+        load_settings(environ={"SMARTFAB_CONFIG": str(tmp_path / "nope.toml")})

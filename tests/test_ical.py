@@ -92,3 +92,13 @@ def test_resource_feed_shows_every_bookers_reservation(client, world, session):
 
 def test_unknown_secret_is_404(client, world):
     assert client.get("/ical/not-a-secret.ics").status_code == 404
+
+
+def test_resource_feed_shows_times_but_not_the_bookers_notes(client, world, session):
+    book(client, world, note="prototype for client X")
+    secret = session.get(Resource, world.id("printer")).ical_secret
+    (event,) = feed(client, secret).walk("VEVENT")
+    assert "DESCRIPTION" not in event
+    own = session.get(Account, world.id("maker")).ical_secret
+    (mine,) = feed(client, own).walk("VEVENT")
+    assert str(mine["DESCRIPTION"]) == "prototype for client X"

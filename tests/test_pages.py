@@ -56,3 +56,16 @@ def test_metrics_count_requests(client, world):
     client.get("/api/v1/sites", headers=world.headers("maker"))
     body = client.get("/metrics").get_data(as_text=True)
     assert 'smartfab_http_requests_total{endpoint="catalogue.list_sites"' in body
+
+
+def test_a_deactivated_account_is_logged_out_of_the_pages(client, world, session):
+    from service.models import Account
+
+    login(client)
+    account = session.get(Account, world.id("maker"))
+    account.active = False
+    session.add(account)
+    session.commit()
+    answer = client.get("/")
+    assert answer.status_code == 302
+    assert answer.headers["Location"].startswith("/login")

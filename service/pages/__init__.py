@@ -79,11 +79,12 @@ def logout() -> BaseResponse:
 
 @bp.get("/")
 @login_required
-def home() -> str:
+def home() -> str | BaseResponse:
     db = get_session()
     account = db.get(Account, session["account_id"])
-    if account is None:
-        abort(401)
+    if account is None or not account.active:
+        session.clear()
+        return redirect(url_for("pages.login"))
     actor = principal_for(session=db, account=account)
     reservations = list_reservations(session=db, actor=actor, mine=True, start=now(), end=None)
     return render_template("home.html", account=account, reservations=reservations)
