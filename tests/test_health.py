@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from service.api.telemetry import STORE_KEY
 from service.app import create_app
 from service.config import load_settings
 from tests.conftest import ROOT
@@ -30,7 +31,10 @@ def test_health_checks_a_configured_broker_and_influxdb(
         mqtt={"host": mosquitto.host, "port": mosquitto.port},
         influxdb={**influxdb.settings(), "spool_dir": str(tmp_path / "spool")},
     )
-    answer = app.test_client().get("/healthz")
+    try:
+        answer = app.test_client().get("/healthz")
+    finally:
+        app.extensions[STORE_KEY].close()
     assert answer.json["checks"] == {"database": "ok", "mqtt": "ok", "influxdb": "ok"}
     assert answer.status_code == 200
 
