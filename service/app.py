@@ -40,12 +40,20 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     from telemetry.stores import store_from_settings
 
-    from .api import auth, catalogue, errors, meta, reservations, telemetry
+    from .api import auth, catalogue, errors, meta, reservations, telemetry, usage
     from .pages import bp as pages_bp
 
     errors.init_app(app)
     metrics.init_app(app)
-    for blueprint in (auth.bp, catalogue.bp, reservations.bp, telemetry.bp, meta.bp, pages_bp):
+    for blueprint in (
+        auth.bp,
+        catalogue.bp,
+        reservations.bp,
+        telemetry.bp,
+        usage.bp,
+        meta.bp,
+        pages_bp,
+    ):
         app.register_blueprint(blueprint)
     app.extensions[telemetry.STORE_KEY] = store_from_settings(
         settings, app.extensions["smartfab.engine"]
