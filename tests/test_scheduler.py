@@ -15,6 +15,7 @@ from service.models import (
     Alert,
     AlertKind,
     CommandState,
+    Device,
     DeviceCommand,
     Reservation,
     ReservationStatus,
@@ -150,8 +151,6 @@ def test_a_machine_still_running_at_the_end_gets_the_grace_and_an_overstay_alert
     machines.wait_for(2)
     device = session.exec(select(DeviceCommand)).first()
     assert device is not None
-    from service.models import Device
-
     machine = session.get(Device, device.device_id)
     machine.state = "running"
     session.commit()
@@ -179,6 +178,45 @@ def test_the_next_booking_takes_the_machine_over_without_switching_it_off(
     assert received[1].body["reservation"] == following.id
     handed = [c for c in _commands(engine) if c.action == "disable"]
     assert [c.state for c in handed] == [CommandState.superseded]
+
+
+def _running(session, resource) -> None:
+    machine = session.exec(select(Device).where(Device.resource_id == resource.id)).one()
+    machine.state = "running"
+    session.commit()
+
+
+def test_a_machine_still_running_when_someone_else_takes_over_raises_an_overstay_alert(
+    scheduler, machines, session, world, laser, engine
+):
+    first = _active(session, world, laser)
+    following = reserve(session, laser, world.id("other"), T0 + timedelta(minutes=60))
+    scheduler.tick(T0)
+    _running(session, laser)
+
+    scheduler.tick(T0 + timedelta(minutes=60))
+
+    received = machines.settle()
+    assert [r.action for r in received] == ["enable", "enable"]
+    assert received[1].body["reservation"] == following.id
+    (alert,) = _alerts(engine, AlertKind.overstay)
+    assert alert.subject == "seongsu/laser-1"
+    assert f"reservation {first.id} ended at 10:00" in alert.message
+    assert "handed over" in alert.message
+
+
+def test_a_machine_running_into_the_same_makers_next_booking_is_no_overstay(
+    scheduler, machines, session, world, laser, engine
+):
+    _active(session, world, laser)
+    reserve(session, laser, world.id("maker"), T0 + timedelta(minutes=60))
+    scheduler.tick(T0)
+    _running(session, laser)
+
+    scheduler.tick(T0 + timedelta(minutes=60))
+
+    assert [r.action for r in machines.settle()] == ["enable", "enable"]
+    assert _alerts(engine, AlertKind.overstay) == []
 
 
 def test_an_early_release_disables_the_machine_at_once(scheduler, machines, session, world, laser):

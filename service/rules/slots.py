@@ -129,7 +129,8 @@ def due_disables(*, session: Session, now: datetime, policy: SlotPolicy) -> list
     """A `disable` for every machine enabled for a reservation that is over.
 
     A machine still running at the end gets the grace and an overstay alert; one whose
-    next reservation has begun is handed over (its enable follows), not switched off.
+    next reservation has begun is handed over (its enable follows), not switched off,
+    but if it is still running and the next booker is someone else, it is an overstay too.
     """
     query = _machines().where(
         or_(col(Reservation.end_at) <= now, col(Reservation.status).in_(FINISHED)),
@@ -152,44 +153,74 @@ def due_disables(*, session: Session, now: datetime, policy: SlotPolicy) -> list
             due_at=now,
             message="reservation over",
         )
-        if r.resource_id in taken:
+        overstaying = d.state == "running" and r.end_at <= now and r.released_at is None
+        holder = taken.get(r.resource_id)
+        if holder is not None:
             spec = replace(
                 spec, state=CommandState.superseded, message="handed over to the next booking"
             )
-        elif d.state == "running" and r.end_at <= now and r.released_at is None:
+            if overstaying and holder != r.account_id:
+                _overstay(
+                    session=session,
+                    now=now,
+                    reservation=r,
+                    device=d,
+                    site=site,
+                    outcome="handed over to the next booking",
+                )
+        elif overstaying:
             until = r.end_at + policy.grace
             spec = replace(
                 spec, due_at=max(now, until), message=f"overstay: off at {_local(until, site)}"
             )
             if until > now:
-                open_alert(
+                _overstay(
                     session=session,
                     now=now,
-                    kind=AlertKind.overstay,
-                    subject=subject_of(site.slug, d.slug),
-                    message=(
-                        f"still running after reservation {r.id} ended at "
-                        f"{_local(r.end_at, site)}; switched off at {_local(until, site)}"
-                    ),
-                    site_id=site.id,
-                    resource_id=r.resource_id,
-                    device_id=d.id,
+                    reservation=r,
+                    device=d,
+                    site=site,
+                    outcome=f"switched off at {_local(until, site)}",
                 )
         specs.append(spec)
     return specs
 
 
-def _taken_now(*, session: Session, now: datetime, resource_ids: set[int]) -> set[int]:
-    """Resources whose next reservation has already begun."""
-    return set(
+def _overstay(
+    *,
+    session: Session,
+    now: datetime,
+    reservation: Reservation,
+    device: Device,
+    site: Site,
+    outcome: str,
+) -> None:
+    open_alert(
+        session=session,
+        now=now,
+        kind=AlertKind.overstay,
+        subject=subject_of(site.slug, device.slug),
+        message=(
+            f"still running after reservation {reservation.id} ended at "
+            f"{_local(reservation.end_at, site)}; {outcome}"
+        ),
+        site_id=site.id,
+        resource_id=reservation.resource_id,
+        device_id=device.id,
+    )
+
+
+def _taken_now(*, session: Session, now: datetime, resource_ids: set[int]) -> dict[int, int]:
+    """The account holding each of these resources whose next reservation has begun."""
+    return dict(
         session.exec(
-            select(Reservation.resource_id).where(
+            select(Reservation.resource_id, Reservation.account_id).where(
                 col(Reservation.resource_id).in_(resource_ids),
                 col(Reservation.status).in_(RUNNING),
                 Reservation.start_at <= now,
                 Reservation.end_at > now,
             )
-        )
+        ).all()
     )
 
 
