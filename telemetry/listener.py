@@ -31,7 +31,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from devices.contract import InvalidMessage, Message, decode
 from service.clock import utcnow
@@ -73,6 +73,8 @@ class ListenerStats:
     messages: int = 0
     points: int = 0
     dead_letters: int = 0
+    # Messages neither applied nor kept as dead letters (logged): should stay 0.
+    dropped: int = 0
     acked: int = 0
     batches: int = 0
     connects: int = 0
@@ -362,21 +364,45 @@ class Listener:
                     dead_letters(session=session, now=now, letters=letters)
             return
         except Exception:
-            if len(decoded) <= 1:
-                raise
             log.exception("applying a batch failed; applying its messages one by one")
-        # One message must not hold back the others: apply each alone, and keep the one
-        # that fails as a dead letter. Should even that fail, the batch is retried.
+        # One message must not hold back the others, nor stall the stream when it is
+        # alone: apply each alone, and keep the one that fails as a dead letter.
         for item, message in decoded:
             try:
                 with Session(self.engine, expire_on_commit=False) as session:
                     apply(session=session, now=now, messages=[message], root=self._root)
             except Exception as exc:
                 log.exception("message on %s could not be applied", item.topic)
+                self._database_answers()
                 letters.append((item.topic, f"apply_failed: {type(exc).__name__}", item.payload))
-        with Session(self.engine, expire_on_commit=False) as session:
-            begin_write(session)
-            dead_letters(session=session, now=now, letters=letters)
+        self._keep_letters(now, letters)
+
+    def _keep_letters(self, now: datetime, letters: list[tuple[str, str, bytes]]) -> None:
+        """Store dead letters, one by one if they fail together. A letter the database
+        refuses while it answers is logged and dropped; if it does not answer, raise:
+        the batch is retried."""
+        try:
+            with Session(self.engine, expire_on_commit=False) as session:
+                begin_write(session)
+                dead_letters(session=session, now=now, letters=letters)
+            return
+        except Exception:
+            log.exception("storing %d dead letters failed; storing them one by one", len(letters))
+        for letter in letters:
+            try:
+                with Session(self.engine, expire_on_commit=False) as session:
+                    begin_write(session)
+                    dead_letters(session=session, now=now, letters=[letter])
+            except Exception:
+                self._database_answers()
+                self.stats.dropped += 1
+                log.exception("dropped a message on %s: not even its dead letter fits", letter[0])
+
+    def _database_answers(self) -> None:
+        """Raise when the database is away: then no message is to blame, and the batch
+        is retried whole."""
+        with Session(self.engine) as session:
+            session.exec(select(1)).one()
 
     def _ack(self, batch: list[Inbound]) -> None:
         acked = 0

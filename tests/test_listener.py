@@ -208,3 +208,34 @@ def test_samples_without_ts_in_one_batch_each_keep_their_arrival_time(
     assert device.state == "idle"
     assert usage.end_at is not None
     assert usage.end_at > usage.start_at
+
+
+@pytest.mark.parametrize(("db_url", "store_kind"), [("sqlite", "sql")], indirect=True)
+def test_a_message_alone_in_its_batch_that_cannot_be_applied_is_dead_lettered(
+    listeners: Listeners,
+    publisher: Publisher,
+    devices: list[tuple[str, str]],
+    engine: Engine,
+) -> None:
+    # The database refuses this one write, as it would a value breaking a constraint.
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "CREATE TRIGGER refuse_fault BEFORE UPDATE OF state ON device"
+            " WHEN NEW.state = 'fault' BEGIN SELECT RAISE(ABORT, 'fault refused'); END"
+        )
+    listener = listeners.start()
+    laser = topic_for("smartfab", "seongsu", "laser-1", "telemetry")
+    publisher.publish([(laser, encode_telemetry(recent(), "fault", {"seq": 1}))])
+    wait_for(lambda: listener.stats.acked == 1, timeout=10)
+    (site, device), *_ = [d for d in devices if d[1] != "laser-1"]
+    other = topic_for("smartfab", site, device, "telemetry")
+    publisher.publish([(other, encode_telemetry(recent(), "idle", {"seq": 2}))])
+    wait_for(lambda: listener.stats.acked == 2, timeout=10)
+    with Session(engine) as session:
+        letters = session.exec(select(DeadLetter)).all()
+        applied = session.exec(select(Device).where(Device.slug == device)).one()
+    assert [(letter.device, letter.reason.split(":")[0]) for letter in letters] == [
+        ("laser-1", "apply_failed")
+    ]
+    assert applied.state == "idle"
+    assert listener.stats.failures == 0
