@@ -45,6 +45,7 @@ from service.models import (
     UsageSession,
 )
 from service.rules.devices import close_alert, end_usage, open_alert, subject_of
+from service.rules.lifecycle import CHECK_IN_EARLY
 
 from .deadletters import dead_letter, dead_letters
 from .directory import DeviceTags, points_for
@@ -246,7 +247,7 @@ def _lock_devices(
         .where(
             col(Reservation.resource_id).in_(resource_ids),
             col(Reservation.status).in_(ENTITLING),
-            col(Reservation.start_at) <= max(m.ts for m in messages),
+            col(Reservation.start_at) <= max(m.ts for m in messages) + CHECK_IN_EARLY,
             col(Reservation.end_at) > min(m.ts for m in messages),
         )
         .order_by(col(Reservation.start_at))
@@ -332,7 +333,11 @@ def _start_usage(session: Session, target: _Live, at: datetime) -> UsageSession:
         start_at=at,
         last_sample_at=at,
     )
-    reservation = next((r for r in target.reservations if r.start_at <= at < r.end_at), None)
+    # The holder may start as early as the badge lets them in (CHECK_IN_EARLY); a
+    # reservation already under way comes first, as the list is in start order.
+    reservation = next(
+        (r for r in target.reservations if r.start_at - CHECK_IN_EARLY <= at < r.end_at), None
+    )
     if reservation is not None:
         usage.reservation_id, usage.account_id = reservation.id, reservation.account_id
     else:

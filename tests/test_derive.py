@@ -101,6 +101,24 @@ def test_running_within_a_reservation_starts_a_session_of_its_holder(session, wo
     assert open_alerts(session) == set()
 
 
+def test_a_run_started_within_the_check_in_window_belongs_to_the_reservation(
+    session, world, devices
+):
+    reservation = reserve(session, world, at(10), at(60))
+    run(session, sample(0, "running", power_w=2000))
+    [usage] = usages(session)
+    assert (usage.reservation_id, usage.account_id) == (reservation.id, world.id("maker"))
+    assert (usage.walk_in, usage.unauthorised) == (False, False)
+    assert open_alerts(session) == set()
+
+
+def test_a_run_started_before_the_check_in_window_is_unauthorised(session, world, devices):
+    reserve(session, world, at(20), at(60))
+    run(session, sample(0, "running", power_w=2000))
+    [usage] = usages(session)
+    assert (usage.reservation_id, usage.unauthorised) == (None, True)
+
+
 def test_a_cancelled_reservation_does_not_entitle(session, world, devices):
     reserve(session, world, at(0), at(60), status=ReservationStatus.cancelled)
     run(session, sample(6, "running", power_w=2000))
