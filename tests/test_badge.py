@@ -16,7 +16,7 @@ from service.models import AuditLog, Reservation, ReservationStatus
 from service.rules.access import answer_badge
 from service.rules.attendance import mark_no_shows
 from tests.conftest import CURRENT_TIME
-from tests.factories import make_training, seoul
+from tests.factories import make_blackout, make_training, seoul
 from tests.machines import Clock, Machines, add_device, reserve, scheduler_settings
 
 T0 = CURRENT_TIME  # Monday 09:00 in Seoul
@@ -123,6 +123,30 @@ def test_a_tap_outside_opening_hours_is_denied(session, world, cnc_reader):
     decision = _tap(session, cnc_reader, OTHER_CARD, seoul("2026-03-02 22:00"))
 
     assert (decision.action, decision.message) == ("deny", "outside opening hours")
+
+
+def test_a_tap_during_a_maintenance_blackout_is_denied_as_closed(session, world, cnc_reader):
+    cnc = world.resources["cnc"]
+    make_blackout(session, world.sites["seongsu"], T0, T0 + timedelta(hours=2), cnc, "spindle")
+
+    decision = _tap(session, cnc_reader, OTHER_CARD, T0 + timedelta(minutes=5))
+
+    assert (decision.action, decision.reason) == ("deny", "closed")
+    assert decision.message == "closed: spindle"
+    assert session.exec(select(Reservation)).all() == []
+
+
+def test_a_tap_in_the_buffer_after_someone_elses_booking_is_denied_as_booked(
+    session, world, cnc_reader
+):
+    reserve(session, world.resources["cnc"], world.id("maker"), T0 - timedelta(hours=1))
+
+    decision = _tap(session, cnc_reader, OTHER_CARD, T0 + timedelta(minutes=5))
+
+    assert (decision.action, decision.reason) == ("deny", "booked")
+    assert decision.message == "booked by someone else"
+    entry = session.exec(select(AuditLog).where(AuditLog.action == "access.deny")).one()
+    assert entry.detail["reason"] == "booked"
 
 
 def test_without_walk_ins_a_free_machine_is_still_denied(session, world, laser_reader):

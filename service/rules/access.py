@@ -107,20 +107,10 @@ def _own_reservation(
 def _walk_in(
     *, session: Session, now: datetime, account: Account, resource: Resource, site: Site
 ) -> Decision:
-    horizon = now + timedelta(minutes=resource.max_minutes)
-    found = layers(session=session, resource=resource, site=site, start=now, end=horizon)
-    if not any(iv.start <= now < iv.end for iv in found.open):
-        return _deny("closed", "outside opening hours", account)
-    for iv, blackout in found.blackouts:
-        if iv.start <= now < iv.end:
-            return _deny("closed", f"closed: {blackout.reason or 'maintenance'}", account)
     if not resource.walk_in_allowed:
         return _deny("no_walk_in", "no booking now; walk-ins are not allowed here", account)
-    free = next((iv for iv in found.free() if iv.start <= now < iv.end), None)
-    if free is None:
-        return _deny("booked", "booked by someone else", account)
-    end = _grid_floor(free.end, resource=resource, site=site)
     try:
+        end = _walk_in_end(session=session, now=now, resource=resource, site=site)
         if end <= now:
             raise RuleViolation("too little time before the next booking", code="duration")
         reservation = create_walk_in(
@@ -134,6 +124,23 @@ def _walk_in(
         session.rollback()
         return _deny(_REASONS.get(exc.code, exc.code), _message(exc), account)
     return Decision("enable", "walk_in", "walk-in", account.id, reservation.id, reservation.end_at)
+
+
+def _walk_in_end(*, session: Session, now: datetime, resource: Resource, site: Site) -> datetime:
+    """Up to the next booking, closing or blackout, at most the longest booking.
+
+    When the resource is not free now, the shortest walk-in is proposed: the booking
+    rules then say why it cannot be had (closed, blacked out, booked).
+    """
+    horizon = now + timedelta(minutes=resource.max_minutes)
+    found = layers(session=session, resource=resource, site=site, start=now, end=horizon)
+    free = next((iv for iv in found.free() if iv.start <= now < iv.end), None)
+    if free is not None:
+        return _grid_floor(free.end, resource=resource, site=site)
+    shortest = now + timedelta(minutes=resource.min_minutes)
+    step = timedelta(minutes=resource.slot_minutes)
+    floor = _grid_floor(shortest, resource=resource, site=site)
+    return floor if floor == shortest else floor + step
 
 
 def _grid_floor(moment: datetime, *, resource: Resource, site: Site) -> datetime:
@@ -156,6 +163,8 @@ _REASONS = {
 def _message(exc: DomainError) -> str:
     if exc.code == "training_required":
         return "not trained for this machine"
+    if exc.code == "outside_opening_hours":
+        return "outside opening hours"
     if exc.code == "invalid_state":
         return "your booking was released meanwhile"
     if isinstance(exc, Conflict):
