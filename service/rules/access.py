@@ -17,7 +17,6 @@ from sqlmodel import Session, col, select
 from ..db import begin_write
 from ..errors import Conflict, DomainError, RuleViolation
 from ..models import (
-    BLOCKING,
     Account,
     Device,
     Reservation,
@@ -30,6 +29,7 @@ from .audit import record
 from .availability import layers
 from .booking import create_walk_in
 from .commands import CommandSpec, Outgoing, create_commands
+from .holding import holds
 from .lifecycle import CHECK_IN_EARLY, check_in
 
 
@@ -62,12 +62,7 @@ def decide(
         return _deny("card_blocked", "card blocked", account)
     current = session.exec(
         select(Reservation)
-        .where(
-            Reservation.resource_id == resource.id,
-            col(Reservation.status).in_(BLOCKING),
-            col(Reservation.start_at) <= now + CHECK_IN_EARLY,
-            col(Reservation.end_at) > now,
-        )
+        .where(Reservation.resource_id == resource.id, holds(now, early=CHECK_IN_EARLY))
         .order_by(col(Reservation.start_at))
     ).all()
     taken = next((r for r in current if r.start_at <= now and r.account_id != account.id), None)

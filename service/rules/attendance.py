@@ -9,7 +9,6 @@ from sqlmodel import Session, col, select
 
 from ..errors import DomainError
 from ..models import (
-    BLOCKING,
     Account,
     AlertKind,
     Device,
@@ -23,6 +22,7 @@ from ..models import (
 from .accounts import principal_for
 from .audit import record_many
 from .devices import open_alert, subject_of
+from .holding import holds
 from .lifecycle import CHECK_IN_EARLY, check_in
 
 # Room sensors report presence under either of these metrics.
@@ -55,11 +55,7 @@ def check_in_from_telemetry(*, session: Session, now: datetime) -> list[int]:
     waiting = (
         select(Reservation, Resource)
         .join(Resource, col(Resource.id) == col(Reservation.resource_id))
-        .where(
-            col(Reservation.status) == ReservationStatus.confirmed,
-            col(Reservation.start_at) <= now + CHECK_IN_EARLY,
-            col(Reservation.end_at) > now,
-        )
+        .where(holds(now, early=CHECK_IN_EARLY, statuses=(ReservationStatus.confirmed,)))
     )
     machines = session.exec(waiting.where(Resource.kind == ResourceKind.machine, ran)).all()
     rooms = [
@@ -148,10 +144,7 @@ def unbooked_rooms_in_use(*, session: Session, now: datetime, fresh: timedelta) 
     """Raise an alert for each room whose sensor reports people and that nobody booked;
     returns how many such rooms there are (their alert stays open while they are)."""
     booked = exists().where(
-        col(Reservation.resource_id) == col(Resource.id),
-        col(Reservation.status).in_(BLOCKING),
-        col(Reservation.start_at) <= now + CHECK_IN_EARLY,
-        col(Reservation.end_at) > now,
+        col(Reservation.resource_id) == col(Resource.id), holds(now, early=CHECK_IN_EARLY)
     )
     rows = session.exec(
         select(Device, Resource, Site)

@@ -30,6 +30,7 @@ from ..models.telemetry import Device
 from .audit import record_many
 from .commands import CommandSpec
 from .devices import open_alert, subject_of
+from .holding import holds
 
 RUNNING = (ReservationStatus.confirmed, ReservationStatus.active)
 FINISHED = (ReservationStatus.completed, ReservationStatus.no_show, ReservationStatus.cancelled)
@@ -79,9 +80,7 @@ def due_enables(*, session: Session, now: datetime) -> list[CommandSpec]:
     An extension moves the end, so the machine gets a new enable with the new `until`.
     """
     query = _machines().where(
-        col(Reservation.status).in_(RUNNING),
-        Reservation.start_at <= now,
-        Reservation.end_at > now,
+        holds(now, statuses=RUNNING),
         ~_sent("enable", until_matches=True),
     )
     return [
@@ -104,9 +103,7 @@ def due_warnings(*, session: Session, now: datetime, policy: SlotPolicy) -> list
     if not policy.warn_before:
         return []
     query = _machines().where(
-        col(Reservation.status).in_(RUNNING),
-        Reservation.start_at <= now,
-        Reservation.end_at > now,
+        holds(now, statuses=RUNNING),
         Reservation.end_at <= now + policy.warn_before,
         ~_sent("warn", until_matches=True),
     )
@@ -215,10 +212,7 @@ def _taken_now(*, session: Session, now: datetime, resource_ids: set[int]) -> di
     return dict(
         session.exec(
             select(Reservation.resource_id, Reservation.account_id).where(
-                col(Reservation.resource_id).in_(resource_ids),
-                col(Reservation.status).in_(RUNNING),
-                Reservation.start_at <= now,
-                Reservation.end_at > now,
+                col(Reservation.resource_id).in_(resource_ids), holds(now, statuses=RUNNING)
             )
         ).all()
     )
