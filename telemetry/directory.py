@@ -39,13 +39,20 @@ def device_tags(*, session: Session) -> dict[tuple[str, str], DeviceTags]:
 
 
 class DeviceDirectory(Mapping[tuple[str, str], DeviceTags]):
-    """device_tags() cached; a miss reloads it, at most once per `refresh_s` seconds."""
+    """device_tags() cached for `refresh_s` seconds, hit or miss, so a device moved to
+    another resource is tagged anew within that time. A device missing from the cache
+    reloads it, at once the first time it is missed since the last load, then at most
+    every `miss_s` seconds: a device registered a moment ago is found, and an
+    unregistered one (`apply` dead-letters its messages as unknown_device) costs a few
+    reloads a second, not one per message."""
 
-    def __init__(self, engine: Engine, refresh_s: float = 5.0) -> None:
+    def __init__(self, engine: Engine, refresh_s: float = 5.0, miss_s: float = 0.2) -> None:
         self._engine = engine
         self._refresh_s = refresh_s
+        self._miss_s = miss_s
         self._lock = threading.Lock()
         self._tags: dict[tuple[str, str], DeviceTags] = {}
+        self._absent: set[tuple[str, str]] = set()
         self._loaded = float("-inf")
         self.reload()
 
@@ -53,14 +60,20 @@ class DeviceDirectory(Mapping[tuple[str, str], DeviceTags]):
         with Session(self._engine) as session:
             tags = device_tags(session=session)
         with self._lock:
-            self._tags, self._loaded = tags, time.monotonic()
+            self._tags, self._absent, self._loaded = tags, set(), time.monotonic()
 
     def __getitem__(self, key: tuple[str, str]) -> DeviceTags:
+        age = time.monotonic() - self._loaded
+        if age >= self._refresh_s:
+            self.reload()
+            age = 0.0
         found = self._tags.get(key)
-        if found is None and time.monotonic() - self._loaded >= self._refresh_s:
+        if found is None and (key not in self._absent or age >= self._miss_s):
             self.reload()
             found = self._tags.get(key)
         if found is None:
+            with self._lock:
+                self._absent.add(key)
             raise KeyError(key)
         return found
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -239,3 +240,26 @@ def test_a_message_alone_in_its_batch_that_cannot_be_applied_is_dead_lettered(
     ]
     assert applied.state == "idle"
     assert listener.stats.failures == 0
+
+
+@pytest.mark.parametrize("store_kind", ["sql"], indirect=True)
+def test_a_device_is_stored_from_its_first_message_after_registration_and_dead_lettered_before(
+    listeners: Listeners,
+    publisher: Publisher,
+    stored: Callable[[], int],
+    engine: Engine,
+    world: World,
+) -> None:
+    listener = listeners.start()
+    topic = topic_for("smartfab", "seongsu", "ghost-1", "telemetry")
+    publisher.publish([(topic, encode_telemetry(recent(), "idle", {"seq": 1}))])
+    wait_for(lambda: listener.stats.acked == 1, timeout=10)
+    with Session(engine) as session:
+        session.add(Device(site_id=world.sites["seongsu"].id or 0, slug="ghost-1"))
+        session.commit()
+        reasons = session.exec(select(DeadLetter.reason)).all()
+    assert (reasons, stored()) == (["unknown_device"], 0)
+    time.sleep(0.3)  # the directory looks again for a missed device after 0.2 s
+    publisher.publish([(topic, encode_telemetry(recent(), "idle", {"seq": 2}))])
+    wait_for(lambda: listener.stats.acked == 2, timeout=10)
+    assert stored() == 1
