@@ -11,12 +11,17 @@ import urllib3
 from service.config import InfluxSettings
 
 from .lineproto import MEASUREMENT, epoch_ms
+from .store import StoreUnavailable
 
 _TAGS = ("site", "resource", "kind")
 
 
 class QueryError(RuntimeError):
     """InfluxDB did not answer a query, or answered it with an error."""
+
+
+class Unreachable(QueryError, StoreUnavailable):
+    """InfluxDB could not be reached, or failed on its side (HTTP 5xx)."""
 
 
 def ident(name: str) -> str:
@@ -61,11 +66,14 @@ class InfluxQL:
         try:
             answer = self._http.request("GET", self.url, fields=fields, headers=self.headers)
         except urllib3.exceptions.HTTPError as exc:
-            raise QueryError(f"InfluxDB unreachable: {exc}") from exc
+            raise Unreachable(f"InfluxDB unreachable: {exc}") from exc
+        failed = Unreachable if answer.status >= 500 else QueryError
         try:
             body = json.loads(answer.data or b"{}")
         except ValueError as exc:
-            raise QueryError(f"InfluxDB answered HTTP {answer.status} without JSON") from exc
+            raise failed(f"InfluxDB answered HTTP {answer.status} without JSON") from exc
+        if answer.status >= 500:
+            raise Unreachable(str(body.get("error") or f"HTTP {answer.status}"))
         if answer.status >= 400 or "error" in body:
             raise QueryError(str(body.get("error") or f"HTTP {answer.status}"))
         results: list[dict[str, Any]] = body.get("results", [])

@@ -9,6 +9,10 @@ from typing import NamedTuple, Protocol
 FieldValue = float | int | str | bool
 
 
+class StoreUnavailable(RuntimeError):
+    """The store could not be reached or did not answer; worth trying again later."""
+
+
 class Point(NamedTuple):
     """One sample of a resource: tags (site, resource, kind), a time and its fields."""
 

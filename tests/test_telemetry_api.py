@@ -296,3 +296,20 @@ def test_the_telemetry_operations_are_documented(api):
         "/api/v1/resources/{resource_id}/telemetry",
         "/api/v1/dead-letters",
     } <= set(paths)
+
+
+@pytest.mark.parametrize("store", ["influx"], indirect=True)
+@pytest.mark.parametrize("query", [{}, {"field": "power_w"}])
+def test_telemetry_is_503_while_influxdb_cannot_be_reached(api, request, world, query):
+    influxdb = request.getfixturevalue("influxdb")
+    influxdb.front.refuse()
+    try:
+        answer = api.get(
+            f"/api/v1/resources/{world.id('laser')}/telemetry",
+            query_string=query,
+            headers=world.headers("operator"),
+        )
+    finally:
+        influxdb.front.heal()
+    assert answer.status_code == 503
+    assert answer.json["error"]["code"] == "telemetry_unavailable"

@@ -11,10 +11,10 @@ from pydantic import BaseModel, Field, field_validator
 from sqlmodel import col, select
 
 from telemetry.status import dead_letter_counts, list_dead_letters, live_status
-from telemetry.store import TelemetryStore
+from telemetry.store import StoreUnavailable, TelemetryStore
 
 from ..db import get_session
-from ..errors import Forbidden, RuleViolation
+from ..errors import DomainError, Forbidden, RuleViolation
 from ..models import Alert, DeadLetter, ResourceKind, Site, UsageSession
 from ..models.types import Id, Moment
 from ..rules.booking import load_resource
@@ -31,6 +31,13 @@ MAX_SPAN = timedelta(days=366)
 MAX_BUCKETS = 10_000
 _DURATION = re.compile(r"^(\d{1,9})(ms|s|m|h|d)$")
 _UNITS = {"ms": "milliseconds", "s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+class TelemetryUnavailable(DomainError):
+    """The telemetry store is down: the client may try again later."""
+
+    status = 503
+    code = "telemetry_unavailable"
 
 
 def telemetry_store() -> TelemetryStore:
@@ -256,9 +263,16 @@ def status(query: StatusQuery) -> list[ResourceStatus]:
     summary="Telemetry of a machine or room: latest values, or one field's history",
     query=TelemetryQuery,
     response=TelemetryHistory | TelemetryLatest,
-    errors=(403, 404),
+    errors=(403, 404, 503),
 )
 def telemetry(resource_id: int, query: TelemetryQuery) -> TelemetryHistory | TelemetryLatest:
+    try:
+        return _telemetry(resource_id, query)
+    except StoreUnavailable as exc:
+        raise TelemetryUnavailable("telemetry cannot be read now; try again later") from exc
+
+
+def _telemetry(resource_id: int, query: TelemetryQuery) -> TelemetryHistory | TelemetryLatest:
     resource, site = load_resource(session=get_session(), resource_id=resource_id)
     if not current_principal().operates(site.id or 0):
         raise Forbidden("only the site's operators and admins see telemetry")
