@@ -326,7 +326,7 @@ def _accumulate(run: _Run, previous: dict[str, Any], sample: Telemetry) -> None:
 
 
 def _start_usage(session: Session, target: _Live, at: datetime) -> UsageSession:
-    device, resource = target.device, target.resource
+    device = target.device
     usage = UsageSession(
         resource_id=device.resource_id or 0,
         device_id=device.id or 0,
@@ -340,17 +340,18 @@ def _start_usage(session: Session, target: _Live, at: datetime) -> UsageSession:
     )
     if reservation is not None:
         usage.reservation_id, usage.account_id = reservation.id, reservation.account_id
+        # A walk-in is booked too: the badge reader creates its reservation.
+        usage.walk_in = reservation.walk_in
     else:
+        # Walk-ins allowed or not, a run nobody booked (no badge, or a denied one) is
+        # unauthorised; a recent badge tap still names who was there.
         usage.account_id = _badge_holder(session, target.live, at)
-        if resource is not None and resource.walk_in_allowed:
-            usage.walk_in = True
-        else:
-            usage.unauthorised = True
-            target.alerts.raise_(
-                target,
-                AlertKind.unauthorised_use,
-                f"{target.subject} running since {at.isoformat()} without a reservation",
-            )
+        usage.unauthorised = True
+        target.alerts.raise_(
+            target,
+            AlertKind.unauthorised_use,
+            f"{target.subject} running since {at.isoformat()} without a reservation",
+        )
     session.add(usage)
     return usage
 

@@ -174,20 +174,45 @@ def test_running_without_reservation_is_unauthorised_and_raises_an_alert(session
     assert session.exec(select(Alert)).one().closed_at == CURRENT_TIME
 
 
-def test_walk_in_on_a_walk_in_machine_names_whoever_badged(session, world, devices):
+def test_a_run_within_a_walk_in_reservation_is_a_walk_in(session, world, devices):
+    world.resources["laser"].walk_in_allowed = True
+    session.commit()
+    reservation = reserve(session, world, at(0), at(60), walk_in=True)
+    run(session, sample(2, "running", power_w=2000))
+    [usage] = usages(session)
+    assert (usage.walk_in, usage.unauthorised) == (True, False)
+    assert (usage.reservation_id, usage.account_id) == (reservation.id, world.id("maker"))
+    assert open_alerts(session) == set()
+
+
+def test_a_walk_in_machine_run_without_reservation_is_unauthorised_and_names_the_badge(
+    session, world, devices
+):
     laser = world.resources["laser"]
     laser.walk_in_allowed = True
     maker = session.get(Account, world.id("maker"))
     maker.card_uid = "04A1B2C3"
     session.commit()
+    # A tap the reader denied leaves no reservation behind.
     run(
         session,
         Event("seongsu", "laser-1", at(0), "badge", {"card": "04A1B2C3"}),
         sample(2, "running", power_w=2000),
     )
     [usage] = usages(session)
-    assert (usage.walk_in, usage.unauthorised, usage.account_id) == (True, False, maker.id)
-    assert open_alerts(session) == set()
+    assert (usage.walk_in, usage.unauthorised, usage.account_id) == (False, True, maker.id)
+    assert open_alerts(session) == {("unauthorised_use", "seongsu/laser-1")}
+
+
+def test_a_walk_in_machine_run_without_badge_or_reservation_is_unauthorised(
+    session, world, devices
+):
+    world.resources["laser"].walk_in_allowed = True
+    session.commit()
+    run(session, sample(2, "running", power_w=2000))
+    [usage] = usages(session)
+    assert (usage.walk_in, usage.unauthorised, usage.account_id) == (False, True, None)
+    assert open_alerts(session) == {("unauthorised_use", "seongsu/laser-1")}
 
 
 def test_a_badge_tap_long_before_does_not_name_the_user(session, world, devices):
