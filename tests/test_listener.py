@@ -263,3 +263,27 @@ def test_a_device_is_stored_from_its_first_message_after_registration_and_dead_l
     publisher.publish([(topic, encode_telemetry(recent(), "idle", {"seq": 2}))])
     wait_for(lambda: listener.stats.acked == 2, timeout=10)
     assert stored() == 1
+
+
+@pytest.mark.parametrize(("db_url", "store_kind"), [("sqlite", "sql")], indirect=True)
+def test_a_message_whose_dead_letter_cannot_be_kept_is_logged_and_does_not_stall_the_stream(
+    listeners: Listeners,
+    publisher: Publisher,
+    devices: list[tuple[str, str]],
+    stored: Callable[[], int],
+    engine: Engine,
+) -> None:
+    # The database refuses this one dead letter, as it would a row breaking a constraint.
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "CREATE TRIGGER refuse_letter BEFORE INSERT ON dead_letter"
+            " WHEN NEW.reason = 'not_json' BEGIN SELECT RAISE(ABORT, 'letter refused'); END"
+        )
+    listener = listeners.start()
+    site, device = devices[0]
+    topic = topic_for("smartfab", site, device, "telemetry")
+    publisher.publish([(topic, b"{not json")])
+    wait_for(lambda: listener.stats.acked == 1, timeout=10)
+    publisher.publish([(topic, encode_telemetry(recent(), "idle", {"seq": 1}))])
+    wait_for(lambda: listener.stats.acked == 2, timeout=10)
+    assert (listener.stats.dropped, listener.stats.failures, stored()) == (1, 0, 1)
