@@ -381,6 +381,8 @@ class Listener:
         """Store dead letters, one by one if they fail together. A letter the database
         refuses while it answers is logged and dropped; if it does not answer, raise:
         the batch is retried."""
+        if not letters:
+            return
         try:
             with Session(self.engine, expire_on_commit=False) as session:
                 begin_write(session)
