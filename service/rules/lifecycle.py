@@ -44,7 +44,8 @@ def get_reservation(
     """
     query = visible_reservations(actor).where(Reservation.id == reservation_id)
     if for_update:
-        query = query.with_for_update(of=Reservation)
+        # populate_existing: the locked row replaces any copy the session already holds.
+        query = query.with_for_update(of=Reservation).execution_options(populate_existing=True)
     found = session.exec(query).first()
     if found is None:
         raise NotFound(f"no reservation {reservation_id}")
