@@ -13,7 +13,6 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,7 +34,6 @@ from devices.contract import (
 from service.db import begin_write
 from service.models import (
     Account,
-    Alert,
     AlertKind,
     Device,
     Reservation,
@@ -44,9 +42,10 @@ from service.models import (
     Site,
     UsageSession,
 )
-from service.rules.devices import close_alert, end_usage, open_alert, subject_of
+from service.rules.devices import end_usage, open_alert, subject_of
 from service.rules.lifecycle import CHECK_IN_EARLY
 
+from .batch import BatchAlerts, DeviceState, LiveDevice, Run
 from .deadletters import dead_letter, dead_letters
 from .directory import DeviceTags, points_for
 
@@ -58,133 +57,6 @@ log = logging.getLogger(__name__)
 BADGE_WINDOW = timedelta(minutes=10)
 # Reservations in these states entitle their holder to run the machine.
 ENTITLING = (ReservationStatus.confirmed, ReservationStatus.active)
-
-
-_LIVE_FIELDS = (
-    "online",
-    "last_seen",
-    "last_ts",
-    "status_at",
-    "state",
-    "state_since",
-    "last_values",
-    "last_card",
-    "last_card_at",
-)
-
-
-@dataclass(slots=True)
-class _State:
-    """A device's live columns as plain values: a batch changes these many times and
-    writes them to the row once (attribute writes on a model are costly)."""
-
-    online: bool
-    last_seen: datetime | None
-    last_ts: datetime | None
-    status_at: datetime | None
-    state: str | None
-    state_since: datetime | None
-    last_values: dict[str, Any]
-    last_card: str | None
-    last_card_at: datetime | None
-
-    @classmethod
-    def of(cls, device: Device) -> _State:
-        values = {name: getattr(device, name) for name in _LIVE_FIELDS}
-        values["last_values"] = dict(values["last_values"] or {})
-        return cls(**values)
-
-    def write(self, device: Device) -> None:
-        for name in _LIVE_FIELDS:
-            value = getattr(self, name)
-            if value != getattr(device, name):
-                setattr(device, name, value)
-
-
-@dataclass(slots=True)
-class _Run:
-    """The open usage session of a device, its running totals kept as plain values."""
-
-    usage: UsageSession
-    start_at: datetime
-    last_sample_at: datetime
-    energy_wh: float
-
-    @classmethod
-    def of(cls, usage: UsageSession) -> _Run:
-        return cls(usage, usage.start_at, usage.last_sample_at, usage.energy_wh)
-
-    def write(self) -> UsageSession:
-        usage = self.usage
-        if usage.last_sample_at != self.last_sample_at:
-            usage.last_sample_at = self.last_sample_at
-            usage.run_seconds = int((self.last_sample_at - self.start_at).total_seconds())
-        if usage.energy_wh != self.energy_wh:
-            usage.energy_wh = self.energy_wh
-        return usage
-
-
-class _Alerts:
-    """The open alerts about a batch's devices, read once: most messages neither raise
-    nor clear one, and those that do skip the look-up. The device rows are locked, so
-    nobody else changes these alerts meanwhile."""
-
-    def __init__(self, session: Session, now: datetime, subjects: Iterable[str]) -> None:
-        self.session, self.now = session, now
-        self.open_now: set[tuple[str, str]] = set(
-            session.exec(
-                select(Alert.kind, Alert.subject).where(
-                    col(Alert.subject).in_(list(subjects)), col(Alert.closed_at).is_(None)
-                )
-            ).all()
-        )
-
-    def raise_(self, target: _Live, kind: AlertKind, message: str) -> None:
-        if (kind, target.subject) in self.open_now:
-            return
-        device = target.device
-        open_alert(
-            session=self.session,
-            now=self.now,
-            kind=kind,
-            subject=target.subject,
-            message=message,
-            site_id=device.site_id,
-            resource_id=device.resource_id,
-            device_id=device.id,
-        )
-        self.open_now.add((kind, target.subject))
-
-    def clear(self, target: _Live, kind: AlertKind) -> None:
-        if (kind, target.subject) in self.open_now:
-            close_alert(session=self.session, now=self.now, kind=kind, subject=target.subject)
-            self.open_now.discard((kind, target.subject))
-
-
-@dataclass
-class _Live:
-    """A device row locked for this batch, with what its messages act on."""
-
-    device: Device
-    site: Site
-    resource: Resource | None
-    run: _Run | None
-    # Entitling reservations of the resource around the batch's time span.
-    reservations: list[Reservation] = field(default_factory=list)
-    live: _State = field(init=False)
-    alerts: _Alerts = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.live = _State.of(self.device)
-
-    @property
-    def subject(self) -> str:
-        return subject_of(self.site.slug, self.device.slug)
-
-    def write(self) -> None:
-        self.live.write(self.device)
-        if self.run is not None:
-            self.run.write()
 
 
 def apply(
@@ -202,7 +74,7 @@ def apply(
         by_device[(message.site, message.device)].append(message)
     with session.no_autoflush:
         live = _lock_devices(session, by_device.keys(), messages)
-        alerts = _Alerts(session, now, [target.subject for target in live.values()])
+        alerts = BatchAlerts(session, now, [target.subject for target in live.values()])
         for key, batch in by_device.items():
             target = live.get(key)
             if target is None:
@@ -218,7 +90,7 @@ def apply(
 
 def _lock_devices(
     session: Session, keys: Iterable[tuple[str, str]], messages: Sequence[Message]
-) -> dict[tuple[str, str], _Live]:
+) -> dict[tuple[str, str], LiveDevice]:
     wanted = list(keys)
     rows = session.exec(
         select(Device, Site)
@@ -227,13 +99,13 @@ def _lock_devices(
         .order_by(col(Device.id))
         .with_for_update(of=Device)
     ).all()
-    live: dict[tuple[str, str], _Live] = {}
+    live: dict[tuple[str, str], LiveDevice] = {}
     resource_ids = {d.resource_id for d, _ in rows if d.resource_id is not None}
     resources = {
         r.id: r for r in session.exec(select(Resource).where(col(Resource.id).in_(resource_ids)))
     }
     runs = {
-        u.device_id: _Run.of(u)
+        u.device_id: Run.of(u)
         for u in session.exec(
             select(UsageSession).where(
                 col(UsageSession.device_id).in_([d.id for d, _ in rows]),
@@ -255,7 +127,7 @@ def _lock_devices(
         entitling[reservation.resource_id].append(reservation)
     for device, site in rows:
         resource = resources.get(device.resource_id)
-        live[(site.slug, device.slug)] = _Live(
+        live[(site.slug, device.slug)] = LiveDevice(
             device,
             site,
             resource,
@@ -265,7 +137,7 @@ def _lock_devices(
     return live
 
 
-def _apply_one(session: Session, now: datetime, target: _Live, message: Message) -> None:
+def _apply_one(session: Session, now: datetime, target: LiveDevice, message: Message) -> None:
     if isinstance(message, Telemetry):
         _telemetry(session, now, target, message)
     elif isinstance(message, Status):
@@ -276,13 +148,13 @@ def _apply_one(session: Session, now: datetime, target: _Live, message: Message)
         _seen(target.live, message.ts, now)
 
 
-def _seen(live: _State, ts: datetime, now: datetime) -> None:
+def _seen(live: DeviceState, ts: datetime, now: datetime) -> None:
     ts = min(ts, now)
     if live.last_seen is None or ts > live.last_seen:
         live.last_seen = ts
 
 
-def _telemetry(session: Session, now: datetime, target: _Live, sample: Telemetry) -> None:
+def _telemetry(session: Session, now: datetime, target: LiveDevice, sample: Telemetry) -> None:
     live = target.live
     if live.last_ts is not None and sample.ts <= live.last_ts:
         return  # a duplicate or a straggler: stored as a point, but no edge moves
@@ -295,7 +167,7 @@ def _telemetry(session: Session, now: datetime, target: _Live, sample: Telemetry
     if target.run is not None:
         _accumulate(target.run, previous, sample)
     if state == "running" and target.run is None and target.device.resource_id is not None:
-        target.run = _Run.of(_start_usage(session, target, sample.ts))
+        target.run = Run.of(_start_usage(session, target, sample.ts))
     elif state != "running" and target.run is not None:
         end_usage(usage=target.run.write(), at=sample.ts, ended_by="state")
         target.alerts.clear(target, AlertKind.unauthorised_use)
@@ -310,7 +182,7 @@ def _telemetry(session: Session, now: datetime, target: _Live, sample: Telemetry
     live.last_ts = sample.ts
 
 
-def _accumulate(run: _Run, previous: dict[str, Any], sample: Telemetry) -> None:
+def _accumulate(run: Run, previous: dict[str, Any], sample: Telemetry) -> None:
     """Fold the interval since the session's last sample into run time and energy."""
     if sample.ts <= run.last_sample_at:
         return
@@ -325,7 +197,7 @@ def _accumulate(run: _Run, previous: dict[str, Any], sample: Telemetry) -> None:
     run.last_sample_at = sample.ts
 
 
-def _start_usage(session: Session, target: _Live, at: datetime) -> UsageSession:
+def _start_usage(session: Session, target: LiveDevice, at: datetime) -> UsageSession:
     device = target.device
     usage = UsageSession(
         resource_id=device.resource_id or 0,
@@ -356,7 +228,7 @@ def _start_usage(session: Session, target: _Live, at: datetime) -> UsageSession:
     return usage
 
 
-def _badge_holder(session: Session, live: _State, at: datetime) -> int | None:
+def _badge_holder(session: Session, live: DeviceState, at: datetime) -> int | None:
     if live.last_card is None or live.last_card_at is None:
         return None
     if not at - BADGE_WINDOW <= live.last_card_at <= at:
@@ -364,14 +236,14 @@ def _badge_holder(session: Session, live: _State, at: datetime) -> int | None:
     return session.exec(select(Account.id).where(Account.card_uid == live.last_card)).first()
 
 
-def _fault_edge(target: _Live, state: str | None) -> None:
+def _fault_edge(target: LiveDevice, state: str | None) -> None:
     if state == "fault":
         target.alerts.raise_(target, AlertKind.fault, f"{target.subject} reports a fault")
     elif target.live.state == "fault":
         target.alerts.clear(target, AlertKind.fault)
 
 
-def _status(now: datetime, target: _Live, status: Status) -> None:
+def _status(now: datetime, target: LiveDevice, status: Status) -> None:
     live = target.live
     if live.status_at is not None and status.ts < live.status_at:
         return
@@ -390,7 +262,7 @@ def _status(now: datetime, target: _Live, status: Status) -> None:
         target.run = None
 
 
-def _event(target: _Live, event: Event, now: datetime) -> None:
+def _event(target: LiveDevice, event: Event, now: datetime) -> None:
     live = target.live
     _seen(live, event.ts, now)
     if event.type == "badge":

@@ -20,9 +20,8 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -40,6 +39,7 @@ from service.db import begin_write
 
 from .derive import apply, dead_letters, points_for
 from .directory import DeviceDirectory
+from .inbound import Inbound, ListenerStats
 from .store import TelemetryStore
 
 log = logging.getLogger(__name__)
@@ -54,42 +54,6 @@ RECEIVE_MAX = 10_000
 KEEPALIVE_S = 30
 # Devices whose last arrival time is remembered (far more than a fab has).
 ARRIVALS_MAX = 100_000
-
-
-class Inbound(NamedTuple):
-    topic: str
-    payload: bytes
-    mid: int
-    qos: int
-    # Which connection delivered it: an ack is only valid on that connection.
-    connection: int
-    # When it arrived, to the millisecond: the time of a message that carries no `ts`.
-    arrived: datetime
-
-
-@dataclass
-class ListenerStats:
-    received: int = 0
-    messages: int = 0
-    points: int = 0
-    dead_letters: int = 0
-    # Messages neither applied nor kept as dead letters (logged): should stay 0.
-    dropped: int = 0
-    acked: int = 0
-    batches: int = 0
-    connects: int = 0
-    failures: int = 0
-    # Seconds the worker spent in each step, to see where the time goes.
-    decode_s: float = 0.0
-    store_s: float = 0.0
-    apply_s: float = 0.0
-    ack_s: float = 0.0
-
-    def summary(self) -> str:
-        return " ".join(
-            f"{name}={value:.2f}" if isinstance(value, float) else f"{name}={value}"
-            for name, value in vars(self).items()
-        )
 
 
 def subscription(settings: Settings) -> str:
