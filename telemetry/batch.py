@@ -6,20 +6,14 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
+from sqlalchemy import bindparam, update
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
-from service.models import (
-    Alert,
-    AlertKind,
-    Device,
-    Reservation,
-    Resource,
-    Site,
-    UsageSession,
-)
-from service.rules.devices import close_alert, open_alert, subject_of
+from service.models import Alert, AlertKind, Device, Reservation, UsageSession
+from service.rules.devices import close_alert, new_alert, open_alerts, subject_of
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +31,20 @@ LIVE_FIELDS = (
 )
 
 
+class DeviceKey(NamedTuple):
+    """Who a locked device is: read as plain columns, no ORM object per device."""
+
+    id: int
+    site_id: int
+    resource_id: int | None
+    slug: str
+    site_slug: str
+
+
 @dataclass(slots=True)
 class DeviceState:
     """A device's live columns as plain values: a batch changes these many times and
-    writes them to the row once (attribute writes on a model are costly)."""
+    writes the rows it changed once, in one statement for all of them."""
 
     online: bool
     last_seen: datetime | None
@@ -53,16 +57,122 @@ class DeviceState:
     last_card_at: datetime | None
 
     @classmethod
-    def of(cls, device: Device) -> DeviceState:
-        values = {name: getattr(device, name) for name in LIVE_FIELDS}
-        values["last_values"] = dict(values["last_values"] or {})
-        return cls(**values)
+    def columns(cls) -> list[Any]:
+        return [getattr(Device, name) for name in LIVE_FIELDS]
 
-    def write(self, device: Device) -> None:
-        for name in LIVE_FIELDS:
-            value = getattr(self, name)
-            if value != getattr(device, name):
-                setattr(device, name, value)
+    @classmethod
+    def of(cls, values: tuple[Any, ...]) -> DeviceState:
+        state = cls(*values)
+        state.last_values = dict(state.last_values or {})
+        return state
+
+    def values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in LIVE_FIELDS)
+
+    def row(self, device_id: int) -> dict[str, Any]:
+        row = {f"new_{name}": getattr(self, name) for name in LIVE_FIELDS}
+        row["device_id"] = device_id
+        return row
+
+
+class BatchAlerts:
+    """The open alerts about a batch's devices, read once: most messages neither raise
+    nor clear one, and those that do skip the look-up. The device rows are locked, so
+    no other listener changes these alerts meanwhile. Alerts raised in the batch are
+    stored together by `save` (an alert raised and cleared within the batch is stored
+    closed: it happened)."""
+
+    def __init__(self, session: Session, now: datetime, subjects: Iterable[str]) -> None:
+        self.session, self.now = session, now
+        self.open_now: set[tuple[str, str]] = set(
+            session.exec(
+                select(Alert.kind, Alert.subject).where(
+                    col(Alert.subject).in_(list(subjects)), col(Alert.closed_at).is_(None)
+                )
+            ).all()
+        )
+        self._raised: dict[tuple[str, str], Alert] = {}
+        self._done: list[Alert] = []
+
+    def raise_(self, target: LiveDevice, kind: AlertKind, message: str) -> None:
+        key = (kind, target.subject)
+        if key in self.open_now:
+            return
+        self._raised[key] = new_alert(
+            now=self.now,
+            kind=kind,
+            subject=target.subject,
+            message=message,
+            site_id=target.key.site_id,
+            resource_id=target.key.resource_id,
+            device_id=target.key.id,
+        )
+        self.open_now.add(key)
+
+    def clear(self, target: LiveDevice, kind: AlertKind) -> None:
+        key = (kind, target.subject)
+        if key not in self.open_now:
+            return
+        self.open_now.discard(key)
+        raised = self._raised.pop(key, None)
+        if raised is None:
+            close_alert(session=self.session, now=self.now, kind=kind, subject=target.subject)
+        else:
+            raised.closed_at = self.now
+            self._done.append(raised)
+
+    def save(self) -> None:
+        open_alerts(session=self.session, alerts=[*self._done, *self._raised.values()])
+        self._raised, self._done = {}, []
+
+
+@dataclass
+class LiveDevice:
+    """A device row locked for this batch, with what its messages act on."""
+
+    key: DeviceKey
+    live: DeviceState
+    run: Run | None
+    # Entitling reservations of the resource around the batch's time span.
+    reservations: list[Reservation] = field(default_factory=list)
+    alerts: BatchAlerts = field(init=False)
+    read: tuple[Any, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.read = self.live.values()
+
+    @property
+    def subject(self) -> str:
+        return subject_of(self.key.site_slug, self.key.slug)
+
+    @property
+    def changed(self) -> bool:
+        return self.live.values() != self.read
+
+    def write_run(self) -> None:
+        if self.run is not None:
+            self.run.write()
+
+
+# One UPDATE, sent once per batch with the rows of every device that changed.
+WRITE_LIVE = (
+    update(Device)
+    .where(col(Device.id) == bindparam("device_id"))
+    .values({name: bindparam(f"new_{name}") for name in LIVE_FIELDS})
+)
+
+
+def write_live(session: Session, devices: Iterable[LiveDevice]) -> None:
+    changed = [target for target in devices if target.changed]
+    if not changed:
+        return
+    # Core executemany on the session's connection: no ORM object per device.
+    session.connection().execute(WRITE_LIVE, [t.live.row(t.key.id) for t in changed])
+    for target in changed:
+        # A caller's session may hold one of these rows: make it read the new values.
+        held = session.identity_map.get(identity_key(Device, target.key.id))
+        if held is not None:
+            session.expire(held)
 
 
 @dataclass(slots=True)
@@ -86,66 +196,3 @@ class Run:
         if usage.energy_wh != self.energy_wh:
             usage.energy_wh = self.energy_wh
         return usage
-
-
-class BatchAlerts:
-    """The open alerts about a batch's devices, read once: most messages neither raise
-    nor clear one, and those that do skip the look-up. The device rows are locked, so
-    nobody else changes these alerts meanwhile."""
-
-    def __init__(self, session: Session, now: datetime, subjects: Iterable[str]) -> None:
-        self.session, self.now = session, now
-        self.open_now: set[tuple[str, str]] = set(
-            session.exec(
-                select(Alert.kind, Alert.subject).where(
-                    col(Alert.subject).in_(list(subjects)), col(Alert.closed_at).is_(None)
-                )
-            ).all()
-        )
-
-    def raise_(self, target: LiveDevice, kind: AlertKind, message: str) -> None:
-        if (kind, target.subject) in self.open_now:
-            return
-        device = target.device
-        open_alert(
-            session=self.session,
-            now=self.now,
-            kind=kind,
-            subject=target.subject,
-            message=message,
-            site_id=device.site_id,
-            resource_id=device.resource_id,
-            device_id=device.id,
-        )
-        self.open_now.add((kind, target.subject))
-
-    def clear(self, target: LiveDevice, kind: AlertKind) -> None:
-        if (kind, target.subject) in self.open_now:
-            close_alert(session=self.session, now=self.now, kind=kind, subject=target.subject)
-            self.open_now.discard((kind, target.subject))
-
-
-@dataclass
-class LiveDevice:
-    """A device row locked for this batch, with what its messages act on."""
-
-    device: Device
-    site: Site
-    resource: Resource | None
-    run: Run | None
-    # Entitling reservations of the resource around the batch's time span.
-    reservations: list[Reservation] = field(default_factory=list)
-    live: DeviceState = field(init=False)
-    alerts: BatchAlerts = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.live = DeviceState.of(self.device)
-
-    @property
-    def subject(self) -> str:
-        return subject_of(self.site.slug, self.device.slug)
-
-    def write(self) -> None:
-        self.live.write(self.device)
-        if self.run is not None:
-            self.run.write()

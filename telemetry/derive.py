@@ -38,14 +38,13 @@ from service.models import (
     Device,
     Reservation,
     ReservationStatus,
-    Resource,
     Site,
     UsageSession,
 )
 from service.rules.devices import end_usage, open_alert, subject_of
 from service.rules.lifecycle import CHECK_IN_EARLY
 
-from .batch import BatchAlerts, DeviceState, LiveDevice, Run
+from .batch import BatchAlerts, DeviceKey, DeviceState, LiveDevice, Run, write_live
 from .deadletters import dead_letter, dead_letters
 from .directory import DeviceTags, points_for
 
@@ -84,7 +83,9 @@ def apply(
             # sorted() is stable: same-time messages keep their arrival order.
             for message in sorted(batch, key=lambda m: m.ts):
                 _apply_one(session, now, target, message)
-            target.write()
+            target.write_run()
+        alerts.save()
+        write_live(session, live.values())
     session.commit()
 
 
@@ -93,22 +94,26 @@ def _lock_devices(
 ) -> dict[tuple[str, str], LiveDevice]:
     wanted = list(keys)
     rows = session.exec(
-        select(Device, Site)
+        select(  # type: ignore[call-overload]  # sqlmodel types at most 4 columns
+            Device.id,
+            Device.site_id,
+            Device.resource_id,
+            Device.slug,
+            Site.slug,
+            *DeviceState.columns(),
+        )
         .join(Site, col(Site.id) == Device.site_id)
         .where(tuple_(col(Site.slug), col(Device.slug)).in_(wanted))
         .order_by(col(Device.id))
         .with_for_update(of=Device)
     ).all()
-    live: dict[tuple[str, str], LiveDevice] = {}
-    resource_ids = {d.resource_id for d, _ in rows if d.resource_id is not None}
-    resources = {
-        r.id: r for r in session.exec(select(Resource).where(col(Resource.id).in_(resource_ids)))
-    }
+    keys_and_states = [(DeviceKey(*row[:5]), DeviceState.of(row[5:])) for row in rows]
+    resource_ids = {key.resource_id for key, _ in keys_and_states if key.resource_id is not None}
     runs = {
         u.device_id: Run.of(u)
         for u in session.exec(
             select(UsageSession).where(
-                col(UsageSession.device_id).in_([d.id for d, _ in rows]),
+                col(UsageSession.device_id).in_([key.id for key, _ in keys_and_states]),
                 col(UsageSession.end_at).is_(None),
             )
         )
@@ -125,16 +130,12 @@ def _lock_devices(
         .order_by(col(Reservation.start_at))
     ):
         entitling[reservation.resource_id].append(reservation)
-    for device, site in rows:
-        resource = resources.get(device.resource_id)
-        live[(site.slug, device.slug)] = LiveDevice(
-            device,
-            site,
-            resource,
-            runs.get(device.id or 0),
-            entitling.get(device.resource_id or 0, []),
+    return {
+        (key.site_slug, key.slug): LiveDevice(
+            key, state, runs.get(key.id), entitling.get(key.resource_id or 0, [])
         )
-    return live
+        for key, state in keys_and_states
+    }
 
 
 def _apply_one(session: Session, now: datetime, target: LiveDevice, message: Message) -> None:
@@ -166,7 +167,7 @@ def _telemetry(session: Session, now: datetime, target: LiveDevice, sample: Tele
     state = sample.state if sample.state is not None else live.state
     if target.run is not None:
         _accumulate(target.run, previous, sample)
-    if state == "running" and target.run is None and target.device.resource_id is not None:
+    if state == "running" and target.run is None and target.key.resource_id is not None:
         target.run = Run.of(_start_usage(session, target, sample.ts))
     elif state != "running" and target.run is not None:
         end_usage(usage=target.run.write(), at=sample.ts, ended_by="state")
@@ -198,10 +199,10 @@ def _accumulate(run: Run, previous: dict[str, Any], sample: Telemetry) -> None:
 
 
 def _start_usage(session: Session, target: LiveDevice, at: datetime) -> UsageSession:
-    device = target.device
+    key = target.key
     usage = UsageSession(
-        resource_id=device.resource_id or 0,
-        device_id=device.id or 0,
+        resource_id=key.resource_id or 0,
+        device_id=key.id,
         start_at=at,
         last_sample_at=at,
     )

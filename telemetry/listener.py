@@ -46,11 +46,14 @@ log = logging.getLogger(__name__)
 
 # How long the broker keeps the session (and queues for it) while the listener is away.
 SESSION_EXPIRY_S = 7 * 24 * 3600
-BATCH_MAX = 5_000
-LINGER_S = 0.05
+BATCH_MAX = 10_000
+# A batch waits this long for more messages: more of a device's messages per batch
+# means fewer row reads and writes per message.
+LINGER_S = 0.2
+POLL_S = 0.01
 # Unacknowledged messages the broker may have on the way to us (MQTT v5 Receive
 # Maximum); the local queue holds that many twice, so the callback never waits long.
-RECEIVE_MAX = 10_000
+RECEIVE_MAX = 20_000
 KEEPALIVE_S = 30
 # Devices whose last arrival time is remembered (far more than a fab has).
 ARRIVALS_MAX = 100_000
@@ -244,22 +247,23 @@ class Listener:
     # -- work ----------------------------------------------------------------------------
 
     def _take(self) -> list[Inbound]:
+        """A batch: the first message, then what arrives within the linger time (the
+        worker polls rather than waking for every message: the callback runs meanwhile
+        and one wake-up per message would cost both threads the GIL)."""
         try:
             batch = [self._queue.get(timeout=0.1)]
         except queue.Empty:
             return []
         deadline = time.monotonic() + self._linger
+        while self._queue.qsize() < self._batch_max - 1:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self._stopping.wait(min(remaining, POLL_S)):
+                break
         while len(batch) < self._batch_max:
             try:
                 batch.append(self._queue.get_nowait())
             except queue.Empty:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                try:
-                    batch.append(self._queue.get(timeout=remaining))
-                except queue.Empty:
-                    break
+                break
         return batch
 
     def _work(self) -> None:

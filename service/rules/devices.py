@@ -6,6 +6,7 @@ The telemetry listener and the scheduler share these; neither repeats them.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
@@ -41,6 +42,28 @@ def subject_of(site_slug: str, device_slug: str) -> str:
     return f"{site_slug}/{device_slug}"[:160]
 
 
+def new_alert(
+    *,
+    now: datetime,
+    kind: AlertKind,
+    subject: str,
+    message: str,
+    site_id: int | None = None,
+    resource_id: int | None = None,
+    device_id: int | None = None,
+) -> Alert:
+    """An alert opened now, not yet stored (open_alert or open_alerts store it)."""
+    return Alert(
+        site_id=site_id,
+        resource_id=resource_id,
+        device_id=device_id,
+        kind=kind,
+        subject=subject,
+        message=message[:500],
+        opened_at=now,
+    )
+
+
 def open_alert(
     *,
     session: Session,
@@ -53,30 +76,59 @@ def open_alert(
     device_id: int | None = None,
 ) -> Alert:
     """The open alert of this kind about `subject`, raised now if there is none."""
+    alert = new_alert(
+        now=now,
+        kind=kind,
+        subject=subject,
+        message=message,
+        site_id=site_id,
+        resource_id=resource_id,
+        device_id=device_id,
+    )
+    return _store_alert(session, alert)
+
+
+def _store_alert(session: Session, alert: Alert) -> Alert:
     found = session.exec(
         select(Alert).where(
-            Alert.kind == kind, Alert.subject == subject, col(Alert.closed_at).is_(None)
+            Alert.kind == alert.kind, Alert.subject == alert.subject, col(Alert.closed_at).is_(None)
         )
     ).first()
     if found is not None:
         return found
-    alert = Alert(
-        site_id=site_id,
-        resource_id=resource_id,
-        device_id=device_id,
-        kind=kind,
-        subject=subject,
-        message=message[:500],
-        opened_at=now,
-    )
     # Two listeners may raise the same alert at once; the partial unique index keeps one.
     try:
         with session.begin_nested():
             session.add(alert)
     except IntegrityError:
-        return open_alert(session=session, now=now, kind=kind, subject=subject, message=message)
-    log.warning("alert %s: %s: %s", kind, subject, message)
+        return _store_alert(session, make_transient_copy(alert))
+    log.warning("alert %s: %s: %s", alert.kind, alert.subject, alert.message)
     return alert
+
+
+def open_alerts(*, session: Session, alerts: Sequence[Alert]) -> None:
+    """Store alerts the caller knows are not open yet (or were opened and closed since),
+    in one flush. If another process opened one of them meanwhile, store them one by
+    one, keeping the alert already open."""
+    if not alerts:
+        return
+    try:
+        with session.begin_nested():
+            session.add_all(alerts)
+    except IntegrityError:
+        for alert in alerts:
+            if alert.closed_at is None:
+                _store_alert(session, make_transient_copy(alert))
+            else:
+                session.add(make_transient_copy(alert))
+        return
+    for alert in alerts:
+        log.warning("alert %s: %s: %s", alert.kind, alert.subject, alert.message)
+
+
+def make_transient_copy(alert: Alert) -> Alert:
+    """A fresh Alert with the same values (one rolled back with a savepoint is spent)."""
+    return Alert(**{name: getattr(alert, name) for name in Alert.model_fields if name != "id"})
 
 
 def close_alert(*, session: Session, now: datetime, kind: AlertKind, subject: str) -> bool:
