@@ -13,7 +13,7 @@ from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
 from service.models import Alert, AlertKind, Device, Reservation, UsageSession
-from service.rules.devices import close_alert, new_alert, open_alerts, subject_of
+from service.rules.devices import close_alert, end_usage, new_alert, open_alerts, subject_of
 
 log = logging.getLogger(__name__)
 
@@ -149,10 +149,6 @@ class LiveDevice:
     def changed(self) -> bool:
         return self.live.values() != self.read
 
-    def write_run(self) -> None:
-        if self.run is not None:
-            self.run.write()
-
 
 # One UPDATE, sent once per batch with the rows of every device that changed.
 WRITE_LIVE = (
@@ -160,6 +156,23 @@ WRITE_LIVE = (
     .where(col(Device.id) == bindparam("device_id"))
     .values({name: bindparam(f"new_{name}") for name in LIVE_FIELDS})
 )
+
+
+WRITE_RUN = (
+    update(UsageSession)
+    .where(col(UsageSession.id) == bindparam("usage_id"))
+    .values(
+        last_sample_at=bindparam("new_last_sample_at"),
+        run_seconds=bindparam("new_run_seconds"),
+        energy_wh=bindparam("new_energy_wh"),
+    )
+)
+
+
+def write_runs(session: Session, devices: Iterable[LiveDevice]) -> None:
+    rows = [row for t in devices if t.run is not None and (row := t.run.row()) is not None]
+    if rows:
+        session.connection().execute(WRITE_RUN, rows)
 
 
 def write_live(session: Session, devices: Iterable[LiveDevice]) -> None:
@@ -177,22 +190,64 @@ def write_live(session: Session, devices: Iterable[LiveDevice]) -> None:
 
 @dataclass(slots=True)
 class Run:
-    """The open usage session of a device, its running totals kept as plain values."""
+    """The open usage session of a device, its running totals kept as plain values.
 
-    usage: UsageSession
+    A session read from the database is known by its id (its totals are written by
+    `write_runs`, one statement for the batch); one started in this batch is an ORM
+    object, inserted at commit.
+    """
+
+    usage_id: int | None
+    usage: UsageSession | None
     start_at: datetime
     last_sample_at: datetime
     energy_wh: float
+    read: tuple[datetime, float] | None = None
 
     @classmethod
-    def of(cls, usage: UsageSession) -> Run:
-        return cls(usage, usage.start_at, usage.last_sample_at, usage.energy_wh)
+    def columns(cls) -> list[Any]:
+        return [
+            UsageSession.device_id,
+            UsageSession.id,
+            UsageSession.start_at,
+            UsageSession.last_sample_at,
+            UsageSession.energy_wh,
+        ]
 
-    def write(self) -> UsageSession:
-        usage = self.usage
-        if usage.last_sample_at != self.last_sample_at:
-            usage.last_sample_at = self.last_sample_at
-            usage.run_seconds = int((self.last_sample_at - self.start_at).total_seconds())
-        if usage.energy_wh != self.energy_wh:
-            usage.energy_wh = self.energy_wh
-        return usage
+    @classmethod
+    def of_row(cls, row: tuple[Any, ...]) -> Run:
+        usage_id, start_at, last_sample_at, energy_wh = row
+        return cls(usage_id, None, start_at, last_sample_at, energy_wh, (last_sample_at, energy_wh))
+
+    @classmethod
+    def started(cls, usage: UsageSession) -> Run:
+        return cls(None, usage, usage.start_at, usage.last_sample_at, usage.energy_wh)
+
+    @property
+    def run_seconds(self) -> int:
+        return int((self.last_sample_at - self.start_at).total_seconds())
+
+    def end(self, session: Session, at: datetime, ended_by: str) -> None:
+        usage = self.usage or session.get_one(UsageSession, self.usage_id)
+        self.usage, self.read = usage, None
+        self._write(usage)
+        end_usage(usage=usage, at=at, ended_by=ended_by)
+
+    def _write(self, usage: UsageSession) -> None:
+        usage.last_sample_at = self.last_sample_at
+        usage.run_seconds = self.run_seconds
+        usage.energy_wh = self.energy_wh
+
+    def row(self) -> dict[str, Any] | None:
+        """The UPDATE parameters of a session read from the database, if it changed."""
+        if self.usage is not None:
+            self._write(self.usage)
+            return None
+        if self.read == (self.last_sample_at, self.energy_wh):
+            return None
+        return {
+            "usage_id": self.usage_id,
+            "new_last_sample_at": self.last_sample_at,
+            "new_run_seconds": self.run_seconds,
+            "new_energy_wh": self.energy_wh,
+        }

@@ -41,10 +41,18 @@ from service.models import (
     Site,
     UsageSession,
 )
-from service.rules.devices import end_usage, open_alert, subject_of
+from service.rules.devices import open_alert, subject_of
 from service.rules.lifecycle import CHECK_IN_EARLY
 
-from .batch import BatchAlerts, DeviceKey, DeviceState, LiveDevice, Run, write_live
+from .batch import (
+    BatchAlerts,
+    DeviceKey,
+    DeviceState,
+    LiveDevice,
+    Run,
+    write_live,
+    write_runs,
+)
 from .deadletters import dead_letter, dead_letters
 from .directory import DeviceTags, points_for
 
@@ -83,8 +91,8 @@ def apply(
             # sorted() is stable: same-time messages keep their arrival order.
             for message in sorted(batch, key=lambda m: m.ts):
                 _apply_one(session, now, target, message)
-            target.write_run()
         alerts.save()
+        write_runs(session, live.values())
         write_live(session, live.values())
     session.commit()
 
@@ -110,9 +118,9 @@ def _lock_devices(
     keys_and_states = [(DeviceKey(*row[:5]), DeviceState.of(row[5:])) for row in rows]
     resource_ids = {key.resource_id for key, _ in keys_and_states if key.resource_id is not None}
     runs = {
-        u.device_id: Run.of(u)
-        for u in session.exec(
-            select(UsageSession).where(
+        row[0]: Run.of_row(row[1:])
+        for row in session.exec(
+            select(*Run.columns()).where(
                 col(UsageSession.device_id).in_([key.id for key, _ in keys_and_states]),
                 col(UsageSession.end_at).is_(None),
             )
@@ -142,7 +150,7 @@ def _apply_one(session: Session, now: datetime, target: LiveDevice, message: Mes
     if isinstance(message, Telemetry):
         _telemetry(session, now, target, message)
     elif isinstance(message, Status):
-        _status(now, target, message)
+        _status(session, now, target, message)
     elif isinstance(message, Event):
         _event(target, message, now)
     elif isinstance(message, CommandAck):
@@ -168,9 +176,9 @@ def _telemetry(session: Session, now: datetime, target: LiveDevice, sample: Tele
     if target.run is not None:
         _accumulate(target.run, previous, sample)
     if state == "running" and target.run is None and target.key.resource_id is not None:
-        target.run = Run.of(_start_usage(session, target, sample.ts))
+        target.run = Run.started(_start_usage(session, target, sample.ts))
     elif state != "running" and target.run is not None:
-        end_usage(usage=target.run.write(), at=sample.ts, ended_by="state")
+        target.run.end(session, at=sample.ts, ended_by="state")
         target.alerts.clear(target, AlertKind.unauthorised_use)
         target.run = None
     if state != live.state:
@@ -244,7 +252,7 @@ def _fault_edge(target: LiveDevice, state: str | None) -> None:
         target.alerts.clear(target, AlertKind.fault)
 
 
-def _status(now: datetime, target: LiveDevice, status: Status) -> None:
+def _status(session: Session, now: datetime, target: LiveDevice, status: Status) -> None:
     live = target.live
     if live.status_at is not None and status.ts < live.status_at:
         return
@@ -258,8 +266,7 @@ def _status(now: datetime, target: LiveDevice, status: Status) -> None:
     live.online = False
     target.alerts.raise_(target, AlertKind.offline, f"{target.subject} went offline")
     if target.run is not None:
-        usage = target.run.write()
-        end_usage(usage=usage, at=usage.last_sample_at, ended_by="offline")
+        target.run.end(session, at=target.run.last_sample_at, ended_by="offline")
         target.run = None
 
 
