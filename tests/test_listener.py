@@ -183,6 +183,37 @@ def test_two_listeners_in_a_shared_group_split_the_stream_without_overlap(
     assert stored() == 4000
 
 
+def test_each_device_is_applied_in_order_and_everything_is_acknowledged(
+    listeners: Listeners,
+    publisher: Publisher,
+    devices: list[tuple[str, str]],
+    stored: Callable[[], int],
+    engine: Engine,
+) -> None:
+    """Each device runs for 60 s between two idle samples. Applied out of order, the
+    idle samples would end runs early or leave them open; every run must be whole."""
+    listener = listeners.start()
+    start = recent()
+    states = ["idle", *["running"] * 6, "idle"]
+    steps = [(i, state, site, device) for i, state in enumerate(states) for site, device in devices]
+    messages = [
+        (
+            topic_for("smartfab", site, device, "telemetry"),
+            # `stored` counts the points that carry a `seq` field.
+            encode_telemetry(start + timedelta(seconds=10 * i), state, {"seq": n}),
+        )
+        for n, (i, state, site, device) in enumerate(steps)
+    ]
+    publisher.publish(messages)
+    wait_for(lambda: listener.stats.acked == len(messages), timeout=30)
+    assert stored() == len(messages)
+    with Session(engine) as session:
+        runs = session.exec(select(UsageSession)).all()
+    assert sorted((u.run_seconds, u.end_at is not None) for u in runs) == [(60, True)] * len(
+        devices
+    )
+
+
 def test_samples_without_ts_in_one_batch_each_keep_their_arrival_time(
     listeners: Listeners,
     publisher: Publisher,
