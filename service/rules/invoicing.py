@@ -207,8 +207,16 @@ def credit_invoice(
     for line in invoice_lines(session=session, invoice_id=invoice_id):
         session.add(
             InvoiceLine(
-                **line.model_dump(exclude={"id", "invoice_id", "amount"}),
                 invoice_id=note.id or 0,
+                position=line.position,
+                basis=line.basis,
+                description=line.description,
+                resource_id=line.resource_id,
+                reservation_id=line.reservation_id,
+                usage_session_id=line.usage_session_id,
+                quantity_minutes=line.quantity_minutes,
+                unit_price=line.unit_price,
+                discount_percent=line.discount_percent,
                 amount=-line.amount,
             )
         )
