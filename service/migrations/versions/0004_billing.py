@@ -145,6 +145,9 @@ def _immutable() -> None:
 
 
 def downgrade() -> None:
+    # On SQLite, dropping the two reference columns copies `resource` and `account`,
+    # which enforced foreign keys refuse once other rows point at them: there the
+    # downgrade works on an empty database only, and otherwise rolls back whole.
     if op.get_bind().dialect.name == "postgresql":
         for table in IMMUTABLE:
             op.execute(f"DROP TRIGGER {table}_immutable ON {table}")
