@@ -10,7 +10,7 @@ from sqlalchemy import func, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from service.errors import RuleViolation
+from service.errors import Conflict, RuleViolation
 from service.models import (
     Account,
     AuditLog,
@@ -23,7 +23,7 @@ from service.models import (
     ReservationStatus,
     Resource,
 )
-from service.rules.invoicing import Issued, invoice_lines, issue_invoices
+from service.rules.invoicing import Issued, credit_invoice, invoice_lines, issue_invoices
 from service.rules.pricing import (
     BillingTerms,
     billed_minutes,
@@ -432,6 +432,41 @@ def test_concurrent_issuers_create_each_invoice_once(engine, session, world, ter
     assert sorted(created) == [0, 0, 0, 4]
     numbers = session.exec(select(Invoice.number).order_by(col(Invoice.number))).all()
     assert numbers == [f"SF-2026-03-{n:06d}" for n in (1, 2, 3, 4)]
+
+
+def test_concurrent_credit_notes_for_one_invoice_make_one(engine, session, world, terms, priced):
+    make_run(session, world, "laser", "2026-02-10 10:00", 600, who="maker")
+    session.commit()
+    (invoice,) = issue(session, terms).created
+    start = threading.Barrier(3)
+    outcomes: list[Invoice | BaseException] = []
+
+    def creditor() -> None:
+        with Session(engine, expire_on_commit=False) as own:
+            start.wait()
+            try:
+                outcomes.append(
+                    credit_invoice(
+                        session=own,
+                        now=CURRENT_TIME,
+                        terms=terms,
+                        invoice_id=invoice.id,
+                        actor_id=None,
+                        reason="duplicate",
+                    )
+                )
+            except BaseException as exc:  # noqa: BLE001 - the test inspects it
+                outcomes.append(exc)
+
+    threads = [threading.Thread(target=creditor) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    notes = [o for o in outcomes if isinstance(o, Invoice)]
+    refusals = [o for o in outcomes if isinstance(o, Conflict)]
+    assert len(notes) == 1 and len(refusals) == 2, outcomes
+    assert notes[0].number == "SF-2026-03-000002" and notes[0].total == -invoice.total
 
 
 @pytest.mark.parametrize(
