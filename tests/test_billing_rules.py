@@ -23,7 +23,13 @@ from service.models import (
     ReservationStatus,
     Resource,
 )
-from service.rules.invoicing import Issued, credit_invoice, invoice_lines, issue_invoices
+from service.rules.invoicing import (
+    Issued,
+    credit_invoice,
+    invoice_lines,
+    issue_invoices,
+    lock_numbering,
+)
 from service.rules.pricing import (
     BillingTerms,
     billed_minutes,
@@ -405,6 +411,34 @@ def test_issuing_records_an_audit_entry_per_invoice(session, world, terms, price
     entry = session.exec(select(AuditLog).where(AuditLog.action == "invoice.issue")).one()
     assert entry.subject == f"invoice:{invoice.id}" and entry.actor_id == world.id("admin")
     assert entry.detail["number"] == invoice.number and entry.detail["total"] == invoice.total
+
+
+def test_an_issuer_waits_while_another_holds_the_invoice_numbers(
+    engine, session, world, terms, priced
+):
+    make_run(session, world, "laser", "2026-02-10 10:00", 600, who="maker")
+    session.commit()
+    outcomes: list[Issued | BaseException] = []
+
+    def second_issuer() -> None:
+        with Session(engine, expire_on_commit=False) as own:
+            try:
+                outcomes.append(issue(own, terms))
+            except BaseException as exc:  # noqa: BLE001 - the test inspects it
+                outcomes.append(exc)
+
+    with Session(engine, expire_on_commit=False) as first:
+        lock_numbering(first, CURRENT_TIME, terms)
+        first.commit()  # the year's counter exists: creating it is no longer what waits
+        lock_numbering(first, CURRENT_TIME, terms)
+        racer = threading.Thread(target=second_issuer)
+        racer.start()
+        racer.join(timeout=1.0)
+        assert racer.is_alive(), "a second issuer must wait for the numbers"
+        first.commit()
+    racer.join(timeout=30)
+    (done,) = outcomes
+    assert isinstance(done, Issued) and len(done.created) == 1
 
 
 def test_concurrent_issuers_create_each_invoice_once(engine, session, world, terms, priced):

@@ -37,7 +37,7 @@ class Issued:
     existing: list[Invoice] = field(default_factory=list)
 
 
-def _lock_counter(session: Session, now: datetime, terms: BillingTerms) -> InvoiceCounter:
+def lock_numbering(session: Session, now: datetime, terms: BillingTerms) -> InvoiceCounter:
     """The counter of the year of `now` (site time), locked until the transaction ends."""
     begin_write(session)
     year = now.astimezone(terms.zone).year
@@ -82,7 +82,7 @@ def issue_invoices(
             details={"period": period, "closes_at": month.end.isoformat()},
             code="period_open",
         )
-    counter = _lock_counter(session, now, terms)
+    counter = lock_numbering(session, now, terms)
     done = Issued(existing=_period_invoices(session, period))
     billed = {invoice.account_id for invoice in done.existing}
     drafts = draft_lines(session=session, period=month, terms=terms)
@@ -175,7 +175,7 @@ def credit_invoice(
     reason: str,
 ) -> Invoice:
     """A credit note cancelling the whole invoice; an invoice is credited at most once."""
-    counter = _lock_counter(session, now, terms)
+    counter = lock_numbering(session, now, terms)
     original = session.get(Invoice, invoice_id)
     if original is None:
         raise NotFound(f"no invoice {invoice_id}")
