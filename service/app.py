@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     from telemetry.stores import store_from_settings
 
-    from .api import auth, catalogue, errors, meta, reservations, telemetry, usage
+    from .api import auth, billing, catalogue, errors, meta, reservations, telemetry, usage
     from .pages import bp as pages_bp
 
     errors.init_app(app)
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         reservations.bp,
         telemetry.bp,
         usage.bp,
+        billing.bp,
         meta.bp,
         pages_bp,
     ):

@@ -89,6 +89,8 @@ class BookingSettings(_Section):
 class BillingSettings(_Section):
     currency: str = "KRW"
     vat_rate: float = Field(0.10, ge=0, le=1)
+    # Share of the booked time charged for a no-show where the rate plan does not say.
+    no_show_percent: int = Field(50, ge=0, le=100)
 
 
 class SchedulerSettings(_Section):

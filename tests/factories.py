@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask.testing import FlaskClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 from werkzeug.test import TestResponse
 
 from service.models import (
     Account,
     Blackout,
+    Device,
     OpeningHours,
+    Reservation,
+    ReservationStatus,
     Resource,
     ResourceKind,
     Role,
     RoleName,
     Site,
     Training,
+    UsageSession,
 )
 from service.rules.accounts import hash_password, issue_token
 
@@ -228,3 +232,66 @@ def refused(answer: TestResponse, status: int, code: str) -> dict[str, Any]:
     error: dict[str, Any] = answer.json["error"]
     assert error["code"] == code, error
     return error
+
+
+def make_reservation(
+    session: Session,
+    world: World,
+    who: str,
+    resource: str,
+    start: str,
+    end: str,
+    status: ReservationStatus = ReservationStatus.completed,
+    **kw: Any,
+) -> Reservation:
+    """A reservation written straight to the database (no booking rules), Seoul times."""
+    start_at, end_at = seoul(start), seoul(end)
+    reservation = Reservation(
+        resource_id=world.id(resource),
+        account_id=world.id(who),
+        created_by_id=world.id(who),
+        start_at=start_at,
+        end_at=end_at,
+        blocked_until=end_at,
+        status=status,
+        created_at=start_at,
+        updated_at=start_at,
+        **kw,
+    )
+    session.add(reservation)
+    session.flush()
+    return reservation
+
+
+def make_run(
+    session: Session,
+    world: World,
+    resource: str,
+    start: str,
+    run_seconds: int,
+    who: str | None = None,
+    reservation: Reservation | None = None,
+    **kw: Any,
+) -> UsageSession:
+    """A finished usage session of `resource` starting at Seoul time `start`."""
+    res = world.resources[resource]
+    device = session.exec(select(Device).where(Device.resource_id == res.id)).first()
+    if device is None:
+        device = Device(site_id=res.site_id, resource_id=res.id, slug=f"{res.slug}-dev")
+        session.add(device)
+        session.flush()
+    start_at = seoul(start)
+    run = UsageSession(
+        resource_id=res.id or 0,
+        device_id=device.id or 0,
+        reservation_id=reservation.id if reservation is not None else None,
+        account_id=world.id(who) if who is not None else None,
+        start_at=start_at,
+        end_at=start_at + timedelta(seconds=run_seconds),
+        run_seconds=run_seconds,
+        last_sample_at=start_at + timedelta(seconds=run_seconds),
+        **kw,
+    )
+    session.add(run)
+    session.flush()
+    return run

@@ -19,7 +19,10 @@ from service.models import (
     Account,
     Blackout,
     Company,
+    MembershipPlan,
     OpeningHours,
+    RateBasis,
+    RatePlan,
     Resource,
     ResourceKind,
     Role,
@@ -30,7 +33,18 @@ from service.models import (
 from service.rules.availability import free_intervals
 from tests.conftest import CURRENT_TIME
 
-SEEDED = (Site, OpeningHours, Blackout, Resource, Company, Account, Role, Training)
+SEEDED = (
+    Site,
+    OpeningHours,
+    Blackout,
+    Resource,
+    Company,
+    Account,
+    Role,
+    Training,
+    RatePlan,
+    MembershipPlan,
+)
 
 
 def _counts(session: Session) -> dict[str, int]:
@@ -166,6 +180,27 @@ def test_demo_trainings_name_real_categories_and_one_has_lapsed(session):
     assert {t.category for t in trained} <= needed
     assert any(t.expires_on is not None and t.expires_on < CURRENT_TIME.date() for t in trained)
     assert any(t.expires_on is None or t.expires_on > CURRENT_TIME.date() for t in trained)
+
+
+def test_demo_prices_lasers_by_run_time_offices_by_month_and_tenants_at_a_discount(session):
+    seed_demo(session=session)
+    plans = {p.id: p for p in session.exec(select(RatePlan))}
+
+    def plan(slug: str) -> RatePlan:
+        resource, _ = _resource(session, "seongsu", slug)
+        assert resource.rate_plan_id is not None, slug
+        return plans[resource.rate_plan_id]
+
+    assert plan("laser-1").basis == RateBasis.run_time and plan("laser-1").price_per_hour > 0
+    assert plan("incubator-301").basis == RateBasis.monthly
+    assert plan("incubator-301").monthly_price > 0
+    assert plan("showroom").basis == RateBasis.booked_time
+    tenant = session.exec(
+        select(MembershipPlan).where(col(MembershipPlan.name).contains("입주기업"))
+    ).one()
+    assert tenant.discount_percent == 30
+    maker = session.exec(select(Account).where(Account.email == "maker@smartfab.example")).one()
+    assert maker.membership_plan_id == tenant.id
 
 
 def test_seeding_twice_adds_nothing(session):

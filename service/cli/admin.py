@@ -79,3 +79,42 @@ def seed(ctx: _Context, demo: bool) -> None:
     with Session(make_engine(ctx.settings.database.url)) as session:
         summary = seed_demo(session=session)
     click.echo(summary)
+
+
+@cli.group()
+def invoices() -> None:
+    """Billing."""
+
+
+@invoices.command("issue")
+@click.option("--period", required=True, help="A month that has ended, YYYY-MM.")
+@pass_context
+def invoices_issue(ctx: _Context, period: str) -> None:
+    """Invoice every account that owes something for the month; safe to run twice."""
+    from sqlmodel import Session
+
+    from ..clock import utcnow
+    from ..db import make_engine
+    from ..errors import DomainError
+    from ..rules.invoicing import issue_invoices
+    from ..rules.pricing import BillingTerms
+
+    terms = BillingTerms.from_settings(ctx.settings)
+    engine = make_engine(ctx.settings.database.url)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            done = issue_invoices(
+                session=session, now=utcnow(), terms=terms, period=period, actor_id=None
+            )
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    finally:
+        engine.dispose()
+    for invoice in done.created:
+        click.echo(
+            f"{invoice.number}  account {invoice.account_id}  {invoice.total:,} {invoice.currency}"
+        )
+    click.echo(
+        f"{period}: {len(done.created)} invoice(s) issued, "
+        f"{len(done.existing)} already issued before"
+    )

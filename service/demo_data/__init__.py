@@ -11,6 +11,7 @@ from collections import Counter
 from sqlmodel import Session
 
 from ..rules.devices import ensure_devices
+from .billing import seed_billing
 from .people import DEMO_PASSWORD, seed_companies, seed_people, seed_trainings
 from .resources import seed_resources
 from .sites import seed_blackouts, seed_sites
@@ -28,11 +29,15 @@ _ORDER = (
     "accounts",
     "trainings",
     "devices",
+    "rate plans",
+    "priced resources",
+    "memberships",
+    "members",
 )
 
 
 def seed_demo(*, session: Session) -> str:
-    """Add the demo sites, machines, rooms and people that are missing; commit; summarise."""
+    """Add the missing demo sites, resources, people and prices; commit; summarise."""
     tally: Counter[str] = Counter()
     sites = seed_sites(session=session, tally=tally)
     resources = seed_resources(session=session, sites=sites, tally=tally)
@@ -40,6 +45,7 @@ def seed_demo(*, session: Session) -> str:
     companies = seed_companies(session=session, tally=tally)
     accounts = seed_people(session=session, sites=sites, companies=companies, tally=tally)
     seed_trainings(session=session, accounts=accounts, tally=tally)
+    seed_billing(session=session, resources=resources, accounts=accounts, tally=tally)
     for site in sites.values():
         if created := ensure_devices(session=session, site=site):
             tally["devices"] += len(created)

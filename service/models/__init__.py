@@ -10,6 +10,16 @@ from .account import (
     Training,
 )
 from .audit import AuditLog
+from .billing import (
+    Invoice,
+    InvoiceCounter,
+    InvoiceKind,
+    InvoiceLine,
+    LineBasis,
+    MembershipPlan,
+    RateBasis,
+    RatePlan,
+)
 from .reservation import (
     BLOCKING,
     Recurrence,
@@ -54,10 +64,18 @@ __all__ = [
     "DeadLetterCount",
     "Device",
     "DeviceCommand",
+    "Invoice",
+    "InvoiceCounter",
+    "InvoiceKind",
+    "InvoiceLine",
+    "LineBasis",
+    "MembershipPlan",
     "Notification",
     "NotificationKind",
     "NotificationState",
     "OpeningHours",
+    "RateBasis",
+    "RatePlan",
     "Recurrence",
     "Reservation",
     "ReservationCreate",

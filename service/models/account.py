@@ -32,6 +32,9 @@ class Account(AccountBase, table=True):
     password_hash: str = Field(default="", max_length=300)
     active: bool = True
     ical_secret: str = Field(default_factory=lambda: secrets.token_urlsafe(24), index=True)
+    # On the person, not the company: invoices go to accounts, so the monthly fee lands
+    # on exactly one invoice, and a freelancer without a company can hold a plan too.
+    membership_plan_id: int | None = Field(default=None, foreign_key="membership_plan.id")
 
 
 class AccountPublic(AccountBase):

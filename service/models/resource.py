@@ -41,6 +41,8 @@ class Resource(ResourceBase, table=True):
     __table_args__ = (UniqueConstraint("site_id", "slug"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    # None: charged at `rate_per_hour`, machines by run time and rooms by booked time.
+    rate_plan_id: int | None = Field(default=None, foreign_key="rate_plan.id")
     ical_secret: str = Field(default_factory=lambda: secrets.token_urlsafe(24), index=True)
 
 

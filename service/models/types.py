@@ -50,7 +50,7 @@ def _within_range(value: datetime) -> datetime:
 Moment = Annotated[AwareDatetime, AfterValidator(_within_range)]
 
 
-# Ids are 64-bit in both databases: a larger number names nothing (and must not
-# reach SQLite, whose driver raises OverflowError on it).
-MAX_ID = 2**63 - 1
+# Id columns are INTEGER: 32-bit on PostgreSQL (64-bit on SQLite). A larger number
+# names nothing, and must not reach the database, whose driver raises on it.
+MAX_ID = 2**31 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]

@@ -1,0 +1,170 @@
+"""Invoices and credit notes: list, read, issue a closed month, credit an invoice."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, Response, current_app, jsonify
+from pydantic import BaseModel, Field, TypeAdapter
+
+from ..db import get_session
+from ..errors import Forbidden
+from ..models import Invoice, InvoiceKind, InvoiceLine, LineBasis
+from ..models.types import Id
+from ..rules.invoicing import (
+    credit_invoice,
+    get_invoice,
+    invoice_lines,
+    issue_invoices,
+    list_invoices,
+)
+from ..rules.pricing import PERIOD_PATTERN, BillingTerms
+from .context import current_principal, now
+from .openapi import operation
+from .schemas import Strict
+
+bp = Blueprint("billing", __name__, url_prefix="/api/v1/invoices")
+
+ONE = "/<int:invoice_id>"
+
+
+class InvoiceQuery(Strict):
+    period: str | None = Field(default=None, pattern=PERIOD_PATTERN, description="YYYY-MM")
+    account: Id | None = Field(default=None, description="account id (operators, admins)")
+    kind: InvoiceKind | None = None
+
+
+class IssueQuery(Strict):
+    period: str = Field(pattern=PERIOD_PATTERN, description="a month that has ended, YYYY-MM")
+
+
+class CreditNoteRequest(Strict):
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class InvoiceLinePublic(BaseModel):
+    position: int
+    basis: LineBasis
+    description: str
+    resource_id: int | None
+    reservation_id: int | None
+    usage_session_id: int | None
+    quantity_minutes: int
+    unit_price: int = Field(description="won per hour (per month for monthly fees), VAT incl.")
+    discount_percent: int
+    amount: int = Field(description="won, VAT included; negative on credit notes")
+
+
+class InvoicePublic(BaseModel):
+    id: int
+    number: str
+    account_id: int
+    period: str
+    kind: InvoiceKind
+    corrects_id: int | None
+    reason: str
+    issued_at: datetime
+    currency: str
+    total: int = Field(description="won, VAT included")
+    vat: int
+    net: int
+
+
+class InvoiceDetail(InvoicePublic):
+    lines: list[InvoiceLinePublic]
+
+
+def _public(invoice: Invoice) -> InvoicePublic:
+    return InvoicePublic.model_validate(invoice, from_attributes=True)
+
+
+def _detail(invoice: Invoice, lines: list[InvoiceLine]) -> InvoiceDetail:
+    return InvoiceDetail(
+        **_public(invoice).model_dump(),
+        lines=[InvoiceLinePublic.model_validate(line, from_attributes=True) for line in lines],
+    )
+
+
+def _terms() -> BillingTerms:
+    return BillingTerms.from_settings(current_app.config["SMARTFAB"])
+
+
+def _admin_only(what: str) -> int:
+    actor = current_principal()
+    if not actor.admin:
+        raise Forbidden(f"only an administrator {what}")
+    return actor.id
+
+
+@operation(
+    bp,
+    "",
+    "GET",
+    summary="Invoices and credit notes the caller may see",
+    query=InvoiceQuery,
+    response=list[InvoicePublic],
+    errors=(403,),
+)
+def list_(query: InvoiceQuery) -> list[InvoicePublic]:
+    found = list_invoices(
+        session=get_session(),
+        actor=current_principal(),
+        period=query.period,
+        account_id=query.account,
+        kind=query.kind,
+    )
+    return [_public(i) for i in found]
+
+
+@operation(
+    bp, ONE, "GET", summary="An invoice with its lines", response=InvoiceDetail, errors=(404,)
+)
+def read(invoice_id: int) -> InvoiceDetail:
+    session = get_session()
+    invoice = get_invoice(session=session, actor=current_principal(), invoice_id=invoice_id)
+    return _detail(invoice, invoice_lines(session=session, invoice_id=invoice_id))
+
+
+@operation(
+    bp,
+    "/issue",
+    "POST",
+    summary="Invoice a month that has ended (201 with new invoices; 200 if none was due)",
+    query=IssueQuery,
+    response=list[InvoicePublic],
+    status=201,
+    errors=(403,),
+)
+def issue(query: IssueQuery) -> list[InvoicePublic] | Response:
+    actor_id = _admin_only("issues invoices")
+    done = issue_invoices(
+        session=get_session(), now=now(), terms=_terms(), period=query.period, actor_id=actor_id
+    )
+    if done.created:
+        return [_public(i) for i in done.created]
+    existing = [_public(i) for i in done.existing]
+    return jsonify(TypeAdapter(list[InvoicePublic]).dump_python(existing, mode="json"))
+
+
+@operation(
+    bp,
+    ONE + "/credit-note",
+    "POST",
+    summary="Cancel an invoice in full with a credit note (once per invoice)",
+    body=CreditNoteRequest,
+    response=InvoiceDetail,
+    status=201,
+    errors=(403, 404, 409),
+)
+def credit_note(invoice_id: int, body: CreditNoteRequest) -> InvoiceDetail:
+    actor_id = _admin_only("issues credit notes")
+    session = get_session()
+    note = credit_invoice(
+        session=session,
+        now=now(),
+        terms=_terms(),
+        invoice_id=invoice_id,
+        actor_id=actor_id,
+        reason=body.reason,
+    )
+    return _detail(note, invoice_lines(session=session, invoice_id=note.id or 0))

@@ -1,0 +1,118 @@
+"""Rate plans, memberships, and the invoices and credit notes issued from them.
+
+Money is integer won, VAT included. An issued invoice or credit note is never
+changed: the database refuses UPDATE and DELETE on both tables (triggers in
+migration 0004); a mistake is corrected by a credit note.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Index, String, text
+from sqlmodel import Field, SQLModel
+
+from .types import UTCDateTime
+
+
+class RateBasis(StrEnum):
+    run_time = "run_time"  # what the machine really ran (usage sessions)
+    booked_time = "booked_time"  # the booked span of the reservation
+    monthly = "monthly"  # a flat fee per month the account holds the room
+
+
+class RatePlan(SQLModel, table=True):
+    """How a resource is charged; resources without one use their `rate_per_hour`."""
+
+    __tablename__ = "rate_plan"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    basis: RateBasis = Field(sa_type=String(16))
+    price_per_hour: int = Field(default=0, ge=0)
+    monthly_price: int = Field(default=0, ge=0)
+    # Share of the booked time charged when the booker does not come.
+    no_show_percent: int = Field(default=50, ge=0, le=100)
+    # Shortest run charged, e.g. 15: a 3-minute cut costs 15 minutes.
+    min_minutes: int = Field(default=0, ge=0)
+
+
+class MembershipPlan(SQLModel, table=True):
+    """A monthly membership that takes a share off machine time."""
+
+    __tablename__ = "membership_plan"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    monthly_fee: int = Field(default=0, ge=0)
+    discount_percent: int = Field(default=0, ge=0, le=100)
+
+
+class InvoiceKind(StrEnum):
+    invoice = "invoice"
+    credit_note = "credit_note"
+
+
+class LineBasis(StrEnum):
+    run_time = "run_time"
+    booked_time = "booked_time"
+    no_show = "no_show"
+    monthly = "monthly"
+    membership = "membership"
+
+
+class Invoice(SQLModel, table=True):
+    __table_args__ = (
+        # One invoice per account and month, whoever issues it and however often.
+        Index(
+            "uq_invoice_account_period",
+            "account_id",
+            "period",
+            unique=True,
+            postgresql_where=text("kind = 'invoice'"),
+            sqlite_where=text("kind = 'invoice'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=32, unique=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    period: str = Field(max_length=7, index=True)
+    kind: InvoiceKind = Field(sa_type=String(16))
+    # A credit note names the invoice it cancels; at most one per invoice.
+    corrects_id: int | None = Field(default=None, foreign_key="invoice.id", unique=True)
+    reason: str = Field(default="", max_length=500)
+    issued_at: datetime = Field(sa_type=UTCDateTime)
+    issued_by: int | None = Field(default=None, foreign_key="account.id")
+    currency: str = Field(max_length=3)
+    total: int
+    vat: int
+    net: int
+
+
+class InvoiceLine(SQLModel, table=True):
+    __tablename__ = "invoice_line"
+
+    id: int | None = Field(default=None, primary_key=True)
+    invoice_id: int = Field(foreign_key="invoice.id", index=True)
+    position: int
+    basis: LineBasis = Field(sa_type=String(16))
+    description: str = Field(max_length=300)
+    resource_id: int | None = Field(default=None, foreign_key="resource.id")
+    reservation_id: int | None = Field(default=None, foreign_key="reservation.id")
+    usage_session_id: int | None = Field(default=None, foreign_key="usage_session.id")
+    quantity_minutes: int = 0
+    # Won per hour for time, per month for monthly fees; list price before discount.
+    unit_price: int
+    discount_percent: int = 0
+    amount: int
+
+
+class InvoiceCounter(SQLModel, table=True):
+    """The last invoice number used in a year; its row lock orders all issuing."""
+
+    __tablename__ = "invoice_counter"
+
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last: int = 0

@@ -1,0 +1,249 @@
+"""What each account owes for a month: the lines of its invoice, before it is issued.
+
+- Machines on run time: each usage session that starts in the month, its run time
+  rounded up to the minute (and at least the plan's minimum), less the membership
+  discount. Unauthorised runs are not billed: nobody booked them.
+- Resources on booked time: each confirmed, active or completed reservation that
+  starts in the month, for its booked minutes (machines less the membership discount).
+- Monthly rooms: one line per room the account held at some time in the month.
+- No-shows on hourly resources: the plan's share of the booked minutes.
+- Cancelled and pending reservations cost nothing.
+- A membership adds its monthly fee.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from ..models import (
+    Account,
+    LineBasis,
+    MembershipPlan,
+    RateBasis,
+    RatePlan,
+    Reservation,
+    ReservationStatus,
+    Resource,
+    ResourceKind,
+    Site,
+    UsageSession,
+)
+from .pricing import BillingTerms, Period, Rate, billed_minutes, rate_for, time_charge
+
+# Reservations that used (or are using) their time.
+USED = (ReservationStatus.confirmed, ReservationStatus.active, ReservationStatus.completed)
+# Reservations that held a monthly room, whether or not anyone came.
+HELD = (*USED, ReservationStatus.no_show)
+
+
+@dataclass(frozen=True)
+class LineDraft:
+    """One line of an invoice to be."""
+
+    basis: LineBasis
+    description: str
+    unit_price: int
+    amount: int
+    at: datetime
+    quantity_minutes: int = 0
+    discount_percent: int = 0
+    resource_id: int | None = None
+    reservation_id: int | None = None
+    usage_session_id: int | None = None
+
+
+@dataclass(frozen=True)
+class _Catalogue:
+    resources: dict[int, Resource]
+    sites: dict[int, Site]
+    rates: dict[int, Rate]
+
+    def label(self, resource_id: int, at: datetime | None = None) -> str:
+        resource = self.resources[resource_id]
+        name = f"{resource.name} / {resource.name_en}" if resource.name_en else resource.name
+        if at is None:
+            return name
+        day = at.astimezone(self.sites[resource.site_id].zone).date()
+        return f"{name} · {day.isoformat()}"
+
+
+def _catalogue(session: Session, terms: BillingTerms) -> _Catalogue:
+    plans = {p.id: p for p in session.exec(select(RatePlan))}
+    resources = {r.id or 0: r for r in session.exec(select(Resource))}
+    return _Catalogue(
+        resources=resources,
+        sites={s.id or 0: s for s in session.exec(select(Site))},
+        rates={
+            rid: rate_for(r, plans.get(r.rate_plan_id) if r.rate_plan_id else None, terms)
+            for rid, r in resources.items()
+        },
+    )
+
+
+def draft_lines(
+    *, session: Session, period: Period, terms: BillingTerms
+) -> dict[int, list[LineDraft]]:
+    """Every account's lines for `period`, in time order; accounts owing nothing are left out."""
+    catalogue = _catalogue(session, terms)
+    plans = {
+        account.id or 0: plan
+        for account, plan in session.exec(
+            select(Account, MembershipPlan).join(
+                MembershipPlan, col(MembershipPlan.id) == col(Account.membership_plan_id)
+            )
+        )
+    }
+    discounts = {account_id: plan.discount_percent for account_id, plan in plans.items()}
+    lines: dict[int, list[LineDraft]] = defaultdict(list)
+    for account_id, line in (
+        *_run_time(session, period, catalogue, discounts),
+        *_reserved(session, period, catalogue, discounts),
+        *_monthly(session, period, catalogue),
+    ):
+        lines[account_id].append(line)
+    for account_id, plan in plans.items():
+        lines[account_id].append(
+            LineDraft(
+                basis=LineBasis.membership,
+                description=f"{plan.name} · {period.name} 월 회비 / monthly fee",
+                unit_price=plan.monthly_fee,
+                amount=plan.monthly_fee,
+                at=period.start,
+            )
+        )
+    owed = {
+        account_id: sorted((line for line in found if line.amount), key=lambda line: line.at)
+        for account_id, found in lines.items()
+    }
+    return {account_id: found for account_id, found in owed.items() if found}
+
+
+def _machine_discount(catalogue: _Catalogue, resource_id: int, percent: int) -> int:
+    return percent if catalogue.resources[resource_id].kind == ResourceKind.machine else 0
+
+
+def _run_time(
+    session: Session, period: Period, catalogue: _Catalogue, discounts: dict[int, int]
+) -> Iterable[tuple[int, LineDraft]]:
+    runs = session.exec(
+        select(UsageSession)
+        .where(
+            col(UsageSession.start_at) >= period.start,
+            col(UsageSession.start_at) < period.end,
+            col(UsageSession.account_id).is_not(None),
+            col(UsageSession.unauthorised).is_(False),
+        )
+        .order_by(col(UsageSession.start_at))
+    )
+    for run in runs:
+        rate, account_id = catalogue.rates[run.resource_id], run.account_id or 0
+        if rate.basis != RateBasis.run_time:
+            continue
+        minutes = billed_minutes(run.run_seconds, rate.min_minutes)
+        discount = _machine_discount(catalogue, run.resource_id, discounts.get(account_id, 0))
+        yield (
+            account_id,
+            LineDraft(
+                basis=LineBasis.run_time,
+                description=catalogue.label(run.resource_id, run.start_at),
+                unit_price=rate.price_per_hour,
+                amount=time_charge(minutes, rate.price_per_hour, 100 - discount),
+                at=run.start_at,
+                quantity_minutes=minutes,
+                discount_percent=discount,
+                resource_id=run.resource_id,
+                reservation_id=run.reservation_id,
+                usage_session_id=run.id,
+            ),
+        )
+
+
+def _booked_minutes(reservation: Reservation) -> int:
+    return billed_minutes(int((reservation.end_at - reservation.start_at).total_seconds()))
+
+
+def _reserved(
+    session: Session, period: Period, catalogue: _Catalogue, discounts: dict[int, int]
+) -> Iterable[tuple[int, LineDraft]]:
+    """Booked-time lines and no-show charges of reservations starting in the period."""
+    reservations = session.exec(
+        select(Reservation)
+        .where(
+            col(Reservation.start_at) >= period.start,
+            col(Reservation.start_at) < period.end,
+            col(Reservation.status).in_(HELD),
+        )
+        .order_by(col(Reservation.start_at))
+    )
+    for booking in reservations:
+        rate = catalogue.rates[booking.resource_id]
+        if rate.basis == RateBasis.monthly:
+            continue  # the month's fee covers it
+        minutes = _booked_minutes(booking)
+        label = catalogue.label(booking.resource_id, booking.start_at)
+        if booking.status == ReservationStatus.no_show:
+            line = LineDraft(
+                basis=LineBasis.no_show,
+                description=f"{label} · 노쇼 {rate.no_show_percent}% / no-show",
+                unit_price=rate.price_per_hour,
+                amount=time_charge(minutes, rate.price_per_hour, rate.no_show_percent),
+                at=booking.start_at,
+                quantity_minutes=minutes,
+                resource_id=booking.resource_id,
+                reservation_id=booking.id,
+            )
+        elif rate.basis == RateBasis.booked_time:
+            discount = _machine_discount(
+                catalogue, booking.resource_id, discounts.get(booking.account_id, 0)
+            )
+            line = LineDraft(
+                basis=LineBasis.booked_time,
+                description=label,
+                unit_price=rate.price_per_hour,
+                amount=time_charge(minutes, rate.price_per_hour, 100 - discount),
+                at=booking.start_at,
+                quantity_minutes=minutes,
+                discount_percent=discount,
+                resource_id=booking.resource_id,
+                reservation_id=booking.id,
+            )
+        else:
+            continue  # run time: the usage sessions are billed, not the booking
+        yield booking.account_id, line
+
+
+def _monthly(
+    session: Session, period: Period, catalogue: _Catalogue
+) -> Iterable[tuple[int, LineDraft]]:
+    """One monthly fee per room and account holding it at some time in the period."""
+    monthly = [rid for rid, rate in catalogue.rates.items() if rate.basis == RateBasis.monthly]
+    if not monthly:
+        return
+    held = session.exec(
+        select(Reservation.account_id, Reservation.resource_id)
+        .where(
+            col(Reservation.resource_id).in_(monthly),
+            col(Reservation.status).in_(HELD),
+            col(Reservation.start_at) < period.end,
+            col(Reservation.end_at) > period.start,
+        )
+        .distinct()
+    )
+    for account_id, resource_id in sorted(held):
+        rate = catalogue.rates[resource_id]
+        yield (
+            account_id,
+            LineDraft(
+                basis=LineBasis.monthly,
+                description=f"{catalogue.label(resource_id)} · {period.name} 월 사용료 / monthly",
+                unit_price=rate.monthly_price,
+                amount=rate.monthly_price,
+                at=period.start,
+                resource_id=resource_id,
+            ),
+        )

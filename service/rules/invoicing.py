@@ -1,0 +1,284 @@
+"""Issuing invoices and credit notes, numbering them, and who may read them.
+
+Issuing takes the year's number counter first (its row lock on PostgreSQL, the
+write lock on SQLite), so concurrent issuers queue: the second finds the
+invoices of the first and adds none. The partial unique index on (account,
+period) of invoices backs this up; numbers come from the counter inside the same
+transaction, so a rolled-back issue leaves no gap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import exists, or_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from ..db import begin_write
+from ..errors import Conflict, Forbidden, NotFound, RuleViolation
+from ..models import Invoice, InvoiceCounter, InvoiceKind, InvoiceLine, Resource
+from .accounts import Principal
+from .audit import record
+from .billing import LineDraft, draft_lines
+from .pricing import BillingTerms, parse_period, vat_split
+
+
+@dataclass
+class Issued:
+    """What an issue run did: invoices it created, and those the period already had."""
+
+    created: list[Invoice] = field(default_factory=list)
+    existing: list[Invoice] = field(default_factory=list)
+
+
+def lock_numbering(session: Session, now: datetime, terms: BillingTerms) -> InvoiceCounter:
+    """The counter of the year of `now` (site time), locked until the transaction ends."""
+    begin_write(session)
+    year = now.astimezone(terms.zone).year
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(InvoiceCounter).values(year=year, last=0).on_conflict_do_nothing(),
+    )
+    return session.exec(
+        select(InvoiceCounter)
+        .where(InvoiceCounter.year == year)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _next_number(session: Session, counter: InvoiceCounter, now: datetime, zone: ZoneInfo) -> str:
+    counter.last += 1
+    session.add(counter)
+    local = now.astimezone(zone)
+    return f"SF-{local.year:04d}-{local.month:02d}-{counter.last:06d}"
+
+
+def _period_invoices(session: Session, period: str) -> list[Invoice]:
+    return list(
+        session.exec(
+            select(Invoice)
+            .where(Invoice.period == period, Invoice.kind == InvoiceKind.invoice)
+            .order_by(col(Invoice.id))
+        )
+    )
+
+
+def issue_invoices(
+    *, session: Session, now: datetime, terms: BillingTerms, period: str, actor_id: int | None
+) -> Issued:
+    """Invoice every account that owes something for a closed month and has no invoice yet."""
+    month = parse_period(period, terms.zone)
+    if now < month.end:
+        raise RuleViolation(
+            f"{period} is not over yet: it can be issued from "
+            f"{month.end.date().isoformat()} 00:00 ({terms.zone.key})",
+            details={"period": period, "closes_at": month.end.isoformat()},
+            code="period_open",
+        )
+    counter = lock_numbering(session, now, terms)
+    done = Issued(existing=_period_invoices(session, period))
+    billed = {invoice.account_id for invoice in done.existing}
+    drafts = draft_lines(session=session, period=month, terms=terms)
+    for account_id, lines in sorted(drafts.items()):
+        if account_id in billed:
+            continue
+        invoice = _write(
+            session,
+            lines,
+            Invoice(
+                number=_next_number(session, counter, now, terms.zone),
+                account_id=account_id,
+                period=period,
+                kind=InvoiceKind.invoice,
+                issued_at=now,
+                issued_by=actor_id,
+                currency=terms.currency,
+                total=0,
+                vat=0,
+                net=0,
+            ),
+            terms,
+        )
+        done.created.append(invoice)
+        record(
+            session=session,
+            now=now,
+            actor_id=actor_id,
+            action="invoice.issue",
+            subject=f"invoice:{invoice.id}",
+            number=invoice.number,
+            period=period,
+            account_id=account_id,
+            total=invoice.total,
+        )
+    try:
+        session.commit()
+    except IntegrityError:
+        # Another issuer got there first (only possible across a change of year).
+        session.rollback()
+        return Issued(existing=_period_invoices(session, period))
+    return done
+
+
+def _write(
+    session: Session, lines: list[LineDraft], invoice: Invoice, terms: BillingTerms
+) -> Invoice:
+    """Insert the invoice with its totals and lines; rows are written once, never updated."""
+    invoice.total = sum(line.amount for line in lines)
+    invoice.vat, invoice.net = vat_split(invoice.total, terms.vat_rate)
+    session.add(invoice)
+    session.flush()
+    for position, line in enumerate(lines, start=1):
+        session.add(
+            InvoiceLine(
+                invoice_id=invoice.id or 0,
+                position=position,
+                basis=line.basis,
+                description=line.description,
+                resource_id=line.resource_id,
+                reservation_id=line.reservation_id,
+                usage_session_id=line.usage_session_id,
+                quantity_minutes=line.quantity_minutes,
+                unit_price=line.unit_price,
+                discount_percent=line.discount_percent,
+                amount=line.amount,
+            )
+        )
+    session.flush()
+    return invoice
+
+
+def invoice_lines(*, session: Session, invoice_id: int) -> list[InvoiceLine]:
+    return list(
+        session.exec(
+            select(InvoiceLine)
+            .where(InvoiceLine.invoice_id == invoice_id)
+            .order_by(col(InvoiceLine.position))
+        )
+    )
+
+
+def credit_invoice(
+    *,
+    session: Session,
+    now: datetime,
+    terms: BillingTerms,
+    invoice_id: int,
+    actor_id: int | None,
+    reason: str,
+) -> Invoice:
+    """A credit note cancelling the whole invoice; an invoice is credited at most once."""
+    counter = lock_numbering(session, now, terms)
+    original = session.get(Invoice, invoice_id)
+    if original is None:
+        raise NotFound(f"no invoice {invoice_id}")
+    if original.kind != InvoiceKind.invoice:
+        raise RuleViolation(f"{original.number} is a credit note itself", code="not_an_invoice")
+    prior = session.exec(select(Invoice).where(Invoice.corrects_id == invoice_id)).first()
+    if prior is not None:
+        raise Conflict(
+            f"{original.number} is already credited by {prior.number}",
+            details={"credit_note_id": prior.id},
+            code="already_credited",
+        )
+    note = Invoice(
+        number=_next_number(session, counter, now, terms.zone),
+        account_id=original.account_id,
+        period=original.period,
+        kind=InvoiceKind.credit_note,
+        corrects_id=original.id,
+        reason=reason,
+        issued_at=now,
+        issued_by=actor_id,
+        currency=original.currency,
+        total=-original.total,
+        vat=-original.vat,
+        net=-original.net,
+    )
+    session.add(note)
+    session.flush()
+    for line in invoice_lines(session=session, invoice_id=invoice_id):
+        session.add(
+            InvoiceLine(
+                invoice_id=note.id or 0,
+                position=line.position,
+                basis=line.basis,
+                description=line.description,
+                resource_id=line.resource_id,
+                reservation_id=line.reservation_id,
+                usage_session_id=line.usage_session_id,
+                quantity_minutes=line.quantity_minutes,
+                unit_price=line.unit_price,
+                discount_percent=line.discount_percent,
+                amount=-line.amount,
+            )
+        )
+    record(
+        session=session,
+        now=now,
+        actor_id=actor_id,
+        action="invoice.credit",
+        subject=f"invoice:{original.id}",
+        credit_note=note.number,
+        reason=reason,
+        total=note.total,
+    )
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(
+            f"invoice {invoice_id} is already credited", code="already_credited"
+        ) from None
+    return note
+
+
+def visible_invoices(actor: Principal) -> SelectOfScalar[Invoice]:
+    """A maker's own invoices; an operator's too and those with a line at their sites; all."""
+    query = select(Invoice)
+    if actor.admin:
+        return query
+    mine = col(Invoice.account_id) == actor.id
+    if not actor.operator_sites:
+        return query.where(mine)
+    at_their_site = exists().where(
+        col(InvoiceLine.invoice_id) == col(Invoice.id),
+        col(InvoiceLine.resource_id) == col(Resource.id),
+        col(Resource.site_id).in_(actor.operator_sites),
+    )
+    return query.where(or_(mine, at_their_site))
+
+
+def list_invoices(
+    *,
+    session: Session,
+    actor: Principal,
+    period: str | None,
+    account_id: int | None,
+    kind: InvoiceKind | None = None,
+) -> list[Invoice]:
+    if account_id not in (None, actor.id) and not actor.is_staff:
+        raise Forbidden("a maker sees only their own invoices")
+    query = visible_invoices(actor)
+    if period is not None:
+        query = query.where(col(Invoice.period) == period)
+    if account_id is not None:
+        query = query.where(col(Invoice.account_id) == account_id)
+    if kind is not None:
+        query = query.where(col(Invoice.kind) == kind)
+    return list(session.exec(query.order_by(col(Invoice.id))))
+
+
+def get_invoice(*, session: Session, actor: Principal, invoice_id: int) -> Invoice:
+    """The invoice if it exists and the actor may see it; else NotFound."""
+    found = session.exec(visible_invoices(actor).where(col(Invoice.id) == invoice_id)).first()
+    if found is None:
+        raise NotFound(f"no invoice {invoice_id}")
+    return found

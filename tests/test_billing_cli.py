@@ -1,0 +1,36 @@
+"""`smartfab invoices issue --period YYYY-MM`: the month's invoices from the command line."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+from sqlalchemy import func
+from sqlmodel import select
+
+from service.cli import cli
+from service.models import Invoice
+from tests.factories import make_run
+
+
+def run(db_url: str, *args: str):
+    return CliRunner().invoke(cli, list(args), env={"SMARTFAB_DATABASE__URL": db_url})
+
+
+def test_invoices_issue_bills_a_past_month_once(db_url, session, world):
+    make_run(session, world, "laser", "2026-02-10 10:00", 600, who="maker")
+    session.commit()
+    first = run(db_url, "invoices", "issue", "--period", "2026-02")
+    assert first.exit_code == 0, first.output
+    assert f"account {world.id('maker')}  3,667 KRW" in first.output
+    assert "2026-02: 1 invoice(s) issued, 0 already issued before" in first.output
+    second = run(db_url, "invoices", "issue", "--period", "2026-02")
+    assert second.exit_code == 0, second.output
+    assert "0 invoice(s) issued, 1 already issued before" in second.output
+    assert session.exec(select(func.count()).select_from(Invoice)).one() == 1
+
+
+def test_invoices_issue_refuses_a_month_not_over_or_malformed(db_url, world):
+    future = run(db_url, "invoices", "issue", "--period", "2099-01")
+    assert future.exit_code != 0 and "not over yet" in future.output
+    malformed = run(db_url, "invoices", "issue", "--period", "2026-13")
+    assert malformed.exit_code != 0 and "YYYY-MM" in malformed.output
+    assert "Traceback" not in future.output + malformed.output

@@ -1,0 +1,525 @@
+"""Billing rules: what each account owes for a month, the arithmetic, and issuing."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from service.errors import Conflict, RuleViolation
+from service.models import (
+    Account,
+    AuditLog,
+    Invoice,
+    InvoiceLine,
+    LineBasis,
+    MembershipPlan,
+    RateBasis,
+    RatePlan,
+    ReservationStatus,
+    Resource,
+)
+from service.rules.invoicing import (
+    Issued,
+    credit_invoice,
+    invoice_lines,
+    issue_invoices,
+    lock_numbering,
+)
+from service.rules.pricing import (
+    BillingTerms,
+    billed_minutes,
+    parse_period,
+    round_half_up,
+    time_charge,
+    vat_split,
+)
+from tests.conftest import CURRENT_TIME
+from tests.factories import make_reservation, make_run, seoul
+
+FEB = "2026-02"
+S = ReservationStatus
+
+
+@pytest.fixture
+def terms(settings) -> BillingTerms:
+    return BillingTerms.from_settings(settings)
+
+
+@pytest.fixture
+def priced(session, world) -> None:
+    """Laser 22,000 won/h by run time (its own rate); the meeting room 10,000 won/h booked."""
+    room = session.get(Resource, world.id("room"))
+    room.rate_per_hour = 10_000
+    session.add(room)
+    session.commit()
+
+
+@pytest.fixture
+def held(session, world):
+    """held("maker", "room", "2026-02-03", "10:00-12:00", status): a reservation, Seoul times."""
+
+    def make(who: str, resource: str, day: str, hours: str, status=S.completed):
+        start, end = hours.split("-")
+        return make_reservation(
+            session, world, who, resource, f"{day} {start}", f"{day} {end}", status
+        )
+
+    return make
+
+
+def issue(session, terms, period=FEB, now=CURRENT_TIME) -> Issued:
+    return issue_invoices(session=session, now=now, terms=terms, period=period, actor_id=None)
+
+
+def invoice_of(done: Issued, world, who: str) -> Invoice:
+    (found,) = [i for i in done.created if i.account_id == world.id(who)]
+    return found
+
+
+def lines(session, invoice: Invoice) -> list[InvoiceLine]:
+    return invoice_lines(session=session, invoice_id=invoice.id)
+
+
+def plan_for(session, world, resource: str, **kw) -> RatePlan:
+    plan = RatePlan(name=kw.pop("name", f"plan {resource}"), **kw)
+    session.add(plan)
+    session.flush()
+    row = session.get(Resource, world.id(resource))
+    row.rate_plan_id = plan.id
+    session.add(row)
+    session.commit()
+    return plan
+
+
+def member(session, world, who: str, fee: int = 50_000, discount: int = 30) -> MembershipPlan:
+    plan = MembershipPlan(
+        name="입주기업 멤버십 / Incubation tenant", monthly_fee=fee, discount_percent=discount
+    )
+    session.add(plan)
+    session.flush()
+    account = session.get(Account, world.id(who))
+    account.membership_plan_id = plan.id
+    session.add(account)
+    session.commit()
+    return plan
+
+
+# --- arithmetic -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "numerator,denominator,expected",
+    [(5, 10, 1), (4, 10, 0), (15, 10, 2), (14, 10, 1), (-5, 10, -1), (-4, 10, 0), (0, 7, 0)],
+)
+def test_round_half_up_sends_halves_away_from_zero(numerator, denominator, expected):
+    assert round_half_up(numerator, denominator) == expected
+
+
+@pytest.mark.parametrize(
+    "seconds,minimum,expected",
+    [(0, 0, 0), (1, 0, 1), (60, 0, 1), (61, 0, 2), (3599, 0, 60), (180, 15, 15), (0, 15, 0)],
+)
+def test_run_time_is_rounded_up_to_the_minute_and_to_the_minimum(seconds, minimum, expected):
+    assert billed_minutes(seconds, minimum) == expected
+
+
+@pytest.mark.parametrize(
+    "minutes,price,percent,expected",
+    [
+        (61, 22_000, 100, 22_367),  # 22,366.67
+        (1, 22_000, 100, 367),  # 366.67
+        (1, 30, 100, 1),  # 0.5 exactly: half up
+        (1, 29, 100, 0),  # 0.48
+        (10, 22_000, 70, 2_567),  # 30 % off 3,666.67 = 2,566.67, rounded once
+        (120, 10_000, 50, 10_000),
+    ],
+)
+def test_time_charge_rounds_once_half_up_to_whole_won(minutes, price, percent, expected):
+    assert time_charge(minutes, price, percent) == expected
+
+
+@pytest.mark.parametrize(
+    "total,vat,net",
+    [
+        (11_000, 1_000, 10_000),
+        (22_734, 2_067, 20_667),
+        (6, 1, 5),
+        (5, 0, 5),
+        (0, 0, 0),
+        (-22_734, -2_067, -20_667),
+    ],
+)
+def test_vat_is_the_included_tenth_of_eleven_rounded_half_up(total, vat, net):
+    assert vat_split(total, Decimal("0.1")) == (vat, net)
+
+
+def test_vat_split_takes_the_configured_rate_through_its_decimal_text(terms):
+    assert terms.vat_rate == Decimal("0.1")
+    assert vat_split(1_050, Decimal("0.05")) == (50, 1_000)
+
+
+def test_a_period_is_a_calendar_month_of_seoul_time(terms):
+    feb = parse_period(FEB, terms.zone)
+    assert feb.start == seoul("2026-02-01 00:00") and feb.end == seoul("2026-03-01 00:00")
+    dec = parse_period("2026-12", terms.zone)
+    assert dec.end == seoul("2027-01-01 00:00")
+
+
+@pytest.mark.parametrize("bad", ["2026-2", "2026-13", "2026-00", "26-02", "2026-02-01", "", "x"])
+def test_a_period_not_in_the_form_yyyy_mm_is_refused(terms, bad):
+    with pytest.raises(RuleViolation) as refused:
+        parse_period(bad, terms.zone)
+    assert refused.value.code == "invalid_period"
+
+
+# --- what is billed ---------------------------------------------------------
+
+
+def test_machine_runs_are_billed_by_run_time_rounded_up_to_the_minute(
+    session, world, terms, priced
+):
+    make_run(session, world, "laser", "2026-02-10 10:00", 3601, who="maker")
+    make_run(session, world, "laser", "2026-02-11 10:00", 59, who="maker")
+    session.commit()
+    invoice = invoice_of(issue(session, terms), world, "maker")
+    found = lines(session, invoice)
+    assert [(x.basis, x.quantity_minutes, x.unit_price, x.amount) for x in found] == [
+        (LineBasis.run_time, 61, 22_000, 22_367),
+        (LineBasis.run_time, 1, 22_000, 367),
+    ]
+    assert (invoice.total, invoice.vat, invoice.net) == (22_734, 2_067, 20_667)
+    assert invoice.currency == "KRW" and invoice.kind == "invoice" and invoice.period == FEB
+
+
+def test_a_line_names_the_resource_in_korean_and_english_and_the_day_in_seoul(
+    session, world, terms, priced
+):
+    laser = session.get(Resource, world.id("laser"))
+    laser.name, laser.name_en = "CO2 레이저 커터", "CO2 laser cutter"
+    session.add(laser)
+    # 08:30 in Seoul on the 10th is still the 9th in UTC.
+    run = make_run(session, world, "laser", "2026-02-10 08:30", 600, who="maker")
+    session.commit()
+    (line,) = lines(session, invoice_of(issue(session, terms), world, "maker"))
+    assert line.description == "CO2 레이저 커터 / CO2 laser cutter · 2026-02-10"
+    assert line.resource_id == world.id("laser") and line.usage_session_id == run.id
+
+
+def test_a_run_within_its_reservation_is_billed_once_by_run_time(
+    session, world, terms, held, priced
+):
+    booking = held("maker", "laser", "2026-02-10", "10:00-12:00")
+    make_run(session, world, "laser", "2026-02-10 10:05", 1800, who="maker", reservation=booking)
+    session.commit()
+    (line,) = lines(session, invoice_of(issue(session, terms), world, "maker"))
+    assert (line.basis, line.reservation_id, line.amount) == (
+        LineBasis.run_time,
+        booking.id,
+        11_000,
+    )
+
+
+def test_the_plan_minimum_is_charged_for_a_short_run_and_an_empty_run_costs_nothing(
+    session, world, terms
+):
+    plan_for(
+        session, world, "printer", basis=RateBasis.run_time, price_per_hour=6_000, min_minutes=15
+    )
+    make_run(session, world, "printer", "2026-02-10 10:00", 180, who="maker")
+    make_run(session, world, "printer", "2026-02-10 11:00", 0, who="maker")
+    session.commit()
+    (line,) = lines(session, invoice_of(issue(session, terms), world, "maker"))
+    assert (line.quantity_minutes, line.amount) == (15, 1_500)
+
+
+def test_rooms_are_billed_by_the_booked_time_of_reservations_that_were_not_cancelled(
+    session, world, terms, held, priced
+):
+    for status, day in ((S.completed, 3), (S.confirmed, 4), (S.active, 5)):
+        held("maker", "room", f"2026-02-0{day}", "10:00-12:00", status)
+    held("maker", "room", "2026-02-06", "10:00-12:00", S.cancelled)
+    held("maker", "room", "2026-02-09", "10:00-12:00", S.pending)
+    session.commit()
+    invoice = invoice_of(issue(session, terms), world, "maker")
+    found = lines(session, invoice)
+    assert [(x.basis, x.quantity_minutes, x.amount) for x in found] == [
+        (LineBasis.booked_time, 120, 20_000)
+    ] * 3
+    assert invoice.total == 60_000
+
+
+def test_a_machine_on_a_booked_time_plan_is_billed_by_its_booking_not_its_runs(
+    session, world, terms, held
+):
+    plan_for(session, world, "cnc", basis=RateBasis.booked_time, price_per_hour=40_000)
+    booking = held("maker", "cnc", "2026-02-10", "10:00-11:30")
+    make_run(session, world, "cnc", "2026-02-10 10:10", 600, who="maker", reservation=booking)
+    session.commit()
+    (line,) = lines(session, invoice_of(issue(session, terms), world, "maker"))
+    assert (line.basis, line.quantity_minutes, line.amount) == (LineBasis.booked_time, 90, 60_000)
+
+
+def test_a_no_show_costs_the_configured_share_of_the_booked_time(
+    session, world, terms, held, priced
+):
+    assert terms.no_show_percent == 50
+    held("maker", "room", "2026-02-03", "10:00-12:00", S.no_show)
+    held("maker", "laser", "2026-02-04", "10:00-11:00", S.no_show)
+    session.commit()
+    found = lines(session, invoice_of(issue(session, terms), world, "maker"))
+    assert [(x.basis, x.quantity_minutes, x.amount) for x in found] == [
+        (LineBasis.no_show, 120, 10_000),
+        (LineBasis.no_show, 60, 11_000),
+    ]
+    assert "노쇼 50%" in found[0].description
+
+
+def test_a_rate_plan_sets_its_own_no_show_share(session, world, terms, held):
+    plan_for(
+        session,
+        world,
+        "printer",
+        basis=RateBasis.run_time,
+        price_per_hour=6_000,
+        no_show_percent=100,
+    )
+    held("maker", "printer", "2026-02-03", "10:00-10:30", S.no_show)
+    session.commit()
+    (line,) = lines(session, invoice_of(issue(session, terms), world, "maker"))
+    assert line.amount == 3_000
+
+
+def test_a_monthly_room_costs_one_fee_per_month_held_whatever_the_bookings(
+    session, world, terms, held
+):
+    plan_for(session, world, "room", basis=RateBasis.monthly, monthly_price=300_000)
+    for day, status in (("03", S.completed), ("04", S.completed), ("05", S.no_show)):
+        held("maker", "room", f"2026-02-{day}", "09:00-18:00", status)
+    held("maker", "room", "2026-01-20", "09:00-18:00")
+    # Held across midnight into February: February's fee too.
+    make_reservation(session, world, "other", "room", "2026-01-31 20:00", "2026-02-01 02:00")
+    session.commit()
+    done = issue(session, terms)
+    (mine,) = lines(session, invoice_of(done, world, "maker"))
+    (theirs,) = lines(session, invoice_of(done, world, "other"))
+    assert (mine.basis, mine.amount, mine.unit_price) == (LineBasis.monthly, 300_000, 300_000)
+    assert theirs.amount == 300_000 and "2026-02" in theirs.description
+
+
+def test_a_membership_takes_its_share_off_machine_time_only_and_adds_its_fee(
+    session, world, terms, held, priced
+):
+    member(session, world, "maker", fee=50_000, discount=30)
+    make_run(session, world, "laser", "2026-02-10 10:00", 600, who="maker")
+    held("maker", "room", "2026-02-11", "10:00-11:00")
+    held("maker", "laser", "2026-02-12", "10:00-11:00", S.no_show)
+    session.commit()
+    invoice = invoice_of(issue(session, terms), world, "maker")
+    found = lines(session, invoice)
+    assert [(x.basis, x.discount_percent, x.amount) for x in found] == [
+        (LineBasis.membership, 0, 50_000),
+        (LineBasis.run_time, 30, 2_567),
+        (LineBasis.booked_time, 0, 10_000),
+        (LineBasis.no_show, 0, 11_000),
+    ]
+    assert "입주기업 멤버십" in found[0].description
+    assert invoice.total == 73_567
+
+
+def test_a_member_without_usage_is_invoiced_the_fee(session, world, terms):
+    member(session, world, "other", fee=50_000)
+    (invoice,) = issue(session, terms).created
+    assert (invoice.account_id, invoice.total) == (world.id("other"), 50_000)
+
+
+def test_unauthorised_runs_cancelled_bookings_and_free_machines_bill_nobody(
+    session, world, terms, held, priced
+):
+    make_run(session, world, "laser", "2026-02-10 10:00", 600)  # nobody known
+    make_run(session, world, "laser", "2026-02-10 11:00", 600, who="maker", unauthorised=True)
+    make_run(session, world, "cnc", "2026-02-10 12:00", 600, who="other")  # 0 won/h
+    held("other", "room", "2026-02-11", "10:00-11:00", S.cancelled)
+    session.commit()
+    done = issue(session, terms)
+    assert done.created == [] and done.existing == []
+    assert session.exec(select(func.count()).select_from(Invoice)).one() == 0
+
+
+def test_the_month_runs_from_midnight_to_midnight_in_seoul(session, world, terms, priced):
+    for start in ("2026-01-31 23:59", "2026-02-01 00:00", "2026-02-28 23:59", "2026-03-01 00:00"):
+        make_run(session, world, "laser", start, 60, who="maker")
+    session.commit()
+    found = lines(session, invoice_of(issue(session, terms), world, "maker"))
+    assert [x.description[-10:] for x in found] == ["2026-02-01", "2026-02-28"]
+
+
+# --- issuing ----------------------------------------------------------------
+
+
+def test_a_month_can_be_issued_only_once_it_has_ended_in_seoul(session, world, terms, priced):
+    make_run(session, world, "laser", "2026-02-10 10:00", 600, who="maker")
+    session.commit()
+    with pytest.raises(RuleViolation) as early:
+        issue(session, terms, now=seoul("2026-02-28 23:59"))
+    assert early.value.code == "period_open"
+    with pytest.raises(RuleViolation):
+        issue(session, terms, period="2026-03")
+    assert len(issue(session, terms, now=seoul("2026-03-01 00:00")).created) == 1
+
+
+def test_issuing_a_month_again_bills_nobody_twice(session, world, terms, priced):
+    make_run(session, world, "laser", "2026-02-10 10:00", 600, who="maker")
+    make_run(session, world, "laser", "2026-02-11 10:00", 600, who="other")
+    session.commit()
+    first = issue(session, terms)
+    # Late telemetry for an account already invoiced does not reopen its invoice.
+    make_run(session, world, "laser", "2026-02-12 10:00", 600, who="maker")
+    session.commit()
+    second = issue(session, terms)
+    assert len(first.created) == 2
+    assert second.created == []
+    assert [i.id for i in second.existing] == [i.id for i in first.created]
+    assert session.exec(select(func.count()).select_from(Invoice)).one() == 2
+
+
+def test_invoice_numbers_run_without_gaps_within_the_year_of_issue(session, world, terms, priced):
+    for who in ("maker", "other", "operator"):
+        make_run(session, world, "laser", "2026-01-10 10:00", 600, who=who)
+    make_run(session, world, "laser", "2026-02-10 10:00", 600, who="maker")
+    session.commit()
+    january = issue(session, terms, period="2026-01")
+    february = issue(session, terms)
+    numbers = [i.number for i in january.created + february.created]
+    assert numbers == [f"SF-2026-03-{n:06d}" for n in (1, 2, 3, 4)]
+    make_run(session, world, "laser", "2026-12-10 10:00", 600, who="maker")
+    session.commit()
+    (next_year,) = issue(session, terms, period="2026-12", now=seoul("2027-01-04 09:00")).created
+    assert next_year.number == "SF-2027-01-000001"
+
+
+def test_issuing_records_an_audit_entry_per_invoice(session, world, terms, priced):
+    make_run(session, world, "laser", "2026-02-10 10:00", 600, who="maker")
+    session.commit()
+    (invoice,) = issue_invoices(
+        session=session, now=CURRENT_TIME, terms=terms, period=FEB, actor_id=world.id("admin")
+    ).created
+    entry = session.exec(select(AuditLog).where(AuditLog.action == "invoice.issue")).one()
+    assert entry.subject == f"invoice:{invoice.id}" and entry.actor_id == world.id("admin")
+    assert entry.detail["number"] == invoice.number and entry.detail["total"] == invoice.total
+
+
+def test_an_issuer_waits_while_another_holds_the_invoice_numbers(
+    engine, session, world, terms, priced
+):
+    make_run(session, world, "laser", "2026-02-10 10:00", 600, who="maker")
+    session.commit()
+    outcomes: list[Issued | BaseException] = []
+
+    def second_issuer() -> None:
+        with Session(engine, expire_on_commit=False) as own:
+            try:
+                outcomes.append(issue(own, terms))
+            except BaseException as exc:  # noqa: BLE001 - the test inspects it
+                outcomes.append(exc)
+
+    with Session(engine, expire_on_commit=False) as first:
+        lock_numbering(first, CURRENT_TIME, terms)
+        first.commit()  # the year's counter exists: creating it is no longer what waits
+        lock_numbering(first, CURRENT_TIME, terms)
+        racer = threading.Thread(target=second_issuer)
+        racer.start()
+        racer.join(timeout=1.0)
+        assert racer.is_alive(), "a second issuer must wait for the numbers"
+        first.commit()
+    racer.join(timeout=30)
+    (done,) = outcomes
+    assert isinstance(done, Issued) and len(done.created) == 1
+
+
+def test_concurrent_issuers_create_each_invoice_once(engine, session, world, terms, priced):
+    for who in ("maker", "other", "operator", "admin"):
+        make_run(session, world, "laser", "2026-02-10 10:00", 600, who=who)
+    session.commit()
+    start = threading.Barrier(4)
+    outcomes: list[Issued | BaseException] = []
+
+    def issuer() -> None:
+        with Session(engine, expire_on_commit=False) as own:
+            start.wait()
+            try:
+                outcomes.append(issue(own, terms))
+            except BaseException as exc:  # noqa: BLE001 - the test inspects it
+                outcomes.append(exc)
+
+    threads = [threading.Thread(target=issuer) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert all(isinstance(o, Issued) for o in outcomes), outcomes
+    created = [len(o.created) for o in outcomes if isinstance(o, Issued)]
+    assert sorted(created) == [0, 0, 0, 4]
+    numbers = session.exec(select(Invoice.number).order_by(col(Invoice.number))).all()
+    assert numbers == [f"SF-2026-03-{n:06d}" for n in (1, 2, 3, 4)]
+
+
+def test_concurrent_credit_notes_for_one_invoice_make_one(engine, session, world, terms, priced):
+    make_run(session, world, "laser", "2026-02-10 10:00", 600, who="maker")
+    session.commit()
+    (invoice,) = issue(session, terms).created
+    start = threading.Barrier(3)
+    outcomes: list[Invoice | BaseException] = []
+
+    def creditor() -> None:
+        with Session(engine, expire_on_commit=False) as own:
+            start.wait()
+            try:
+                outcomes.append(
+                    credit_invoice(
+                        session=own,
+                        now=CURRENT_TIME,
+                        terms=terms,
+                        invoice_id=invoice.id,
+                        actor_id=None,
+                        reason="duplicate",
+                    )
+                )
+            except BaseException as exc:  # noqa: BLE001 - the test inspects it
+                outcomes.append(exc)
+
+    threads = [threading.Thread(target=creditor) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    notes = [o for o in outcomes if isinstance(o, Invoice)]
+    refusals = [o for o in outcomes if isinstance(o, Conflict)]
+    assert len(notes) == 1 and len(refusals) == 2, outcomes
+    assert notes[0].number == "SF-2026-03-000002" and notes[0].total == -invoice.total
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE invoice SET total = 0",
+        "DELETE FROM invoice",
+        "UPDATE invoice_line SET amount = 0",
+        "DELETE FROM invoice_line",
+    ],
+)
+def test_the_database_refuses_to_change_an_issued_invoice(
+    engine, session, world, terms, priced, statement
+):
+    make_run(session, world, "laser", "2026-02-10 10:00", 600, who="maker")
+    session.commit()
+    issue(session, terms)
+    with pytest.raises(IntegrityError, match="immutable"), engine.begin() as conn:
+        conn.execute(text(statement))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT total FROM invoice")).scalar() == 3_667
+        assert conn.execute(text("SELECT count(*) FROM invoice_line")).scalar() == 1
