@@ -350,7 +350,7 @@ def part_a(admin_dsn: str, reps: int, runs: int) -> None:
         availability_on("SQLite", f"sqlite:///{folder}/bench.db", reps, runs)
 
 
-def part_b(admin_dsn: str, count: int, server_threads: list[int]) -> None:
+def part_b(admin_dsn: str, count: int, workers: int, server_threads: list[int]) -> None:
     needed = (count + 4 * load.CLIENTS) * len(server_threads) + 320
     if needed > load.BOOKABLE * load.SLOTS_PER_DAY * load.SLOT_DAYS:
         raise SystemExit(f"--requests {count} asks for more distinct slots than are seeded")
@@ -363,7 +363,7 @@ def part_b(admin_dsn: str, count: int, server_threads: list[int]) -> None:
         met = True
         for threads in server_threads:
             trivial, creation, seen = load.run_once(
-                admin_dsn, url, threads, count, slot_source, tokens, Path(folder)
+                admin_dsn, url, workers, threads, count, slot_source, tokens, Path(folder)
             )
             met = load.report(threads, seen, trivial, creation, count) and met
         if not met:
@@ -376,6 +376,9 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=300, help="(a) calls for one resource")
     parser.add_argument("--runs", type=int, default=5, help="(a) runs over every resource")
     parser.add_argument("--requests", type=int, default=load.REQUESTS, help="(b) per endpoint")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="(b) server processes; 0: one per core"
+    )
     parser.add_argument(
         "--threads",
         default=str(load.SERVER_THREADS),
@@ -392,7 +395,7 @@ def main() -> None:
             part_a(admin_dsn, args.reps, args.runs)
         if args.part in ("b", "all"):
             threads = [int(t) for t in args.threads.split(",") if t.strip()]
-            part_b(admin_dsn, args.requests, threads)
+            part_b(admin_dsn, args.requests, args.workers, threads)
 
 
 if __name__ == "__main__":

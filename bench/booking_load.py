@@ -34,7 +34,7 @@ from bench.booking_world import (
     bookings,
     insert_bookings,
 )
-from bench.cpu import CpuMeter, keep_latest
+from bench.cpu import CpuMeter, children, keep_latest
 from bench.figures import percentile, verdict
 from service.clock import utcnow
 from service.db import make_engine
@@ -218,7 +218,7 @@ def hammer(port: int, work: list[Request], meter: CpuMeter | None = None) -> Pha
 
 
 @contextmanager
-def web_server(url: str, threads: int, log: Path) -> Iterator[tuple[int, int]]:
+def web_server(url: str, workers: int, threads: int, log: Path) -> Iterator[tuple[int, int]]:
     """`smartfab web` on a free loopback port; yields (port, pid)."""
     port = pg.free_port()
     env = {**os.environ, "SMARTFAB_DATABASE__URL": url}
@@ -231,6 +231,8 @@ def web_server(url: str, threads: int, log: Path) -> Iterator[tuple[int, int]]:
                 "127.0.0.1",
                 "--port",
                 str(port),
+                "--workers",
+                str(workers),
                 "--threads",
                 str(threads),
             ],
@@ -265,22 +267,25 @@ def _answers(port: int) -> bool:
         return False
 
 
-def os_threads(pid: int) -> int:
-    return len(os.listdir(f"/proc/{pid}/task"))
+def os_threads(pid: int) -> tuple[int, int]:
+    """(worker processes, OS threads in all) of the server."""
+    workers = children(pid) or [pid]
+    return len(workers), sum(len(os.listdir(f"/proc/{p}/task")) for p in workers)
 
 
 def run_once(
     admin_dsn: str,
     url: str,
+    workers: int,
     threads: int,
     count: int,
     slot_source: Iterator[tuple[int, datetime, datetime]],
     tokens: list[str],
     folder: Path,
-) -> tuple[Phase, Phase, int]:
+) -> tuple[Phase, Phase, tuple[int, int]]:
     """Warm up, then `count` pings and `count` bookings on one server."""
     ping = Request("GET", "/api/v1/ping")
-    with web_server(url, threads, folder / f"web-{threads}.log") as (port, pid):
+    with web_server(url, workers, threads, folder / f"web-{threads}.log") as (port, pid):
         hammer(port, [ping] * 200)
         warm = hammer(port, bookings_requests(slot_source, tokens, 4 * CLIENTS))
         if warm.statuses.get(201, 0) != 4 * CLIENTS:
@@ -291,8 +296,8 @@ def run_once(
             creation = hammer(port, bookings_requests(slot_source, tokens, count), meter)
         finally:
             meter.close()
-        seen_threads = os_threads(pid)
-    return trivial, creation, seen_threads
+        seen = os_threads(pid)
+    return trivial, creation, seen
 
 
 def _cpu_ratio(trivial: Phase, creation: Phase) -> float | None:
@@ -306,10 +311,13 @@ def _cpu_ratio(trivial: Phase, creation: Phase) -> float | None:
     return ping / booking if ping is not None and booking else None
 
 
-def report(threads: int, seen: int, trivial: Phase, creation: Phase, count: int) -> bool:
+def report(
+    threads: int, seen: tuple[int, int], trivial: Phase, creation: Phase, count: int
+) -> bool:
     """Print one server's figures against the goals; True when every goal is met."""
     print(
-        f"\n(b) smartfab web --threads {threads} (server process: {seen} OS threads), "
+        f"\n(b) smartfab web: {seen[0]} worker processes x {threads} threads "
+        f"({seen[1]} OS threads in all), "
         f"{CLIENTS} keep-alive clients, PostgreSQL"
     )
     print(

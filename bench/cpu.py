@@ -11,7 +11,8 @@ import psycopg
 
 
 class CpuMeter:
-    """CPU time from /proc: the server process, the database's backends and this client.
+    """CPU time from /proc: the server (with its worker processes), the database's
+    backends and this client.
 
     Backends are looked up again while a phase runs, so that one the pool
     closes before the phase ends (an overflow connection) still counts.
@@ -33,7 +34,7 @@ class CpuMeter:
 
     def snapshot(self) -> dict[str, Any]:
         return {
-            "server": cpu_seconds(self.server_pid),
+            "server": tree_cpu_seconds(self.server_pid),
             "postgres": self.backends(),
             "client": time.process_time(),
         }
@@ -62,6 +63,21 @@ def cpu_seconds(pid: int) -> float | None:
     # Fields after the command name: state is field 3, utime 14 and stime 15.
     fields = stat.rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def tree_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds of a process and its living children (gunicorn's workers)."""
+    own = cpu_seconds(pid)
+    if own is None:
+        return None
+    return own + sum(cpu_seconds(child) or 0.0 for child in children(pid))
 
 
 def keep_latest(backends: dict[int, float | None], seen: dict[int, float | None]) -> None:

@@ -43,6 +43,8 @@ class DatabaseSettings(_Section):
 class WebSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
+    # `smartfab web` processes (0: one per CPU core), each with `threads` threads.
+    workers: int = Field(0, ge=0, le=64)
     threads: int = Field(8, ge=1, le=256)
     secret_key: str = ""
     max_body_kib: int = Field(64, ge=1)

@@ -28,17 +28,23 @@ def _serve(app: Any, host: str, port: int, threads: int) -> None:
 @cli.command()
 @click.option("--host", default=None, help="Default: [web] host.")
 @click.option("--port", type=int, default=None, help="Default: [web] port.")
-@click.option("--threads", type=int, default=None, help="Default: [web] threads.")
+@click.option("--workers", type=int, default=None, help="Processes. Default: [web] workers.")
+@click.option("--threads", type=int, default=None, help="Per process. Default: [web] threads.")
 @pass_context
-def web(ctx: _Context, host: str | None, port: int | None, threads: int | None) -> None:
-    """Serve the web app and API with the production WSGI server (waitress)."""
-    from ..app import create_app
+def web(
+    ctx: _Context, host: str | None, port: int | None, workers: int | None, threads: int | None
+) -> None:
+    """Serve the web app and API with the production WSGI server (gunicorn)."""
+    from .webserver import serve
 
     settings = ctx.settings
-    _serve(
-        create_app(settings),
-        host or settings.web.host,
-        port or settings.web.port,
+    host, port = host or settings.web.host, port or settings.web.port
+    click.echo(f"serving on http://{host}:{port}")
+    serve(
+        settings,
+        host,
+        port,
+        workers or settings.web.workers,
         threads or settings.web.threads,
     )
 

@@ -1,0 +1,58 @@
+"""`smartfab web`: gunicorn with several worker processes, each with its own threads.
+
+One Python process runs on one core at a time (the GIL), so the web server forks a
+process per core. Each worker builds its own app (its own database pool) after the
+fork. The in-process servers of `run` and `demo` use waitress instead: gunicorn
+cannot run inside a thread of another program.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from ..config import Settings
+
+
+class WebServer(BaseApplication):
+    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+        if not settings.web.secret_key:
+            # Every worker must sign session cookies with the same key.
+            web = settings.web.model_copy(update={"secret_key": secrets.token_hex(32)})
+            settings = settings.model_copy(update={"web": web})
+        self.settings = settings
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        from ..app import create_app
+
+        return create_app(self.settings)
+
+
+def serve(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
+    """Serve until SIGTERM or Ctrl-C; `workers` 0 means one per CPU core."""
+    WebServer(
+        settings,
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers or os.cpu_count() or 1,
+            "worker_class": "gthread",
+            "threads": threads,
+            "proc_name": "smartfab-web",
+            "timeout": 60,
+            "graceful_timeout": 20,
+            "keepalive": 60,
+            "worker_connections": 1000,
+            "errorlog": "-",
+            "loglevel": "warning",
+        },
+    ).run()
