@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -22,13 +23,9 @@ _DUMMY_HASH = generate_password_hash("smartfab-dummy-password")
 class Principal:
     """The caller: an account with the roles it holds."""
 
-    account: Account
+    id: int
     admin: bool = False
     operator_sites: frozenset[int] = field(default_factory=frozenset)
-
-    @property
-    def id(self) -> int:
-        return self.account.id or 0
 
     def operates(self, site_id: int) -> bool:
         return self.admin or site_id in self.operator_sites
@@ -43,16 +40,16 @@ def hash_password(password: str) -> str:
 
 
 def principal_for(*, session: Session, account: Account) -> Principal:
-    roles = session.exec(select(Role).where(Role.account_id == account.id)).all()
-    return _principal(account, roles)
+    roles = session.exec(select(Role.role, Role.site_id).where(Role.account_id == account.id))
+    return _principal(account.id or 0, roles.all())
 
 
-def _principal(account: Account, roles: Sequence[Role]) -> Principal:
+def _principal(account_id: int, roles: Sequence[tuple[str, int | None]]) -> Principal:
     return Principal(
-        account=account,
-        admin=any(r.role == RoleName.admin for r in roles),
+        id=account_id,
+        admin=any(role == RoleName.admin for role, _ in roles),
         operator_sites=frozenset(
-            r.site_id for r in roles if r.role == RoleName.operator and r.site_id is not None
+            site_id for role, site_id in roles if role == RoleName.operator and site_id is not None
         ),
     )
 
@@ -86,20 +83,31 @@ def issue_token(*, session: Session, now: datetime, account: Account, ttl_days: 
     return token
 
 
+# Every API request runs this; built once, read as plain columns.
+_TOKEN = (
+    select(  # type: ignore[call-overload]  # sqlmodel types at most 4 columns
+        col(ApiToken.revoked),
+        col(ApiToken.expires_at),
+        col(Account.id),
+        col(Account.active),
+        col(Role.role),
+        col(Role.site_id),
+    )
+    .join(Account, col(Account.id) == col(ApiToken.account_id))
+    .outerjoin(Role, col(Role.account_id) == col(Account.id))
+    .where(col(ApiToken.token_hash) == bindparam("token_hash"))
+)
+
+
 def principal_for_token(*, session: Session, now: datetime, token: str) -> Principal:
     """The caller a bearer token names, with its roles, in one query; else Unauthorized."""
-    rows = session.exec(
-        select(ApiToken, Account, Role)
-        .join(Account, col(Account.id) == col(ApiToken.account_id))
-        .outerjoin(Role, col(Role.account_id) == col(Account.id))
-        .where(ApiToken.token_hash == _digest(token))
-    ).all()
+    rows = session.connection().execute(_TOKEN, {"token_hash": _digest(token)}).all()
     if not rows:
         raise Unauthorized("unknown token")
-    api_token, account, _ = rows[0]
-    if api_token.revoked or api_token.expires_at <= now or not account.active:
+    revoked, expires_at, account_id, active, _, _ = rows[0]
+    if revoked or expires_at <= now or not active:
         raise Unauthorized("token expired or revoked")
-    return _principal(account, [role for _, _, role in rows if role is not None])
+    return _principal(account_id, [(r.role, r.site_id) for r in rows if r.role is not None])
 
 
 def create_account(

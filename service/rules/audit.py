@@ -9,6 +9,10 @@ from sqlmodel import Session
 
 from ..models import AuditLog
 
+# Entries are written with a plain INSERT in the caller's transaction: nobody reads
+# them back through the session, and the ORM's unit of work would only cost time.
+_INSERT = AuditLog.__table__.insert()  # type: ignore[attr-defined]
+
 
 def record(
     *,
@@ -19,16 +23,19 @@ def record(
     subject: str,
     **detail: Any,
 ) -> None:
-    """Add one audit entry to the session's transaction."""
-    session.add(AuditLog(at=now, actor_id=actor_id, action=action, subject=subject, detail=detail))
+    """Write one audit entry in the session's transaction."""
+    session.connection().execute(
+        _INSERT,
+        {"at": now, "actor_id": actor_id, "action": action, "subject": subject, "detail": detail},
+    )
 
 
 def record_many(*, session: Session, now: datetime, action: str, subjects: list[str]) -> None:
     """One entry per subject for an action the system took on many at once."""
     if not subjects:
         return
-    session.execute(
-        AuditLog.__table__.insert(),  # type: ignore[attr-defined]
+    session.connection().execute(
+        _INSERT,
         [
             {"at": now, "actor_id": None, "action": action, "subject": s, "detail": {}}
             for s in subjects

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import or_
+from sqlalchemy import bindparam, or_
 from sqlmodel import Session, col, select
 
 from ..errors import Conflict, RuleViolation
@@ -42,12 +42,75 @@ class Busy(NamedTuple):
     status: ReservationStatus
 
 
+class Closed(NamedTuple):
+    """The columns of a blackout that availability needs."""
+
+    id: int
+    site_id: int
+    resource_id: int | None
+    start_at: datetime
+    end_at: datetime
+    reason: str
+
+
+class Hours(NamedTuple):
+    """One opening interval of a site on a weekday (0 = Monday), in local time."""
+
+    site_id: int
+    weekday: int
+    opens: time
+    closes: time
+
+
+# The three reads of `layers_many`, built once: a booking runs them on every request.
+_BLACKOUTS = select(  # type: ignore[call-overload]  # sqlmodel types at most 4 columns
+    Blackout.id,
+    Blackout.site_id,
+    Blackout.resource_id,
+    Blackout.start_at,
+    Blackout.end_at,
+    Blackout.reason,
+).where(
+    col(Blackout.site_id).in_(bindparam("site_ids", expanding=True)),
+    or_(
+        col(Blackout.resource_id).is_(None),
+        col(Blackout.resource_id).in_(bindparam("resource_ids", expanding=True)),
+    ),
+    col(Blackout.start_at) < bindparam("end"),
+    col(Blackout.end_at) > bindparam("start"),
+)
+_BUSY = (
+    select(  # type: ignore[call-overload]
+        Reservation.id,
+        Reservation.resource_id,
+        Reservation.start_at,
+        Reservation.end_at,
+        Reservation.blocked_until,
+        Reservation.status,
+    )
+    .where(
+        col(Reservation.resource_id).in_(bindparam("resource_ids", expanding=True)),
+        col(Reservation.status).in_(HOLDING),
+        col(Reservation.start_at) < bindparam("reach"),
+        col(Reservation.blocked_until) > bindparam("start"),
+    )
+    .order_by(col(Reservation.start_at))
+)
+_BUSY_BUT = _BUSY.where(col(Reservation.id) != bindparam("ignore_id"))
+_HOURS = select(
+    col(OpeningHours.site_id),
+    col(OpeningHours.weekday),
+    col(OpeningHours.opens),
+    col(OpeningHours.closes),
+).where(col(OpeningHours.site_id).in_(bindparam("site_ids", expanding=True)))
+
+
 @dataclass(frozen=True)
 class Layers:
     """What is open, closed and taken around one resource in a time range."""
 
     open: list[Interval]
-    blackouts: list[tuple[Interval, Blackout]]
+    blackouts: list[tuple[Interval, Closed]]
     busy: list[tuple[Interval, Busy]]
 
     def free(self) -> list[Interval]:
@@ -57,17 +120,18 @@ class Layers:
         )
 
 
-def _hours_by_site(session: Session, site_ids: set[int]) -> dict[int, list[OpeningHours]]:
-    found: dict[int, list[OpeningHours]] = defaultdict(list)
-    for hours in session.exec(select(OpeningHours).where(col(OpeningHours.site_id).in_(site_ids))):
+def _hours_by_site(session: Session, site_ids: set[int]) -> dict[int, list[Hours]]:
+    found: dict[int, list[Hours]] = defaultdict(list)
+    for row in session.connection().execute(_HOURS, {"site_ids": list(site_ids)}):
+        hours = Hours(*row)
         found[hours.site_id].append(hours)
     return found
 
 
 def _open_intervals(
-    hours: list[OpeningHours], site: Site, start: datetime, end: datetime
+    hours: list[Hours], site: Site, start: datetime, end: datetime
 ) -> list[Interval]:
-    by_weekday: dict[int, list[OpeningHours]] = defaultdict(list)
+    by_weekday: dict[int, list[Hours]] = defaultdict(list)
     for row in hours:
         by_weekday[row.weekday].append(row)
     zone = site.zone
@@ -106,31 +170,23 @@ def layers_many(
     sites = {site.id or 0: site for _, site in resources}
     ids = [resource.id or 0 for resource, _ in resources]
     widest = timedelta(minutes=max(resource.buffer_minutes for resource, _ in resources))
-    blackouts = session.exec(
-        select(Blackout).where(
-            col(Blackout.site_id).in_(sites),
-            or_(col(Blackout.resource_id).is_(None), col(Blackout.resource_id).in_(ids)),
-            Blackout.start_at < end,
-            Blackout.end_at > start,
+    # Plain column rows on the session's connection: no ORM object per row.
+    connection = session.connection()
+    blackouts = [
+        Closed(*row)
+        for row in connection.execute(
+            _BLACKOUTS, {"site_ids": list(sites), "resource_ids": ids, "start": start, "end": end}
         )
-    ).all()
-    query = select(  # type: ignore[call-overload]  # sqlmodel types at most 4 columns
-        Reservation.id,
-        Reservation.resource_id,
-        Reservation.start_at,
-        Reservation.end_at,
-        Reservation.blocked_until,
-        Reservation.status,
-    ).where(
-        col(Reservation.resource_id).in_(ids),
-        col(Reservation.status).in_(HOLDING),
-        Reservation.start_at < end + widest,
-        Reservation.blocked_until > start,
-    )
-    if ignore_reservation_id is not None:
-        query = query.where(Reservation.id != ignore_reservation_id)
+    ]
+    busy_params = {"resource_ids": ids, "reach": end + widest, "start": start}
+    if ignore_reservation_id is None:
+        busy_rows = connection.execute(_BUSY, busy_params)
+    else:
+        busy_rows = connection.execute(
+            _BUSY_BUT, {**busy_params, "ignore_id": ignore_reservation_id}
+        )
     busy_by_resource: dict[int, list[Busy]] = defaultdict(list)
-    for row in session.exec(query.order_by(col(Reservation.start_at))):
+    for row in busy_rows:
         busy = Busy(*row)
         busy_by_resource[busy.resource_id].append(busy)
     hours = _hours_by_site(session, set(sites))
