@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, or_
 from sqlmodel import Session, col, select
@@ -296,21 +297,26 @@ def free_intervals_many(
 
 def past_grid(moment: datetime, *, resource: Resource, site: Site) -> timedelta:
     """How far `moment` lies past the resource's slot grid, counted from local midnight."""
-    local = moment.astimezone(site.zone)
+    return _past_grid(moment, site.zone, resource.slot_minutes * 60)
+
+
+def _past_grid(moment: datetime, zone: ZoneInfo, step_s: int) -> timedelta:
+    local = moment.astimezone(zone)
     # Wall-clock time of day (as a person reads the grid), not time elapsed since midnight.
     seconds = local.hour * 3600 + local.minute * 60 + local.second
-    step = resource.slot_minutes * 60
-    return timedelta(seconds=seconds % step, microseconds=local.microsecond)
+    return timedelta(seconds=seconds % step_s, microseconds=local.microsecond)
 
 
 def whole_slots(free: list[Interval], *, resource: Resource, site: Site) -> list[Interval]:
     """Free time trimmed to the slot grid, without stretches shorter than a booking."""
-    step = timedelta(minutes=resource.slot_minutes)
+    # Read once: this runs for every free stretch of every resource shown.
+    zone, step_s = site.zone, resource.slot_minutes * 60
+    step = timedelta(seconds=step_s)
     shortest = timedelta(minutes=resource.min_minutes)
     found = []
     for iv in free:
-        start = iv.start + (step - past_grid(iv.start, resource=resource, site=site)) % step
-        end = iv.end - past_grid(iv.end, resource=resource, site=site)
+        start = iv.start + (step - _past_grid(iv.start, zone, step_s)) % step
+        end = iv.end - _past_grid(iv.end, zone, step_s)
         if end - start >= shortest:
             found.append(Interval(start, end))
     return found
