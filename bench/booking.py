@@ -376,9 +376,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=300, help="(a) calls for one resource")
     parser.add_argument("--runs", type=int, default=5, help="(a) runs over every resource")
     parser.add_argument("--requests", type=int, default=load.REQUESTS, help="(b) per endpoint")
-    parser.add_argument(
-        "--workers", type=int, default=0, help="(b) server processes; 0: one per core"
-    )
+    parser.add_argument("--workers", type=int, default=0, help="(b) processes; 0: one per core")
     parser.add_argument(
         "--threads",
         default=str(load.SERVER_THREADS),

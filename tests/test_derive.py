@@ -12,7 +12,6 @@ from devices.contract import Event, Status, Telemetry
 from service.models import (
     Account,
     Alert,
-    AlertKind,
     DeadLetter,
     DeadLetterCount,
     Device,
@@ -20,8 +19,7 @@ from service.models import (
     ReservationStatus,
     UsageSession,
 )
-from service.rules.devices import ensure_devices, mark_stale_offline, new_alert
-from service.rules.devices import open_alerts as store_alerts
+from service.rules.devices import ensure_devices, mark_stale_offline
 from telemetry.derive import apply
 from telemetry.directory import DeviceTags, device_tags, points_for
 from tests.conftest import CURRENT_TIME
@@ -214,30 +212,6 @@ def test_an_alert_raised_and_cleared_in_one_batch_is_kept_closed(session, world,
         ("seongsu/laser-1", CURRENT_TIME, CURRENT_TIME)
     ]
     assert open_alerts(session) == set()
-
-
-def test_an_alert_another_process_opened_meanwhile_is_kept_once(session, world, devices):
-    """The batch reads the open alerts first; one opened after that (by the scheduler,
-    say) makes the batch's insert collide, and the batch keeps the one already open
-    while still storing its other alerts."""
-
-    session.add(
-        new_alert(now=at(-5), kind=AlertKind.offline, subject="seongsu/laser-1", message="first")
-    )
-    session.commit()
-    store_alerts(
-        session=session,
-        alerts=[
-            new_alert(
-                now=at(0), kind=AlertKind.offline, subject="seongsu/laser-1", message="second"
-            ),
-            new_alert(now=at(0), kind=AlertKind.fault, subject="seongsu/laser-1", message="fault"),
-        ],
-    )
-    session.commit()
-    session.expire_all()
-    found = session.exec(select(Alert.kind, Alert.message).order_by(col(Alert.id))).all()
-    assert sorted(found) == [("fault", "fault"), ("offline", "first")]
 
 
 def test_a_walk_in_machine_run_without_badge_or_reservation_is_unauthorised(
