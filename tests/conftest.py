@@ -18,8 +18,10 @@ from service.app import create_app
 from service.config import Settings, load_settings
 from service.db import make_engine
 from service.migrate import upgrade
+from service.models import ReservationStatus, Resource
+from service.rules.pricing import BillingTerms
 from tests import pg
-from tests.factories import World, build_world
+from tests.factories import World, build_world, make_reservation
 
 # Real Mosquitto and InfluxDB (`mosquitto`, `influxd`, `influxdb`); listeners on them.
 pytest_plugins = ["tests.services", "tests.ingest"]
@@ -108,3 +110,33 @@ def app(settings: Settings, engine: Engine, world: World) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+# -- billing ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def terms(settings) -> BillingTerms:
+    return BillingTerms.from_settings(settings)
+
+
+@pytest.fixture
+def priced(session, world) -> None:
+    """Laser 22,000 won/h by run time (its own rate); the meeting room 10,000 won/h booked."""
+    room = session.get(Resource, world.id("room"))
+    room.rate_per_hour = 10_000
+    session.add(room)
+    session.commit()
+
+
+@pytest.fixture
+def held(session, world):
+    """held("maker", "room", "2026-02-03", "10:00-12:00", status): a reservation, Seoul times."""
+
+    def make(who: str, resource: str, day: str, hours: str, status=ReservationStatus.completed):
+        start, end = hours.split("-")
+        return make_reservation(
+            session, world, who, resource, f"{day} {start}", f"{day} {end}", status
+        )
+
+    return make
