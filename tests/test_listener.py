@@ -11,10 +11,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from devices.contract import encode_telemetry, format_ts, topic_for
-from service.api.telemetry import STORE_KEY
 from service.app import create_app
 from service.config import Settings
 from service.models import DeadLetter, Device, UsageSession
+from service.telemetry_store import close_store
 from tests.factories import World
 from tests.ingest import Listeners
 from tests.publish import Publisher, telemetry, wait_for
@@ -97,7 +97,7 @@ def test_published_samples_are_read_back_through_the_api(
         assert latest["values"]["power_w"] == 1119.0 and latest["values"]["state"] == "running"
         assert datetime.fromisoformat(latest["ts"]) == start + timedelta(seconds=119)
     finally:
-        app.extensions[STORE_KEY].close()
+        close_store(app)
 
 
 @pytest.mark.parametrize("store_kind", ["sql"], indirect=True)

@@ -6,25 +6,25 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 from pydantic import BaseModel, Field, field_validator
 from sqlmodel import col, select
 
 from telemetry.status import dead_letter_counts, list_dead_letters, live_status
-from telemetry.store import StoreUnavailable, TelemetryStore
+from telemetry.store import StoreUnavailable
 
 from ..db import get_session
 from ..errors import DomainError, Forbidden, RuleViolation
 from ..models import Alert, DeadLetter, ResourceKind, Site, UsageSession
 from ..models.types import Id, Moment
 from ..rules.booking import load_resource
+from ..telemetry_store import get_store
 from .context import current_principal, now
 from .openapi import operation
 from .schemas import Strict
 
 bp = Blueprint("telemetry", __name__, url_prefix="/api/v1")
 
-STORE_KEY = "smartfab.telemetry"
 DEFAULT_SPAN = timedelta(hours=1)
 MAX_RAW_SPAN = timedelta(days=1)
 MAX_SPAN = timedelta(days=366)
@@ -38,11 +38,6 @@ class TelemetryUnavailable(DomainError):
 
     status = 503
     code = "telemetry_unavailable"
-
-
-def telemetry_store() -> TelemetryStore:
-    store: TelemetryStore = current_app.extensions[STORE_KEY]
-    return store
 
 
 # -- shapes -------------------------------------------------------------------------------
@@ -276,7 +271,7 @@ def _telemetry(resource_id: int, query: TelemetryQuery) -> TelemetryHistory | Te
     resource, site = load_resource(session=get_session(), resource_id=resource_id)
     if not current_principal().operates(site.id or 0):
         raise Forbidden("only the site's operators and admins see telemetry")
-    store = telemetry_store()
+    store = get_store()
     if query.field is None:
         if query.from_ or query.to or query.every:
             raise RuleViolation("name a 'field' to read history", code="field_required")
