@@ -9,7 +9,6 @@ buffer) leave sessions and status as they are.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -26,9 +25,6 @@ from devices.contract import (
     Message,
     Status,
     Telemetry,
-    encode_event,
-    encode_status,
-    encode_telemetry,
     topic_for,
 )
 from service.db import begin_write
@@ -306,7 +302,7 @@ def _unknown_device(
     dead_letters(
         session=session,
         now=now,
-        letters=[(_topic(root, m), "unknown_device", _payload(m)) for m in batch],
+        letters=[(_topic(root, m), "unknown_device", m.payload) for m in batch],
         commit=False,
     )
 
@@ -321,14 +317,3 @@ _KINDS: dict[type, Kind] = {
 
 def _topic(root: str, message: Message) -> str:
     return topic_for(root, message.site, message.device, _KINDS[type(message)])
-
-
-def _payload(message: Message) -> bytes:
-    """The message as it was sent, rebuilt from its decoded form."""
-    if isinstance(message, Telemetry):
-        return encode_telemetry(message.ts, message.state, message.metrics)
-    if isinstance(message, Event):
-        return encode_event(message.ts, message.type, **message.data)
-    if isinstance(message, Status):
-        return encode_status(message.online)
-    return json.dumps({"id": message.id, "ok": message.ok}).encode()

@@ -296,6 +296,23 @@ def test_a_device_is_stored_from_its_first_message_after_registration_and_dead_l
     assert stored() == 1
 
 
+@pytest.mark.parametrize("store_kind", ["sql"], indirect=True)
+def test_a_dead_letter_from_an_unknown_device_keeps_the_bytes_sent_up_to_1_kib(
+    listeners: Listeners, publisher: Publisher, engine: Engine
+) -> None:
+    listener = listeners.start()
+    topic = topic_for("smartfab", "seongsu", "ghost-2", "telemetry")
+    # Valid, but not as the contract would write it: spacing, key order, a float spelling.
+    odd = b'{ "seq" : 1E0 ,\n  "state": "idle" }'
+    long = b'{"state": "idle", "seq": 2' + b" " * 2000 + b"}"
+    publisher.publish([(topic, odd), (topic, long)])
+    wait_for(lambda: listener.stats.acked == 2, timeout=10)
+    with Session(engine) as session:
+        letters = session.exec(select(DeadLetter).order_by(col(DeadLetter.id))).all()
+    assert [(d.reason, d.topic) for d in letters] == [("unknown_device", topic)] * 2
+    assert [(d.payload, d.size) for d in letters] == [(odd, len(odd)), (long[:1024], len(long))]
+
+
 @pytest.mark.parametrize(("db_url", "store_kind"), [("sqlite", "sql")], indirect=True)
 def test_a_message_whose_dead_letter_cannot_be_kept_is_logged_and_does_not_stall_the_stream(
     listeners: Listeners,
