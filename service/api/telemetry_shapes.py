@@ -22,8 +22,7 @@ _UNITS = {"ms": "milliseconds", "s": "seconds", "m": "minutes", "h": "hours", "d
 
 
 class UsagePublic(FromRow):
-    """The session a machine is running now."""
-
+    # The session a machine is running now.
     id: int
     start_at: datetime = Field(alias="start")
     reservation_id: int | None

@@ -95,6 +95,7 @@ class ReservationPublic(ReservationBase):
     resource_id: int
     account_id: int
     status: ReservationStatus
+    note: str
     series_id: str | None
     walk_in: bool
     override_reason: str
