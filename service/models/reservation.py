@@ -21,8 +21,18 @@ class ReservationStatus(StrEnum):
     cancelled = "cancelled"
 
 
-# States that hold the resource; the exclusion constraint covers exactly these.
+# The sets of states the rules speak of; every rule names one of these.
+# Hold the resource: the exclusion constraint covers exactly these.
 BLOCKING = (ReservationStatus.pending, ReservationStatus.confirmed, ReservationStatus.active)
+# Entitle the holder to use the resource (a pending booking gets no machine).
+ENTITLING = (ReservationStatus.confirmed, ReservationStatus.active)
+# Keep their time taken: blocking, or used. A completed booking still holds its buffer
+# (cleaning, cooling) and counts towards the weekly quota; a no-show or cancellation does not.
+OCCUPYING = (*BLOCKING, ReservationStatus.completed)
+# Over one way or another: nothing more is due on the machine for them.
+FINISHED = (ReservationStatus.completed, ReservationStatus.no_show, ReservationStatus.cancelled)
+# Charged on an invoice: booked time that was used (or is in use), and no-shows.
+BILLED = (*ENTITLING, ReservationStatus.completed, ReservationStatus.no_show)
 
 
 class ReservationBase(SQLModel):

@@ -15,9 +15,7 @@ from .accounts import Principal
 from .audit import record
 from .booking import Target, check_booking, flush_or_conflict, needs_approval
 from .catalogue import load_resource
-
-# How early before its start a reservation may be checked in.
-CHECK_IN_EARLY = timedelta(minutes=15)
+from .holding import CHECK_IN_EARLY, reservation_holds
 
 
 def visible_reservations(actor: Principal) -> SelectOfScalar[Reservation]:
@@ -238,9 +236,10 @@ def check_in(
         reservation_id=reservation_id,
         allowed=(ReservationStatus.confirmed,),
     )
-    if not reservation.start_at - CHECK_IN_EARLY <= now < reservation.end_at:
+    if not reservation_holds(reservation, now, check_in=True):
         raise RuleViolation(
-            "check-in opens 15 minutes before the start and closes at the end",
+            f"check-in opens {CHECK_IN_EARLY // timedelta(minutes=1)} minutes before the start "
+            "and closes at the end",
             {"start": reservation.start_at.isoformat(), "end": reservation.end_at.isoformat()},
             code="check_in_window",
         )
