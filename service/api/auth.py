@@ -37,5 +37,5 @@ def create_token(body: TokenRequest) -> TokenResponse:
     token = issue_token(session=session, now=moment, account=account, ttl_days=ttl)
     session.commit()
     return TokenResponse(
-        token=token, expires_at=moment + timedelta(days=ttl), account_id=account.id or 0
+        token=token, expires_at=moment + timedelta(days=ttl), account_id=account.id
     )

@@ -13,7 +13,8 @@ from ..errors import Conflict, Forbidden, NotFound, RuleViolation
 from ..models import Reservation, ReservationStatus, ReservationUpdate, Resource
 from .accounts import Principal
 from .audit import record
-from .booking import Target, check_booking, flush_or_conflict, load_resource, needs_approval
+from .booking import Target, check_booking, flush_or_conflict, needs_approval
+from .catalogue import load_resource
 from .holding import CHECK_IN_EARLY, reservation_holds
 
 
@@ -153,7 +154,7 @@ def move_reservation(
     if data.note is not None:
         reservation.note = data.note
         _touch(reservation, now)
-    start, end = data.start or reservation.start_at, data.end or reservation.end_at
+    start, end = data.start_at or reservation.start_at, data.end_at or reservation.end_at
     if (start, end) != (reservation.start_at, reservation.end_at):
         _reschedule(
             session=session, now=now, reservation=reservation, target=target, start=start, end=end
