@@ -8,7 +8,6 @@ neither the WriteApi's threads nor the spool's replay thread.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
 from pathlib import Path
 
 from influxdb_client import InfluxDBClient, WriteOptions
@@ -19,7 +18,7 @@ from . import lineproto
 from .influxql import InfluxQL
 from .influxwriter import InfluxWriter
 from .spool import Spool
-from .store import Point
+from .store import HistoryQuery, Point, Samples
 
 
 class InfluxTelemetryStore:
@@ -113,19 +112,8 @@ class InfluxTelemetryStore:
 
     # -- reading -------------------------------------------------------------------------
 
-    def history(
-        self,
-        *,
-        site: str,
-        resource: str,
-        field: str,
-        start: datetime,
-        end: datetime,
-        every: timedelta | None,
-    ) -> list[tuple[datetime, float | str | None]]:
-        return self._query.history(
-            site=site, resource=resource, field=field, start=start, end=end, every=every
-        )
+    def history(self, query: HistoryQuery) -> Samples:
+        return self._query.history(query)
 
     def latest(self, *, site: str, resource: str) -> dict[str, object]:
         return self._query.latest(site=site, resource=resource)

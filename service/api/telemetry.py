@@ -7,7 +7,7 @@ from datetime import datetime
 from flask import Blueprint
 
 from telemetry.status import dead_letter_counts, list_dead_letters, live_status
-from telemetry.store import StoreUnavailable
+from telemetry.store import HistoryQuery, StoreUnavailable
 
 from ..db import get_session
 from ..errors import DomainError, RuleViolation
@@ -115,12 +115,14 @@ def _telemetry(resource_id: int, query: TelemetryQuery) -> TelemetryHistory | Te
         )
     start, end = query.span(now())
     points = store.history(
-        site=site.slug,
-        resource=resource.slug,
-        field=query.field,
-        start=start,
-        end=end,
-        every=query.bucket(),
+        HistoryQuery(
+            site=site.slug,
+            resource=resource.slug,
+            field=query.field,
+            start=start,
+            end=end,
+            every=query.bucket(),
+        )
     )
     return TelemetryHistory(
         resource_id=resource_id,
