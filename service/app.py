@@ -31,8 +31,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         SECRET_KEY=settings.web.secret_key or secrets.token_hex(32),
         MAX_CONTENT_LENGTH=settings.web.max_body_kib * 1024,
         JSON_SORT_KEYS=False,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.url_map.converters["int"] = IdConverter
@@ -40,8 +38,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     from telemetry.stores import store_from_settings
 
+    from . import pages
     from .api import auth, billing, catalogue, errors, meta, reservations, telemetry, usage
-    from .pages import bp as pages_bp
 
     errors.init_app(app)
     metrics.init_app(app)
@@ -53,9 +51,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         usage.bp,
         billing.bp,
         meta.bp,
-        pages_bp,
     ):
         app.register_blueprint(blueprint)
+    pages.init_app(app)
     app.extensions[telemetry.STORE_KEY] = store_from_settings(
         settings, app.extensions["smartfab.engine"]
     )
