@@ -53,7 +53,7 @@ def test_pages_fit_a_phone_screen(browser, live_server):
     for path in pages:
         browser.get(live_server(path))
         sizes = browser.execute_script(
-            "return [document.documentElement.scrollWidth, window.innerWidth]"
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
         )
         if sizes[0] > sizes[1]:
             wide[path] = sizes
