@@ -13,10 +13,11 @@ from flask import Flask, g, render_template, request, session
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 
+from ..errors import DomainError
 from . import auth, catalogue, home, language
 from .i18n import LOCALES, local_clock, local_name, local_time, money, select_locale
 from .i18n import language as page_language
-from .messages import KINDS, STATUSES
+from .messages import EXPIRED, KINDS, STATUSES, refusal
 
 BLUEPRINTS = (auth.bp, home.bp, catalogue.bp, language.bp)
 PAGE_BLUEPRINTS = frozenset(bp.name for bp in BLUEPRINTS)
@@ -41,6 +42,8 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     for blueprint in BLUEPRINTS:
+        # A rule's refusal on a page is a page in the reader's language, not the API's JSON.
+        blueprint.register_error_handler(DomainError, _refused)
         app.register_blueprint(blueprint)
 
     @app.before_request
@@ -53,13 +56,17 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_refused(exc: CSRFError) -> tuple[str, int]:
-        return render_template("error.html", message=exc.description), 400
+        return render_template("error.html", message=str(EXPIRED)), 400
 
     app.add_template_filter(money, "money")
     app.add_template_filter(local_time, "local")
     app.add_template_filter(local_clock, "clock")
     app.add_template_filter(local_name, "named")
     app.context_processor(_layout)
+
+
+def _refused(exc: DomainError) -> tuple[str, int]:
+    return render_template("error.html", message=refusal(exc)), exc.status
 
 
 def _layout() -> dict[str, Any]:

@@ -40,6 +40,10 @@ REFUSALS = {
     "unauthorized": _l("Wrong e-mail or password."),
 }
 FALLBACK = _l("This cannot be done.")
+EXPIRED = _l(
+    "The form had expired or was not sent from this site. "
+    "Please go back, reload the page and try again."
+)
 
 STATUSES = {
     ReservationStatus.pending: _l("Awaiting approval"),
