@@ -42,8 +42,6 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     for blueprint in BLUEPRINTS:
-        # A rule's refusal on a page is a page in the reader's language, not the API's JSON.
-        blueprint.register_error_handler(DomainError, _refused)
         app.register_blueprint(blueprint)
 
     @app.before_request
@@ -67,6 +65,11 @@ def init_app(app: Flask) -> None:
 
 def _refused(exc: DomainError) -> tuple[str, int]:
     return render_template("error.html", message=refusal(exc)), exc.status
+
+
+# A rule's refusal on a page is a page in the reader's language, not the API's JSON.
+for _blueprint in BLUEPRINTS:
+    _blueprint.register_error_handler(DomainError, _refused)
 
 
 def _layout() -> dict[str, Any]:
