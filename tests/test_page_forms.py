@@ -122,3 +122,17 @@ def test_an_unknown_language_is_400(client, world):
     token = csrf_token(client)
     answer = client.post("/language", data={"locale": "xx", "csrf_token": token})
     assert answer.status_code == 400
+
+
+def test_a_page_refusal_is_a_page_in_the_readers_language(client, world):
+    login(client)
+    answer = client.get("/resources/999999")
+    assert answer.status_code == 404
+    assert answer.mimetype == "text/html"
+    assert "없거나 본인의 것이 아닙니다." in answer.get_data(as_text=True)
+
+
+def test_a_refused_form_says_why_in_the_readers_language(client, world):
+    answer = client.post("/login", data={"email": "maker@example.com", "password": "x"})
+    assert answer.status_code == 400
+    assert "양식이 만료되었거나" in answer.get_data(as_text=True)

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Flask, g, render_template, request, session
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
+from werkzeug.exceptions import HTTPException
 
 from ..errors import DomainError
 from . import auth, catalogue, home, language
@@ -68,8 +69,17 @@ def _refused(exc: DomainError) -> tuple[str, int]:
 
 
 # A rule's refusal on a page is a page in the reader's language, not the API's JSON.
+def _http_refused(exc: HTTPException) -> tuple[str, int]:
+    code = "forbidden" if exc.code == 403 else "not_found"
+    return render_template(
+        "error.html", message=refusal(DomainError("", code=code))
+    ), exc.code or 400
+
+
 for _blueprint in BLUEPRINTS:
     _blueprint.register_error_handler(DomainError, _refused)
+    for _status in (403, 404):
+        _blueprint.register_error_handler(_status, _http_refused)
 
 
 def _layout() -> dict[str, Any]:

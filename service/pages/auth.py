@@ -10,7 +10,7 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..api.context import now
@@ -46,6 +46,32 @@ def login_required(view: Any) -> Any:
     def wrapped(**kwargs: Any) -> Any:
         if g.get("account") is None:
             return redirect(url_for("signin.login", next=request.full_path.rstrip("?")))
+        return view(**kwargs)
+
+    return wrapped
+
+
+def staff_required(view: Any) -> Any:
+    """For operators and admins; others logged in get 403, visitors the login."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(**kwargs: Any) -> Any:
+        if not g.principal.is_staff:
+            abort(403)
+        return view(**kwargs)
+
+    return wrapped
+
+
+def admin_required(view: Any) -> Any:
+    """For admins; others logged in get 403, visitors the login."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(**kwargs: Any) -> Any:
+        if not g.principal.admin:
+            abort(403)
         return view(**kwargs)
 
     return wrapped
