@@ -42,8 +42,6 @@ def create_app(
         SECRET_KEY=settings.web.secret_key or secrets.token_hex(32),
         MAX_CONTENT_LENGTH=settings.web.max_body_kib * 1024,
         JSON_SORT_KEYS=False,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.url_map.converters["int"] = IdConverter
@@ -51,8 +49,8 @@ def create_app(
     db.init_app(app, engine)
     telemetry_store.init_app(app, engine, store)
 
+    from . import pages
     from .api import auth, billing, catalogue, errors, meta, reservations, telemetry, usage
-    from .pages import bp as pages_bp
 
     errors.init_app(app)
     metrics.init_app(app)
@@ -64,9 +62,9 @@ def create_app(
         usage.bp,
         billing.bp,
         meta.bp,
-        pages_bp,
     ):
         app.register_blueprint(blueprint)
+    pages.init_app(app)
     return app
 
 
