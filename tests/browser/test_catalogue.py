@@ -23,10 +23,12 @@ def _next_weekday(days_ahead: int = 3) -> str:
 
 
 def _card_centers(browser) -> set[str]:
-    return {
-        dd.text
-        for dd in browser.find_elements(By.CSS_SELECTOR, "#results .facts dt:first-child + dd")
-    }
+    # Read in one script call: htmx may swap the results between two WebDriver calls.
+    texts = browser.execute_script(
+        "return [...document.querySelectorAll('#results .facts dt:first-child + dd')]"
+        ".map(dd => dd.innerText.trim());"
+    )
+    return set(texts)
 
 
 def test_choosing_a_center_filters_the_catalogue(browser, live_server):
@@ -40,7 +42,8 @@ def test_choosing_a_center_filters_the_catalogue(browser, live_server):
     WebDriverWait(browser, 10).until(lambda b: "site=mullae" in b.current_url)
     WebDriverWait(browser, 10).until(lambda b: len(_card_centers(b)) == 1)
     assert _card_centers(browser) == {"문래 소공인특화지원센터 (기계금속)"}
-    assert 0 < len(browser.find_elements(By.CSS_SELECTOR, "#results .card")) < everything
+    shown = browser.execute_script("return document.querySelectorAll('#results .card').length;")
+    assert 0 < shown < everything
 
 
 def test_rooms_only_lists_rooms_with_won_rates(browser, live_server):
