@@ -69,7 +69,7 @@ ENTITLING = (ReservationStatus.confirmed, ReservationStatus.active)
 def apply(
     *, session: Session, now: datetime, messages: Sequence[Message], root: str = "smartfab"
 ) -> None:
-    """Apply a batch of decoded messages to device status, usage and alerts; commits.
+    """Apply a batch of decoded messages to device status, usage and alerts; the caller commits.
 
     `root` (the MQTT topic root) only names the topic of dead letters.
     """
@@ -94,7 +94,6 @@ def apply(
         alerts.save()
         write_runs(session, live.values())
         write_live(session, live.values())
-    session.commit()
 
 
 def _lock_devices(
@@ -301,7 +300,6 @@ def _unknown_device(
         session=session,
         now=now,
         letters=[(_topic(root, m), "unknown_device", _payload(m)) for m in batch],
-        commit=False,
     )
 
 

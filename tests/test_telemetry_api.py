@@ -66,6 +66,7 @@ def ingest(session: Session, store: TelemetryStore, messages: list[tuple[str, by
     store.write(points_for(decoded, device_tags(session=session)))
     store.flush()
     apply(session=session, now=CURRENT_TIME, messages=decoded)
+    session.commit()
 
 
 def telemetry(device: str, minutes: float, state: str | None = None, site="seongsu", **metrics):

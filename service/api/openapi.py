@@ -15,6 +15,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from ..db import commit_request
 from ..errors import BadRequest
 
 OPENAPI_VERSION = "3.1.0"
@@ -82,6 +83,8 @@ def operation(
             if query is not None:
                 kwargs["query"] = _parse_query(query)
             result = view(**kwargs)
+            # The request is the unit of work: what its view did is kept only if it succeeded.
+            commit_request()
             if isinstance(result, Response):
                 return result
             payload = adapter.dump_python(result, mode="json") if adapter else result
