@@ -151,6 +151,7 @@ def test_generated_messages_never_escape_as_exceptions(session, pipeline, messag
             dead_letter(
                 session=session, now=CURRENT_TIME, topic=topic, reason=exc.reason, payload=payload
             )
+    session.commit()
     store.write(points_for(decoded, directory))
     apply(session=session, now=CURRENT_TIME, messages=decoded)
     session.commit()

@@ -63,6 +63,7 @@ def ingest(session: Session, store: TelemetryStore, messages: list[tuple[str, by
             dead_letter(
                 session=session, now=CURRENT_TIME, topic=topic, reason=exc.reason, payload=payload
             )
+    session.commit()
     store.write(points_for(decoded, device_tags(session=session)))
     store.flush()
     apply(session=session, now=CURRENT_TIME, messages=decoded)
