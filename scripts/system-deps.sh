@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Debian packages the test suite runs for real: Mosquitto, InfluxDB (influxd) and
-# the PostgreSQL server binaries. Installs only what is missing, so a second run
+# Debian packages the test suite runs for real: Mosquitto, InfluxDB (influxd), the
+# PostgreSQL server binaries, and Chromium with chromedriver for the browser tests. Installs only what is missing, so a second run
 # costs a few file checks. The fixtures start their own Mosquitto and influxd on
 # free ports, so no daemon is started for those two.
 #
@@ -77,5 +77,9 @@ missing=()
 has_mosquitto || missing+=(mosquitto)
 has_influxd || missing+=(influxdb)
 has_postgres_server || missing+=(postgresql)
+# The browser tests: headless Chromium, its driver, and fonts for Korean screenshots.
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+installed fonts-noto-cjk || missing+=(fonts-noto-cjk)
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 start_local_postgres

@@ -47,6 +47,8 @@ class WebSettings(_Section):
     workers: int = Field(0, ge=0, le=64)
     threads: int = Field(8, ge=1, le=256)
     secret_key: str = ""
+    # Send the session cookie over HTTPS only; on behind a TLS-terminating proxy.
+    secure_cookies: bool = False
     max_body_kib: int = Field(64, ge=1)
 
 

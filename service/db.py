@@ -70,11 +70,6 @@ def get_session() -> Session:
     return session
 
 
-def get_engine() -> Engine:
-    engine: Engine = current_app.extensions["smartfab.engine"]
-    return engine
-
-
 def commit_request() -> None:
     """Commit the request's unit of work, if it opened a session."""
     session = g.get("db_session")

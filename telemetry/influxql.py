@@ -11,7 +11,7 @@ import urllib3
 from service.config import InfluxSettings
 
 from .lineproto import MEASUREMENT, epoch_ms
-from .store import StoreUnavailable
+from .store import HistoryQuery, Samples, StoreUnavailable
 
 _TAGS = ("site", "resource", "kind")
 
@@ -85,17 +85,9 @@ class InfluxQL:
     def _where(self, site: str, resource: str) -> str:
         return f"{ident('site')} = {literal(site)} AND {ident('resource')} = {literal(resource)}"
 
-    def history(
-        self,
-        *,
-        site: str,
-        resource: str,
-        field: str,
-        start: datetime,
-        end: datetime,
-        every: timedelta | None,
-    ) -> list[tuple[datetime, float | str | None]]:
+    def history(self, query: HistoryQuery) -> Samples:
         """Raw values of `field` in [start, end), or per `every` bucket (mean; last for text)."""
+        site, resource, field, start, end, every = query
         where = (
             f"{self._where(site, resource)}"
             f" AND time >= {epoch_ms(start)}ms AND time < {epoch_ms(end)}ms"
@@ -114,7 +106,7 @@ class InfluxQL:
             return self._pairs(self.query(f"SELECT last({ident(field)}) {grouped}"))
 
     @staticmethod
-    def _pairs(results: list[dict[str, Any]]) -> list[tuple[datetime, float | str | None]]:
+    def _pairs(results: list[dict[str, Any]]) -> Samples:
         series = results[0].get("series") if results else None
         if not series:
             return []

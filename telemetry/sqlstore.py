@@ -17,7 +17,7 @@ from sqlmodel import col
 
 from service.models import TelemetryPoint
 
-from .store import Point
+from .store import HistoryQuery, Point, Samples
 
 # Rows per INSERT statement; keeps PostgreSQL under its 65,535 bind parameters.
 CHUNK = 1000
@@ -98,17 +98,9 @@ class SqlTelemetryStore:
     def close(self) -> None:
         """The engine belongs to the caller; nothing to release."""
 
-    def history(
-        self,
-        *,
-        site: str,
-        resource: str,
-        field: str,
-        start: datetime,
-        end: datetime,
-        every: timedelta | None,
-    ) -> list[tuple[datetime, float | str | None]]:
+    def history(self, query: HistoryQuery) -> Samples:
         """Raw values of `field` in [start, end), or per `every` bucket (mean; last for text)."""
+        site, resource, field, start, end, every = query
         ts = col(TelemetryPoint.ts_ms)
         where = and_(
             col(TelemetryPoint.site) == site,

@@ -23,6 +23,20 @@ class Point(NamedTuple):
     fields: dict[str, FieldValue]
 
 
+Samples = list[tuple[datetime, float | str | None]]
+
+
+class HistoryQuery(NamedTuple):
+    """One field of one resource in [start, end): raw values, or their mean per `every`."""
+
+    site: str
+    resource: str
+    field: str
+    start: datetime
+    end: datetime
+    every: timedelta | None = None
+
+
 class TelemetryStore(Protocol):
     """A time-series store; InfluxDB in production, SQL when none is configured."""
 
@@ -35,16 +49,7 @@ class TelemetryStore(Protocol):
     def close(self) -> None:
         """Flush and release connections; the store is unusable afterwards."""
 
-    def history(
-        self,
-        *,
-        site: str,
-        resource: str,
-        field: str,
-        start: datetime,
-        end: datetime,
-        every: timedelta | None,
-    ) -> list[tuple[datetime, float | str | None]]:
+    def history(self, query: HistoryQuery) -> Samples:
         """Values of `field` in [start, end), or their mean per `every` bucket."""
         ...
 

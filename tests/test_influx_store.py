@@ -14,7 +14,7 @@ from reactivex.scheduler import ThreadPoolScheduler
 
 from service.config import InfluxSettings
 from telemetry.influx import InfluxTelemetryStore
-from telemetry.store import Point
+from telemetry.store import HistoryQuery, Point
 from tests.services import InfluxDatabase
 
 T0 = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
@@ -82,12 +82,14 @@ def test_history_returns_raw_values_and_means_per_bucket(
     store.write(samples(120))
     store.write(samples(120, resource="cnc-1"))
     raw = store.history(
-        site="seongsu",
-        resource="laser-1",
-        field="power_w",
-        start=T0,
-        end=T0 + timedelta(seconds=3),
-        every=None,
+        HistoryQuery(
+            site="seongsu",
+            resource="laser-1",
+            field="power_w",
+            start=T0,
+            end=T0 + timedelta(seconds=3),
+            every=None,
+        )
     )
     assert raw == [
         (T0, 100.0),
@@ -95,12 +97,14 @@ def test_history_returns_raw_values_and_means_per_bucket(
         (T0 + timedelta(seconds=2), 102.0),
     ]
     means = store.history(
-        site="seongsu",
-        resource="laser-1",
-        field="power_w",
-        start=T0,
-        end=T0 + timedelta(minutes=2),
-        every=timedelta(minutes=1),
+        HistoryQuery(
+            site="seongsu",
+            resource="laser-1",
+            field="power_w",
+            start=T0,
+            end=T0 + timedelta(minutes=2),
+            every=timedelta(minutes=1),
+        )
     )
     assert means == [(T0, 129.5), (T0 + timedelta(minutes=1), 189.5)]
 
@@ -117,12 +121,14 @@ def test_state_is_a_text_field_whose_bucket_value_is_the_last_one(
         ]
     )
     got = store.history(
-        site="seongsu",
-        resource="laser-1",
-        field="state",
-        start=T0,
-        end=T0 + timedelta(minutes=1),
-        every=timedelta(minutes=1),
+        HistoryQuery(
+            site="seongsu",
+            resource="laser-1",
+            field="state",
+            start=T0,
+            end=T0 + timedelta(minutes=1),
+            every=timedelta(minutes=1),
+        )
     )
     assert got == [(T0, "fault")]
 

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from tests.factories import PASSWORD
-
-
-def login(client, email="maker@example.com", password=PASSWORD, next_=None):
-    url = "/login" + (f"?next={next_}" if next_ else "")
-    return client.post(url, data={"email": email, "password": password})
+from tests.pages import csrf_token, login
 
 
 def test_pages_need_a_login(client, world):
@@ -37,7 +32,8 @@ def test_login_with_the_right_password_shows_the_makers_reservations(client, wor
 def test_wrong_password_shows_the_form_again_with_an_error(client, world):
     answer = login(client, password="not it")
     assert answer.status_code == 401
-    assert "wrong e-mail or password" in answer.get_data(as_text=True)
+    # The site is in Seoul: the page speaks Korean until someone chooses English.
+    assert "이메일 또는 비밀번호가 올바르지 않습니다." in answer.get_data(as_text=True)
     assert client.get("/").status_code == 302
 
 
@@ -48,7 +44,7 @@ def test_login_never_redirects_to_another_host(client, world):
 
 def test_logout_ends_the_session(client, world):
     login(client)
-    client.post("/logout")
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
     assert client.get("/").status_code == 302
 
 

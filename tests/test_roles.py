@@ -117,3 +117,30 @@ def test_passwords_are_stored_hashed_with_scrypt(session, world):
     account = session.get(Account, world.id("maker"))
     assert account.password_hash.startswith("scrypt:")
     assert "correct horse" not in account.password_hash
+
+
+# -- pages: every page asks for a login; each role then sees what is theirs ----------------
+
+PAGES = ["/", "/resources", "/resources?site=mullae&kind=machine", "/free", "/resources/{laser}"]
+PEOPLE = {
+    "maker": "maker@example.com",
+    "operator": "operator@example.com",
+    "admin": "admin@example.com",
+}
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_send_anonymous_visitors_to_the_login(client, world, path):
+    answer = client.get(path.format(laser=world.id("laser")))
+    assert answer.status_code == 302
+    assert answer.headers["Location"].startswith("/login?next=")
+
+
+@pytest.mark.parametrize("actor", PEOPLE)
+def test_every_role_sees_the_pages_for_everyone(client, world, actor):
+    from tests.pages import login
+
+    login(client, email=PEOPLE[actor])
+    for path in PAGES:
+        answer = client.get(path.format(laser=world.id("laser")))
+        assert answer.status_code == 200, path

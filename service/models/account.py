@@ -35,6 +35,8 @@ class Account(AccountBase, table=True):
     # On the person, not the company: invoices go to accounts, so the monthly fee lands
     # on exactly one invoice, and a freelancer without a company can hold a plan too.
     membership_plan_id: int | None = Field(default=None, foreign_key="membership_plan.id")
+    # The language the person chose for the pages ("ko", "en"); None: the site's default.
+    locale: str | None = Field(default=None, max_length=8)
 
 
 class AccountPublic(AccountBase):

@@ -1,98 +1,97 @@
-"""Web pages: password login, the maker's reservations, and the iCalendar feeds."""
+"""The web pages: one blueprint per area, sharing a layout, languages and safe forms.
+
+Every page blueprint is listed in BLUEPRINTS; `init_app` registers them with
+Flask-Babel (the page's language), Flask-WTF's CSRF check on every state-changing
+request to a page, and the filters the templates share.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
-from functools import wraps
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    current_app,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
-from werkzeug.wrappers import Response as BaseResponse
+from flask import Flask, g, render_template, request, session
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
+from werkzeug.exceptions import HTTPException
 
-from ..api.context import now
-from ..db import get_session
-from ..errors import Unauthorized
-from ..ical import feed_for_secret
-from ..models import Account
-from ..rules.accounts import authenticate, principal_for
-from ..rules.lifecycle import list_reservations
+from ..errors import DomainError
+from . import auth, catalogue, home, language
+from .i18n import LOCALES, local_clock, local_name, local_time, money, select_locale
+from .i18n import language as page_language
+from .messages import EXPIRED, KINDS, STATUSES, refusal
 
-bp = Blueprint("pages", __name__, template_folder="templates")
+BLUEPRINTS = (auth.bp, home.bp, catalogue.bp, language.bp)
+PAGE_BLUEPRINTS = frozenset(bp.name for bp in BLUEPRINTS)
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+csrf = CSRFProtect()
+babel = Babel()
 
 
-@bp.app_template_filter("local")
-def local_time(value: datetime) -> str:
-    """A stored UTC time shown in the site's zone, e.g. '2026-03-03 10:00 KST'."""
-    zone = ZoneInfo(current_app.config["SMARTFAB"].site.default_timezone)
-    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+def init_app(app: Flask) -> None:
+    web = app.config["SMARTFAB"].web
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=web.secure_cookies,
+        # The API authenticates with bearer tokens, not cookies: pages opt in below.
+        WTF_CSRF_CHECK_DEFAULT=False,
+        WTF_CSRF_TIME_LIMIT=None,
+        BABEL_DEFAULT_LOCALE=LOCALES[0],
+        BABEL_DEFAULT_TIMEZONE=app.config["SMARTFAB"].site.default_timezone,
+    )
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+
+    @app.before_request
+    def _page_request() -> None:
+        if request.blueprint not in PAGE_BLUEPRINTS:
+            return
+        auth.load_account()
+        if request.method in UNSAFE:
+            csrf.protect()
+
+    @app.errorhandler(CSRFError)
+    def _csrf_refused(exc: CSRFError) -> tuple[str, int]:
+        return render_template("error.html", message=str(EXPIRED)), 400
+
+    app.add_template_filter(money, "money")
+    app.add_template_filter(local_time, "local")
+    app.add_template_filter(local_clock, "clock")
+    app.add_template_filter(local_name, "named")
+    app.context_processor(_layout)
 
 
-def login_required(view: Any) -> Any:
-    @wraps(view)
-    def wrapped(**kwargs: Any) -> Any:
-        if "account_id" not in session:
-            return redirect(url_for("pages.login", next=request.path))
-        return view(**kwargs)
-
-    return wrapped
+def _refused(exc: DomainError) -> tuple[str, int]:
+    return render_template("error.html", message=refusal(exc)), exc.status
 
 
-@bp.route("/login", methods=["GET", "POST"])
-def login() -> str | BaseResponse:
-    error = None
-    if request.method == "POST":
-        try:
-            account = authenticate(
-                session=get_session(),
-                email=request.form.get("email", ""),
-                password=request.form.get("password", ""),
-            )
-        except Unauthorized as exc:
-            error = exc.message
-        else:
-            session.clear()
-            session["account_id"] = account.id
-            target = request.args.get("next", "")
-            # Only same-site paths: never redirect to another host.
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("pages.home")
-            return redirect(target)
-    return render_template("login.html", error=error), 401 if error else 200  # type: ignore[return-value]
+# A rule's refusal on a page is a page in the reader's language, not the API's JSON.
+def _http_refused(exc: HTTPException) -> tuple[str, int]:
+    code = "forbidden" if exc.code == 403 else "not_found"
+    return render_template(
+        "error.html", message=refusal(DomainError("", code=code))
+    ), exc.code or 400
 
 
-@bp.post("/logout")
-def logout() -> BaseResponse:
-    session.clear()
-    return redirect(url_for("pages.login"))
+for _blueprint in BLUEPRINTS:
+    _blueprint.register_error_handler(DomainError, _refused)
+    for _status in (403, 404):
+        _blueprint.register_error_handler(_status, _http_refused)
 
 
-@bp.get("/")
-@login_required
-def home() -> str | BaseResponse:
-    db = get_session()
-    account = db.get(Account, session["account_id"])
-    if account is None or not account.active:
-        session.clear()
-        return redirect(url_for("pages.login"))
-    actor = principal_for(session=db, account=account)
-    reservations = list_reservations(session=db, actor=actor, mine=True, start=now(), end=None)
-    return render_template("home.html", account=account, reservations=reservations)
-
-
-@bp.get("/ical/<secret>.ics")
-def ical(secret: str) -> Response:
-    body = feed_for_secret(session=get_session(), secret=secret, now=now())
-    if body is None:
-        abort(404)
-    return Response(body, mimetype="text/calendar")
+def _layout() -> dict[str, Any]:
+    """What the layout needs on every page: the account, its roles and the language."""
+    return {
+        "account": g.get("account"),
+        "principal": g.get("principal"),
+        "lang": page_language(),
+        "locales": LOCALES,
+        "statuses": STATUSES,
+        "kinds": KINDS,
+        "csrf_token": generate_csrf,
+        "here": request.full_path.rstrip("?"),
+        "session_locale": session.get("locale"),
+    }

@@ -148,3 +148,19 @@ def create_account(
     session.flush()
     session.add(Role(account_id=account.id or 0, role=role, site_id=site_id))
     return account
+
+
+def revoke_token(*, session: Session, token: str) -> None:
+    """Make a bearer token (or a page login's token) useless from now on."""
+    row = session.exec(select(ApiToken).where(ApiToken.token_hash == _digest(token))).first()
+    if row is not None and not row.revoked:
+        row.revoked = True
+        session.add(row)
+
+
+def set_locale(*, session: Session, account_id: int, locale: str | None) -> None:
+    """Remember the language an account chose for the pages (None: the site's default)."""
+    account = session.get(Account, account_id)
+    if account is not None:
+        account.locale = locale
+        session.add(account)

@@ -1,0 +1,69 @@
+"""Which language a page speaks, and how it writes money and times.
+
+The locale is the account's choice, else the one chosen this session (not logged in),
+else the site's language (Korean for a site in Seoul), else the browser's
+Accept-Language.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from flask import current_app, g, request, session
+from flask_babel import get_locale
+
+LOCALES = ("ko", "en")
+# The language of a site by its time zone; a zone not listed falls back to Accept-Language.
+ZONE_LOCALES = {"Asia/Seoul": "ko"}
+
+
+def select_locale() -> str:
+    """Flask-Babel's locale selector."""
+    account = g.get("account")
+    if account is not None and account.locale in LOCALES:
+        return str(account.locale)
+    if session.get("locale") in LOCALES:
+        return str(session["locale"])
+    zone = current_app.config["SMARTFAB"].site.default_timezone
+    if zone in ZONE_LOCALES:
+        return ZONE_LOCALES[zone]
+    return request.accept_languages.best_match(LOCALES) or LOCALES[0]
+
+
+def site_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["SMARTFAB"].site.default_timezone)
+
+
+def language() -> str:
+    return str(get_locale() or LOCALES[0])
+
+
+def money(amount: int) -> str:
+    """Integer won as people write it: 25,000원 in Korean, ₩25,000 in English."""
+    if language() == "ko":
+        return f"{amount:,}원"
+    return f"₩{amount:,}"
+
+
+def local_time(value: datetime, zone: ZoneInfo | None = None) -> str:
+    """A stored UTC time in the site's zone, e.g. '2026-03-03 10:00 KST'."""
+    return value.astimezone(zone or site_zone()).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def local_clock(value: datetime, zone: ZoneInfo | None = None) -> str:
+    """Only the wall-clock time, e.g. '10:00'."""
+    return value.astimezone(zone or site_zone()).strftime("%H:%M")
+
+
+class Named(Protocol):
+    name: str
+    name_en: str
+
+
+def local_name(thing: Named) -> str:
+    """A site's or resource's name in the page's language (Korean when there is no English)."""
+    if language() == "en" and thing.name_en:
+        return thing.name_en
+    return thing.name

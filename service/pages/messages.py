@@ -1,0 +1,62 @@
+"""The sentence every page shows for a rule's refusal code, and other shared labels.
+
+A rule raises an error with a `code`; this is the one place that says what a person
+reads for it, in the page's language.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from ..errors import DomainError
+from ..models import ReservationStatus, ResourceKind
+
+REFUSALS = {
+    "invalid_range": _l("The end must be after the start."),
+    "slot_alignment": _l("Bookings start and end on the resource's slot boundaries."),
+    "duration": _l("This booking is too short or too long for this resource."),
+    "lead_time": _l("This booking starts too soon; book further ahead."),
+    "too_far_ahead": _l("This booking is too far ahead; it cannot be booked yet."),
+    "training_required": _l("You need a valid training for this machine."),
+    "quota_exceeded": _l("This booking would go over your weekly hours at this center."),
+    "approval_required": _l("This resource needs an operator's approval."),
+    "outside_opening_hours": _l("The center is closed for part of this time."),
+    "blackout": _l("The resource is unavailable then (maintenance or a holiday)."),
+    "conflict": _l("Someone else has booked this time."),
+    "series_conflict": _l("Some occurrences of the series conflict with other bookings."),
+    "series_rule_violation": _l("Some occurrences of the series break a booking rule."),
+    "recurrence": _l("The repetition is not valid."),
+    "invalid_state": _l("The reservation can no longer be changed this way."),
+    "already_started": _l("The reservation has started: release it instead."),
+    "not_started": _l("The reservation has not started: cancel it instead."),
+    "check_in_window": _l("Check-in is possible only shortly before and after the start."),
+    "range_too_long": _l("Ask for a shorter time span."),
+    "invalid_period": _l("The period must look like 2026-03."),
+    "period_open": _l("The period has not ended yet."),
+    "not_an_invoice": _l("A credit note cannot be credited."),
+    "already_credited": _l("This invoice has already been credited."),
+    "forbidden": _l("You may not do this."),
+    "not_found": _l("This does not exist or is not yours."),
+    "unauthorized": _l("Wrong e-mail or password."),
+}
+FALLBACK = _l("This cannot be done.")
+EXPIRED = _l(
+    "The form had expired or was not sent from this site. "
+    "Please go back, reload the page and try again."
+)
+
+STATUSES = {
+    ReservationStatus.pending: _l("Awaiting approval"),
+    ReservationStatus.confirmed: _l("Confirmed"),
+    ReservationStatus.active: _l("In use"),
+    ReservationStatus.completed: _l("Completed"),
+    ReservationStatus.no_show: _l("No-show"),
+    ReservationStatus.cancelled: _l("Cancelled"),
+}
+
+KINDS = {ResourceKind.machine: _l("Machine"), ResourceKind.room: _l("Room")}
+
+
+def refusal(error: DomainError) -> str:
+    """What the person reads when a rule says no."""
+    return str(REFUSALS.get(error.code, FALLBACK))
