@@ -56,6 +56,7 @@ def enforce_slots(*, engine: Engine, now: datetime, settings: Settings) -> list[
     policy = slot_policy(settings)
     with Session(engine, expire_on_commit=False) as session:
         attendance.check_in_from_telemetry(session=session, now=now)
+        session.commit()
     with write_session(engine) as session:
         attendance.mark_no_shows(
             session=session,
@@ -80,9 +81,11 @@ def enforce_slots(*, engine: Engine, now: datetime, settings: Settings) -> list[
 def mark_silent_devices(*, engine: Engine, now: datetime, settings: Settings) -> int:
     """Devices silent for `offline_after_s` go offline (alert raised, usage ended)."""
     with write_session(engine) as session:
-        return mark_stale_offline(
+        marked = mark_stale_offline(
             session=session, now=now, after_s=settings.scheduler.offline_after_s
         )
+        session.commit()
+    return marked
 
 
 def send_commands(
@@ -156,6 +159,7 @@ def answer_tap(*, engine: Engine, now: datetime, tap: Event, publisher: Publishe
         if device is None:
             return  # the listener raises the unknown-device alert
         _, answer = answer_badge(session=session, now=now, device=device, card=tap.data["card"])
+        session.commit()
     if answer is not None:
         publisher.publish([answer])
 

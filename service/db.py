@@ -15,6 +15,9 @@ from sqlmodel import Session, create_engine
 # Connection execution option: open the SQLite transaction with BEGIN IMMEDIATE,
 # taking the write lock before the booking rules read what they check.
 IMMEDIATE = {"smartfab_immediate": True}
+# Session.info key: the transaction begun with the write lock, so begin_write is a no-op
+# for the rest of that transaction instead of committing it midway.
+_WRITE_TRANSACTION = "smartfab_write_transaction"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -55,6 +58,7 @@ def write_session(engine: Engine) -> Iterator[Session]:
     """A session whose transaction holds the write lock on SQLite from the start."""
     with Session(engine, expire_on_commit=False) as session:
         session.connection(execution_options=IMMEDIATE)
+        session.info[_WRITE_TRANSACTION] = session.get_transaction()
         yield session
 
 
@@ -64,6 +68,13 @@ def get_session() -> Session:
         g.db_session = Session(current_app.extensions["smartfab.engine"], expire_on_commit=False)
     session: Session = g.db_session
     return session
+
+
+def commit_request() -> None:
+    """Commit the request's unit of work, if it opened a session."""
+    session = g.get("db_session")
+    if session is not None:
+        session.commit()
 
 
 def close_session(_exc: BaseException | None = None) -> None:
@@ -82,10 +93,15 @@ def begin_write(session: Session) -> None:
 
     On SQLite, reads done earlier in the session (e.g. looking up the caller)
     are committed first, so that the write lock is taken before the rules read
-    what they check. PostgreSQL needs no lock: its exclusion constraint decides.
+    what they check. Within a transaction that already holds the lock it does
+    nothing. PostgreSQL needs no lock: its exclusion constraint decides.
     """
     if session.get_bind().dialect.name != "sqlite":
         return
-    if session.in_transaction():
+    current = session.get_transaction()
+    if current is not None and session.info.get(_WRITE_TRANSACTION) is current:
+        return
+    if current is not None:
         session.commit()
     session.connection(execution_options=IMMEDIATE)
+    session.info[_WRITE_TRANSACTION] = session.get_transaction()

@@ -36,7 +36,7 @@ def _source(topic: str) -> tuple[str | None, str | None]:
 def dead_letter(
     *, session: Session, now: datetime, topic: str, reason: str, payload: bytes
 ) -> None:
-    """Keep one refused message with its reason; commits."""
+    """Keep one refused message with its reason."""
     dead_letters(session=session, now=now, letters=[(topic, reason, payload)])
 
 
@@ -45,7 +45,6 @@ def dead_letters(
     session: Session,
     now: datetime,
     letters: Sequence[tuple[str, str, bytes]],
-    commit: bool = True,
 ) -> None:
     """Keep refused messages as (topic, reason, payload), count them, log each kind once."""
     if not letters:
@@ -73,8 +72,6 @@ def dead_letters(
         if total == added:
             # The first of its kind from this source: say so once, then only count.
             log.warning("dead letter from %s: %s (counting further ones silently)", source, reason)
-    if commit:
-        session.commit()
 
 
 def _count(connection: Connection, now: datetime, source: str, reason: str, added: int) -> int:

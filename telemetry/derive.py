@@ -63,7 +63,7 @@ BADGE_WINDOW = timedelta(minutes=10)
 def apply(
     *, session: Session, now: datetime, messages: Sequence[Message], root: str = "smartfab"
 ) -> None:
-    """Apply a batch of decoded messages to device status, usage and alerts; commits.
+    """Apply a batch of decoded messages to device status, usage and alerts; the caller commits.
 
     `root` (the MQTT topic root) only names the topic of dead letters.
     """
@@ -88,7 +88,6 @@ def apply(
         alerts.save()
         write_runs(session, live.values())
         write_live(session, live.values())
-    session.commit()
 
 
 def _lock_devices(
@@ -303,7 +302,6 @@ def _unknown_device(
         session=session,
         now=now,
         letters=[(_topic(root, m), "unknown_device", m.payload) for m in batch],
-        commit=False,
     )
 
 

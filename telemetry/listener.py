@@ -325,6 +325,7 @@ class Listener:
                 if letters:
                     begin_write(session)
                     dead_letters(session=session, now=now, letters=letters)
+                session.commit()
             return
         except Exception:
             log.exception("applying a batch failed; applying its messages one by one")
@@ -334,6 +335,7 @@ class Listener:
             try:
                 with Session(self.engine, expire_on_commit=False) as session:
                     apply(session=session, now=now, messages=[message], root=self._root)
+                    session.commit()
             except Exception as exc:
                 log.exception("message on %s could not be applied", item.topic)
                 self._database_answers()
@@ -350,6 +352,7 @@ class Listener:
             with Session(self.engine, expire_on_commit=False) as session:
                 begin_write(session)
                 dead_letters(session=session, now=now, letters=letters)
+                session.commit()
             return
         except Exception:
             log.exception("storing %d dead letters failed; storing them one by one", len(letters))
@@ -358,6 +361,7 @@ class Listener:
                 with Session(self.engine, expire_on_commit=False) as session:
                     begin_write(session)
                     dead_letters(session=session, now=now, letters=[letter])
+                    session.commit()
             except Exception:
                 self._database_answers()
                 self.stats.dropped += 1

@@ -19,7 +19,10 @@ S = ReservationStatus
 
 
 def issue(session, terms, period=FEB, now=CURRENT_TIME) -> Issued:
-    return issue_invoices(session=session, now=now, terms=terms, period=period, actor_id=None)
+    """Issue a month as one unit of work, as the command line does."""
+    done = issue_invoices(session=session, now=now, terms=terms, period=period, actor_id=None)
+    session.commit()
+    return done
 
 
 def invoice_of(done: Issued, world, who: str) -> Invoice:

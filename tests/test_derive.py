@@ -50,7 +50,9 @@ def status(minutes: float, online: bool, device: str = "laser-1") -> Status:
 
 
 def run(session: Session, *messages, now: datetime = CURRENT_TIME) -> None:
+    """Apply a batch and commit it, as the listener does."""
     apply(session=session, now=now, messages=list(messages))
+    session.commit()
 
 
 def usages(session: Session) -> list[UsageSession]:

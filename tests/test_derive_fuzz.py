@@ -151,8 +151,10 @@ def test_generated_messages_never_escape_as_exceptions(session, pipeline, messag
             dead_letter(
                 session=session, now=CURRENT_TIME, topic=topic, reason=exc.reason, payload=payload
             )
+    session.commit()
     store.write(points_for(decoded, directory))
     apply(session=session, now=CURRENT_TIME, messages=decoded)
+    session.commit()
     unknown = sum((m.site, m.device) not in directory for m in decoded)
     after = session.exec(select(func.count()).select_from(DeadLetter)).one()
     assert after - before == refused + unknown

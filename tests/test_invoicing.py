@@ -145,16 +145,16 @@ def test_concurrent_credit_notes_for_one_invoice_make_one(engine, session, world
         with Session(engine, expire_on_commit=False) as own:
             start.wait()
             try:
-                outcomes.append(
-                    credit_invoice(
-                        session=own,
-                        now=CURRENT_TIME,
-                        terms=terms,
-                        invoice_id=invoice.id,
-                        actor_id=None,
-                        reason="duplicate",
-                    )
+                note = credit_invoice(
+                    session=own,
+                    now=CURRENT_TIME,
+                    terms=terms,
+                    invoice_id=invoice.id,
+                    actor_id=None,
+                    reason="duplicate",
                 )
+                own.commit()
+                outcomes.append(note)
             except BaseException as exc:  # noqa: BLE001 - the test inspects it
                 outcomes.append(exc)
 

@@ -98,6 +98,7 @@ def test_a_reminder_for_a_booking_cancelled_meanwhile_is_not_sent(
         actor=_as(session, world, "maker"),
         reservation_id=booked.id,
     )
+    session.commit()
 
     _pass(engine, mail_settings, seoul("2026-03-02 10:02"))
 
@@ -126,6 +127,7 @@ def test_approval_decisions_and_no_shows_are_mailed(engine, session, world, smtp
             reservation_id=reservation.id,
             approve=approve,
         )
+    session.commit()
     reserve(session, world.resources["cnc"], world.id("other"), T0)
     jobs.enforce_slots(engine=engine, now=T0 + timedelta(minutes=15), settings=mail_settings)
 

@@ -134,6 +134,7 @@ def test_an_extended_reservation_gets_a_new_enable_and_no_disable_at_the_old_end
         reservation_id=booked.id,
         end=T0 + timedelta(minutes=90),
     )
+    session.commit()
 
     scheduler.tick(T0 + timedelta(minutes=50))
     scheduler.tick(T0 + timedelta(minutes=60))
@@ -229,6 +230,7 @@ def test_an_early_release_disables_the_machine_at_once(scheduler, machines, sess
         actor=principal_for(session=session, account=world.accounts["maker"]),
         reservation_id=booked.id,
     )
+    session.commit()
 
     scheduler.tick(T0 + timedelta(minutes=20))
 

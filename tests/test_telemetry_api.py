@@ -64,9 +64,11 @@ def ingest(session: Session, store: TelemetryStore, messages: list[tuple[str, by
             dead_letter(
                 session=session, now=CURRENT_TIME, topic=topic, reason=exc.reason, payload=payload
             )
+    session.commit()
     store.write(points_for(decoded, device_tags(session=session)))
     store.flush()
     apply(session=session, now=CURRENT_TIME, messages=decoded)
+    session.commit()
 
 
 def telemetry(device: str, minutes: float, state: str | None = None, site="seongsu", **metrics):

@@ -35,7 +35,6 @@ def create_token(body: TokenRequest) -> TokenResponse:
     account = authenticate(session=session, email=body.email, password=body.password)
     ttl = current_app.config["SMARTFAB"].booking.token_ttl_days
     token = issue_token(session=session, now=moment, account=account, ttl_days=ttl)
-    session.commit()
     return TokenResponse(
         token=token, expires_at=moment + timedelta(days=ttl), account_id=account.id
     )

@@ -17,6 +17,7 @@ from flask.blueprints import BlueprintSetupState
 from flask.sansio.app import App
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from ..db import commit_request
 from ..errors import BadRequest
 from .context import require_principal
 
@@ -95,6 +96,8 @@ def operation(
             if query is not None:
                 kwargs["query"] = _parse_query(query)
             result = view(**kwargs)
+            # The request is the unit of work: what its view did is kept only if it succeeded.
+            commit_request()
             if isinstance(result, Response):
                 return result
             payload = adapter.dump_python(result, mode="json") if adapter else result

@@ -106,6 +106,7 @@ def invoices_issue(ctx: _Context, period: str) -> None:
             done = issue_invoices(
                 session=session, now=utcnow(), terms=terms, period=period, actor_id=None
             )
+            session.commit()
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc
     finally:

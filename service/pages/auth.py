@@ -124,6 +124,8 @@ def login() -> str | BaseResponse | tuple[str, int]:
 def logout() -> BaseResponse:
     token = session.get("token")
     if token:
-        revoke_token(session=get_session(), token=token)
+        db = get_session()
+        revoke_token(session=db, token=token)
+        db.commit()
     session.clear()
     return redirect(url_for("signin.login"))

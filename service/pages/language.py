@@ -20,6 +20,8 @@ def choose() -> BaseResponse:
     if chosen not in LOCALES:
         abort(400)
     if g.get("account") is not None:
-        set_locale(session=get_session(), account_id=g.account.id, locale=chosen)
+        db = get_session()
+        set_locale(session=db, account_id=g.account.id, locale=chosen)
+        db.commit()
     session["locale"] = chosen
     return redirect(same_site(request.form.get("next"), url_for("home.index")))

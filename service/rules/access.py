@@ -51,7 +51,7 @@ def _deny(reason: str, message: str, account: Account | None = None) -> Decision
 def decide(
     *, session: Session, now: datetime, resource: Resource, site: Site, card: str
 ) -> Decision:
-    """Decide a tap of `card` at `resource`; may check in or create a walk-in (commits)."""
+    """Decide a tap of `card` at `resource`; may check in or create a walk-in."""
     account = session.exec(select(Account).where(Account.card_uid == card.upper())).first()
     if account is None:
         return _deny("unknown_card", "unknown card")
@@ -201,7 +201,6 @@ def answer_badge(
             spec.until,
             spec.message,
         )
-    session.commit()
     return decision, answer
 
 

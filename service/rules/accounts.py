@@ -156,7 +156,6 @@ def revoke_token(*, session: Session, token: str) -> None:
     if row is not None and not row.revoked:
         row.revoked = True
         session.add(row)
-        session.commit()
 
 
 def set_locale(*, session: Session, account_id: int, locale: str | None) -> None:
@@ -165,4 +164,3 @@ def set_locale(*, session: Session, account_id: int, locale: str | None) -> None
     if account is not None:
         account.locale = locale
         session.add(account)
-        session.commit()

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, exists, or_, update
 from sqlmodel import Session, col, select
 
+from ..db import begin_write
 from ..errors import DomainError
 from ..models import (
     Account,
@@ -63,20 +64,24 @@ def check_in_from_telemetry(*, session: Session, now: datetime) -> list[int]:
         for pair in session.exec(waiting.where(Resource.kind == ResourceKind.room)).all()
         if _room_in_use(session, pair[1], since=check_in_opens(pair[0]))
     ]
+    found = [*machines, *rooms]
+    if found:
+        begin_write(session)
     checked = []
-    for reservation, _resource in [*machines, *rooms]:
+    for reservation, _resource in found:
         account = session.get(Account, reservation.account_id)
         if account is None:
             continue
         try:
-            check_in(
-                session=session,
-                now=now,
-                actor=principal_for(session=session, account=account),
-                reservation_id=reservation.id or 0,
-            )
+            # One savepoint per check-in: a refused one leaves the others standing.
+            with session.begin_nested():
+                check_in(
+                    session=session,
+                    now=now,
+                    actor=principal_for(session=session, account=account),
+                    reservation_id=reservation.id or 0,
+                )
         except DomainError:
-            session.rollback()
             continue
         checked.append(reservation.id or 0)
     return checked

@@ -217,7 +217,6 @@ def create_reservation(
         status=reservation.status.value,
         override_reason=target.override_reason or None,
     )
-    session.commit()
     return reservation
 
 
@@ -252,8 +251,59 @@ def create_walk_in(
         subject=f"reservation:{reservation.id}",
         end=end.isoformat(),
     )
-    session.commit()
     return reservation
+
+
+def _skipped(span: Interval, status: int, error: dict[str, Any]) -> dict[str, Any]:
+    return {"start": span.start.isoformat(), "end": span.end.isoformat(), "status": status, **error}
+
+
+def _book_occurrence(
+    *,
+    session: Session,
+    now: datetime,
+    actor: Principal,
+    target: Target,
+    span: Interval,
+    note: str,
+    series_id: str,
+) -> Reservation | dict[str, Any]:
+    """Book one occurrence in its own savepoint; what was broken if it cannot be booked."""
+    try:
+        check_booking(session=session, now=now, target=target, start=span.start, end=span.end)
+    except DomainError as exc:
+        return _skipped(span, exc.status, exc.to_dict()["error"])
+    reservation = _new_reservation(
+        now=now, actor=actor, target=target, span=span, note=note, series_id=series_id
+    )
+    try:
+        with session.begin_nested():
+            session.add(reservation)
+    except IntegrityError as exc:
+        if not is_overlap_violation(exc):
+            raise
+        return _skipped(
+            span,
+            409,
+            {"code": "conflict", "message": "the time was taken by a concurrent booking"},
+        )
+    return reservation
+
+
+def _refusal(result: SeriesResult, wanted: int, skip_conflicts: bool) -> DomainError | None:
+    """Why the series cannot be booked as asked, if it cannot."""
+    if result.skipped and not skip_conflicts:
+        error = Conflict if any(s["status"] == 409 for s in result.skipped) else RuleViolation
+        return error(
+            f"{len(result.skipped)} of {wanted} occurrences cannot be booked",
+            {"occurrences": result.skipped},
+            code="series_conflict" if error is Conflict else "series_rule_violation",
+        )
+    if not result.reservations:
+        return Conflict(
+            "no occurrence can be booked", {"occurrences": result.skipped}, code="series_conflict"
+        )
+    return None
 
 
 def create_series(
@@ -283,19 +333,8 @@ def create_series(
     )
     result = SeriesResult(series_id=str(uuid.uuid4()), reservations=[])
     for span in spans:
-        try:
-            check_booking(session=session, now=now, target=target, start=span.start, end=span.end)
-        except DomainError as exc:
-            result.skipped.append(
-                {
-                    "start": span.start.isoformat(),
-                    "end": span.end.isoformat(),
-                    "status": exc.status,
-                    **exc.to_dict()["error"],
-                }
-            )
-            continue
-        reservation = _new_reservation(
+        booked = _book_occurrence(
+            session=session,
             now=now,
             actor=actor,
             target=target,
@@ -303,36 +342,14 @@ def create_series(
             note=data.note,
             series_id=result.series_id,
         )
-        try:
-            with session.begin_nested():
-                session.add(reservation)
-        except IntegrityError as exc:
-            if not is_overlap_violation(exc):
-                raise
-            result.skipped.append(
-                {
-                    "start": span.start.isoformat(),
-                    "end": span.end.isoformat(),
-                    "status": 409,
-                    "code": "conflict",
-                    "message": "the time was taken by a concurrent booking",
-                }
-            )
-            continue
-        result.reservations.append(reservation)
-    if result.skipped and not data.recurrence.skip_conflicts:
-        session.rollback()
-        error = Conflict if any(s["status"] == 409 for s in result.skipped) else RuleViolation
-        raise error(
-            f"{len(result.skipped)} of {len(spans)} occurrences cannot be booked",
-            {"occurrences": result.skipped},
-            code="series_conflict" if error is Conflict else "series_rule_violation",
-        )
-    if not result.reservations:
-        session.rollback()
-        raise Conflict(
-            "no occurrence can be booked", {"occurrences": result.skipped}, code="series_conflict"
-        )
+        if isinstance(booked, Reservation):
+            result.reservations.append(booked)
+        else:
+            result.skipped.append(booked)
+    refusal = _refusal(result, len(spans), data.recurrence.skip_conflicts)
+    if refusal is not None:
+        session.rollback()  # none of the series is kept
+        raise refusal
     record(
         session=session,
         now=now,
@@ -343,5 +360,4 @@ def create_series(
         skipped=len(result.skipped),
         override_reason=target.override_reason or None,
     )
-    session.commit()
     return result

@@ -204,5 +204,4 @@ def mark_stale_offline(*, session: Session, now: datetime, after_s: int) -> int:
         usage = open_usage(session=session, device_id=device.id or 0)
         if usage is not None:
             end_usage(usage=usage, at=usage.last_sample_at, ended_by="stale")
-    session.commit()
     return marked

@@ -86,45 +86,88 @@ def issue_invoices(
     done = Issued(existing=_period_invoices(session, period))
     billed = {invoice.account_id for invoice in done.existing}
     drafts = draft_lines(session=session, period=month, terms=terms)
-    for account_id, lines in sorted(drafts.items()):
-        if account_id in billed:
-            continue
-        invoice = _write(
-            session,
-            lines,
-            Invoice(
-                number=_next_number(session, counter, now, terms.zone),
-                account_id=account_id,
-                period=period,
-                kind=InvoiceKind.invoice,
-                issued_at=now,
-                issued_by=actor_id,
-                currency=terms.currency,
-                total=0,
-                vat=0,
-                net=0,
-            ),
-            terms,
-        )
-        done.created.append(invoice)
-        record(
-            session=session,
-            now=now,
-            actor_id=actor_id,
-            action="invoice.issue",
-            subject=f"invoice:{invoice.id}",
-            number=invoice.number,
-            period=period,
-            account_id=account_id,
-            total=invoice.total,
-        )
     try:
-        session.commit()
+        for account_id, lines in sorted(drafts.items()):
+            if account_id not in billed:
+                invoice = _issue_one(
+                    session=session,
+                    counter=counter,
+                    now=now,
+                    terms=terms,
+                    period=period,
+                    account_id=account_id,
+                    lines=lines,
+                    actor_id=actor_id,
+                )
+                done.created.append(invoice)
+        session.flush()
     except IntegrityError:
         # Another issuer got there first (only possible across a change of year).
         session.rollback()
         return Issued(existing=_period_invoices(session, period))
     return done
+
+
+def _issue_one(
+    *,
+    session: Session,
+    counter: InvoiceCounter,
+    now: datetime,
+    terms: BillingTerms,
+    period: str,
+    account_id: int,
+    lines: list[LineDraft],
+    actor_id: int | None,
+) -> Invoice:
+    """Number, write and audit the invoice of one account."""
+    invoice = _write(
+        session,
+        lines,
+        Invoice(
+            number=_next_number(session, counter, now, terms.zone),
+            account_id=account_id,
+            period=period,
+            kind=InvoiceKind.invoice,
+            issued_at=now,
+            issued_by=actor_id,
+            currency=terms.currency,
+            total=0,
+            vat=0,
+            net=0,
+        ),
+        terms,
+    )
+    record(
+        session=session,
+        now=now,
+        actor_id=actor_id,
+        action="invoice.issue",
+        subject=f"invoice:{invoice.id}",
+        number=invoice.number,
+        period=period,
+        account_id=account_id,
+        total=invoice.total,
+    )
+    return invoice
+
+
+def _line(
+    invoice_id: int, position: int, source: LineDraft | InvoiceLine, sign: int = 1
+) -> InvoiceLine:
+    """A line of `invoice_id` copied from a draft or, negated by `sign`, from another invoice."""
+    return InvoiceLine(
+        invoice_id=invoice_id,
+        position=position,
+        basis=source.basis,
+        description=source.description,
+        resource_id=source.resource_id,
+        reservation_id=source.reservation_id,
+        usage_session_id=source.usage_session_id,
+        quantity_minutes=source.quantity_minutes,
+        unit_price=source.unit_price,
+        discount_percent=source.discount_percent,
+        amount=sign * source.amount,
+    )
 
 
 def _write(
@@ -136,21 +179,7 @@ def _write(
     session.add(invoice)
     session.flush()
     for position, line in enumerate(lines, start=1):
-        session.add(
-            InvoiceLine(
-                invoice_id=invoice.id or 0,
-                position=position,
-                basis=line.basis,
-                description=line.description,
-                resource_id=line.resource_id,
-                reservation_id=line.reservation_id,
-                usage_session_id=line.usage_session_id,
-                quantity_minutes=line.quantity_minutes,
-                unit_price=line.unit_price,
-                discount_percent=line.discount_percent,
-                amount=line.amount,
-            )
-        )
+        session.add(_line(invoice.id or 0, position, line))
     session.flush()
     return invoice
 
@@ -205,21 +234,7 @@ def credit_invoice(
     session.add(note)
     session.flush()
     for line in invoice_lines(session=session, invoice_id=invoice_id):
-        session.add(
-            InvoiceLine(
-                invoice_id=note.id or 0,
-                position=line.position,
-                basis=line.basis,
-                description=line.description,
-                resource_id=line.resource_id,
-                reservation_id=line.reservation_id,
-                usage_session_id=line.usage_session_id,
-                quantity_minutes=line.quantity_minutes,
-                unit_price=line.unit_price,
-                discount_percent=line.discount_percent,
-                amount=-line.amount,
-            )
-        )
+        session.add(_line(note.id or 0, line.position, line, sign=-1))
     record(
         session=session,
         now=now,
@@ -231,7 +246,7 @@ def credit_invoice(
         total=note.total,
     )
     try:
-        session.commit()
+        session.flush()
     except IntegrityError:
         session.rollback()
         raise Conflict(

@@ -1,8 +1,13 @@
-"""Reading, moving, cancelling and running reservations."""
+"""Reading, moving, cancelling and running reservations.
+
+Each change is audited here and kept by whoever owns the unit of work (the API
+request, the scheduler job, the listener batch), which commits or rolls back.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
@@ -104,6 +109,42 @@ def _touch(reservation: Reservation, now: datetime) -> None:
     reservation.updated_at = now
 
 
+def _audit(
+    *,
+    session: Session,
+    now: datetime,
+    actor: Principal,
+    reservation: Reservation,
+    action: str,
+    **detail: Any,
+) -> Reservation:
+    record(
+        session=session,
+        now=now,
+        actor_id=actor.id,
+        action=f"reservation.{action}",
+        subject=f"reservation:{reservation.id}",
+        **detail,
+    )
+    return reservation
+
+
+def _transition(
+    *,
+    session: Session,
+    now: datetime,
+    actor: Principal,
+    reservation: Reservation,
+    status: ReservationStatus,
+    action: str,
+) -> Reservation:
+    """Move `reservation` to `status`, bump its sequence and audit the step."""
+    reservation.status = status
+    _touch(reservation, now)
+    session.add(reservation)
+    return _audit(session=session, now=now, actor=actor, reservation=reservation, action=action)
+
+
 def _reschedule(
     *,
     session: Session,
@@ -161,18 +202,16 @@ def move_reservation(
         )
         if needs_approval(actor=actor, target=target):
             reservation.status = ReservationStatus.pending
-    record(
+    return _audit(
         session=session,
         now=now,
-        actor_id=actor.id,
-        action="reservation.update",
-        subject=f"reservation:{reservation.id}",
+        actor=actor,
+        reservation=reservation,
+        action="update",
         start=start.isoformat(),
         end=end.isoformat(),
         override_reason=data.override_reason,
     )
-    session.commit()
-    return reservation
 
 
 def cancel_reservation(
@@ -187,18 +226,14 @@ def cancel_reservation(
     if now >= reservation.start_at and not actor.operates(target.site.id or 0):
         # After the start a booking is used or missed (billing counts no-shows): release it.
         raise Conflict("the reservation has started: release it instead", code="already_started")
-    reservation.status = ReservationStatus.cancelled
-    _touch(reservation, now)
-    session.add(reservation)
-    record(
+    return _transition(
         session=session,
         now=now,
-        actor_id=actor.id,
-        action="reservation.cancel",
-        subject=f"reservation:{reservation.id}",
+        actor=actor,
+        reservation=reservation,
+        status=ReservationStatus.cancelled,
+        action="cancel",
     )
-    session.commit()
-    return reservation
 
 
 def decide_approval(
@@ -213,18 +248,14 @@ def decide_approval(
     )
     if not actor.operates(target.site.id or 0):
         raise Forbidden("only an operator of this site may approve bookings")
-    reservation.status = ReservationStatus.confirmed if approve else ReservationStatus.cancelled
-    _touch(reservation, now)
-    session.add(reservation)
-    record(
+    return _transition(
         session=session,
         now=now,
-        actor_id=actor.id,
-        action="reservation.approve" if approve else "reservation.decline",
-        subject=f"reservation:{reservation.id}",
+        actor=actor,
+        reservation=reservation,
+        status=ReservationStatus.confirmed if approve else ReservationStatus.cancelled,
+        action="approve" if approve else "decline",
     )
-    session.commit()
-    return reservation
 
 
 def check_in(
@@ -243,19 +274,15 @@ def check_in(
             {"start": reservation.start_at.isoformat(), "end": reservation.end_at.isoformat()},
             code="check_in_window",
         )
-    reservation.status = ReservationStatus.active
     reservation.checked_in_at = now
-    _touch(reservation, now)
-    session.add(reservation)
-    record(
+    return _transition(
         session=session,
         now=now,
-        actor_id=actor.id,
-        action="reservation.check_in",
-        subject=f"reservation:{reservation.id}",
+        actor=actor,
+        reservation=reservation,
+        status=ReservationStatus.active,
+        action="check_in",
     )
-    session.commit()
-    return reservation
 
 
 def release(
@@ -274,19 +301,15 @@ def release(
     reservation.blocked_until = reservation.end_at + timedelta(
         minutes=target.resource.buffer_minutes
     )
-    reservation.status = ReservationStatus.completed
     reservation.released_at = now
-    _touch(reservation, now)
-    session.add(reservation)
-    record(
+    return _transition(
         session=session,
         now=now,
-        actor_id=actor.id,
-        action="reservation.release",
-        subject=f"reservation:{reservation.id}",
+        actor=actor,
+        reservation=reservation,
+        status=ReservationStatus.completed,
+        action="release",
     )
-    session.commit()
-    return reservation
 
 
 def extend(
@@ -315,13 +338,11 @@ def extend(
         new_start=False,
         walk_in=reservation.walk_in,
     )
-    record(
+    return _audit(
         session=session,
         now=now,
-        actor_id=actor.id,
-        action="reservation.extend",
-        subject=f"reservation:{reservation.id}",
+        actor=actor,
+        reservation=reservation,
+        action="extend",
         end=end.isoformat(),
     )
-    session.commit()
-    return reservation
