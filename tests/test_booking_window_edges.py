@@ -116,6 +116,13 @@ def test_a_resource_without_required_training_needs_none(session, world):
     _training_check(session, world, seoul("2026-03-03 10:00"), who="other", resource="cnc")
 
 
+def test_training_for_another_kind_of_machine_does_not_qualify(session, world):
+    make_training(session, world.accounts["other"], "cnc_router", None)
+    session.commit()
+    with pytest.raises(RuleViolation):
+        _training_check(session, world, seoul("2026-03-03 10:00"), who="other")
+
+
 def test_a_refusal_names_the_resource_when_it_has_no_category(session, world):
     laser = world.resources["laser"]
     laser.category = ""
@@ -125,6 +132,9 @@ def test_a_refusal_names_the_resource_when_it_has_no_category(session, world):
 
 
 def test_end_equal_to_start_is_an_invalid_range():
+    with pytest.raises(RuleViolation) as caught:
+        check_range(NOW, NOW)
+    assert caught.value.message == "end must be after start"
     assert code_of(check_range, start=NOW, end=NOW) == "invalid_range"
     assert code_of(check_range, start=NOW, end=NOW - timedelta(minutes=1)) == "invalid_range"
     check_range(NOW, NOW + timedelta(seconds=1))
@@ -160,6 +170,18 @@ def test_a_walk_in_start_is_off_the_grid_but_its_end_is_not(world):
             start_on_grid=False,
         )
     assert caught.value.message.startswith("end must be on a 30-minute")
+
+
+def test_an_end_off_the_grid_is_named_as_the_end(world):
+    laser, site = world.resources["laser"], world.sites["seongsu"]
+    with pytest.raises(RuleViolation) as caught:
+        check_grid(
+            resource=laser,
+            site=site,
+            start=seoul("2026-03-03 10:00"),
+            end=seoul("2026-03-03 10:45"),
+        )
+    assert caught.value.message == "end must be on a 30-minute slot boundary"
 
 
 def test_two_hour_slots_count_from_local_midnight_not_from_utc(world):

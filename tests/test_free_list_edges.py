@@ -14,8 +14,9 @@ from service.rules.availability import (
     free_intervals,
     free_intervals_many,
 )
+from service.rules.policy import check_grid
 from tests.conftest import CURRENT_TIME
-from tests.factories import make_blackout, make_reservation, seoul
+from tests.factories import make_blackout, make_reservation, make_resource, make_site, seoul
 
 NOW = CURRENT_TIME  # Monday 2 March 2026, 09:00 in Seoul
 
@@ -342,3 +343,53 @@ def test_bookings_touching_another_on_either_side_are_allowed(session, world):
     session.commit()
     _slot(session, world, "laser", "2026-03-03 09:00", "2026-03-03 10:00")
     _slot(session, world, "laser", "2026-03-03 11:00", "2026-03-03 12:00")
+
+
+def test_free_time_after_an_odd_moment_starts_at_the_next_whole_slot(session, world):
+    # A blackout of the printer (one-hour slots) that ends at 10:20:10.
+    make_blackout(
+        session,
+        world.sites["seongsu"],
+        seoul("2026-03-03 09:00"),
+        seoul("2026-03-03 10:20:10"),
+        world.resources["printer"],
+    )
+    printer = world.resources["printer"]
+    found = free_intervals(
+        session=session,
+        resource=printer,
+        site=world.sites["seongsu"],
+        start=seoul("2026-03-03 00:00"),
+        end=seoul("2026-03-04 00:00"),
+        now=NOW,
+    )
+    assert [(iv.start, iv.end) for iv in found] == [
+        (seoul("2026-03-03 11:00"), seoul("2026-03-03 21:00"))
+    ]
+
+
+def test_a_start_a_fraction_of_a_second_off_the_grid_is_refused(world):
+    laser, site = world.resources["laser"], world.sites["seongsu"]
+    with pytest.raises(RuleViolation) as caught:
+        check_grid(
+            resource=laser,
+            site=site,
+            start=seoul("2026-03-03 10:00:00.500000"),
+            end=seoul("2026-03-03 11:00"),
+        )
+    assert caught.value.code == "slot_alignment"
+
+
+def test_a_refusal_outside_opening_hours_says_so(session, world):
+    with pytest.raises(RuleViolation) as caught:
+        _slot(session, world, "laser", "2026-03-03 20:00", "2026-03-03 22:00")
+    assert caught.value.message == "the site is closed for part of this time"
+
+
+def test_a_resource_at_a_site_without_hours_is_free_nowhere(session, world):
+    site = make_site(session, "closed", days=range(0))
+    world.sites["closed"] = site
+    world.resources["idle"] = make_resource(session, site, "idle-1")
+    session.commit()
+    found = free_many(session, world, ["idle", "laser"], "2026-03-03 00:00", "2026-03-04 00:00")
+    assert found == {"idle": [], "laser": [("03-03 09:00", "03-03 21:00")]}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import datetime, time, timedelta
 
 from service.rules.availability import opening_intervals
 from tests.factories import make_site, seoul
@@ -105,4 +105,22 @@ def test_hours_of_another_site_are_not_mixed_in(session, world):
     site = site_with(session, "mornings", hours=(time(6), time(8)), days=range(7))
     assert hours_of(session, site, "2026-03-02 00:00", "2026-03-03 00:00") == [
         (seoul("2026-03-02 06:00"), seoul("2026-03-02 08:00"))
+    ]
+
+
+def test_a_site_west_of_utc_keeps_the_day_before_in_its_own_zone(session, world):
+    from zoneinfo import ZoneInfo
+
+    # Open around the clock from Thursday 23:30 to Friday 23:30 in New York; asked
+    # from Friday 23:00 there, which is already Saturday in UTC.
+    site = make_site(session, "nyc", hours=(time(23, 30), time(23, 30)), days=range(3, 4))
+    site.timezone = "America/New_York"
+    session.commit()
+    ny = ZoneInfo("America/New_York")
+    start = datetime(2026, 3, 6, 23, 0, tzinfo=ny)
+    found = opening_intervals(
+        session=session, site=site, start=start, end=start + timedelta(hours=1)
+    )
+    assert [(iv.start, iv.end) for iv in found] == [
+        (start, datetime(2026, 3, 6, 23, 30, tzinfo=ny))
     ]

@@ -138,15 +138,45 @@ def test_moving_a_booking_does_not_count_it_twice(session, world):
     held = make_reservation(
         session, world, "maker", "laser", "2026-03-03 09:00", "2026-03-03 17:00"
     )
+    make_reservation(session, world, "maker", "cnc", "2026-03-05 09:00", "2026-03-05 11:00")
+    # Moved: its own eight hours make way, the CNC's two still count.
     ask(
         session,
         world,
         "laser",
         "2026-03-04 09:00",
-        "2026-03-04 19:00",
+        "2026-03-04 17:00",
         ignore_reservation_id=held.id,
     )
-    refused(session, world, "laser", "2026-03-04 09:00", "2026-03-04 19:00")
+    refused(
+        session,
+        world,
+        "laser",
+        "2026-03-04 09:00",
+        "2026-03-04 17:30",
+        ignore_reservation_id=held.id,
+    )
+    refused(session, world, "laser", "2026-03-04 09:00", "2026-03-04 10:00")
+
+
+def test_hours_of_next_week_do_not_make_room_this_week(session, world):
+    make_reservation(session, world, "maker", "cnc", "2026-03-03 09:00", "2026-03-03 17:00")
+    make_reservation(session, world, "maker", "cnc", "2026-03-10 09:00", "2026-03-10 19:00")
+    refused(session, world, "laser", "2026-03-04 09:00", "2026-03-04 12:00")
+
+
+def test_hours_of_last_week_do_not_make_room_this_week(session, world):
+    make_reservation(session, world, "maker", "cnc", "2026-02-24 09:00", "2026-02-24 19:00")
+    make_reservation(session, world, "maker", "cnc", "2026-03-03 09:00", "2026-03-03 17:00")
+    refused(session, world, "laser", "2026-03-04 09:00", "2026-03-04 12:00")
+
+
+@pytest.mark.parametrize("minutes,shown", [(20, 0.33), (90, 1.5), (150, 2.5)])
+def test_held_hours_are_shown_to_two_decimals(session, world, minutes, shown):
+    end = f"2026-03-03 {9 + minutes // 60:02d}:{minutes % 60:02d}"
+    make_reservation(session, world, "maker", "cnc", "2026-03-03 09:00", end)
+    error = refused(session, world, "laser", "2026-03-04 09:00", "2026-03-04 19:00")
+    assert error.details["held_hours"] == shown
 
 
 def test_room_hours_count_against_the_room_quota_not_the_machine_quota(session, world):

@@ -47,7 +47,7 @@ def test_vat_split_returns_plain_integers():
 
 @pytest.mark.parametrize("denominator", [0, -1, -60])
 def test_round_half_up_refuses_a_denominator_that_is_not_positive(denominator):
-    with pytest.raises(ValueError, match="denominator must be positive"):
+    with pytest.raises(ValueError, match="^denominator must be positive$"):
         round_half_up(7, denominator)
 
 
