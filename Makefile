@@ -10,13 +10,14 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 DEMO_ARGS ?=
 
-.PHONY: help venv system-deps demo test lint bench clean
+.PHONY: help venv system-deps demo test lint bench mutate clean
 
 help:
 	@echo "make demo    migrate, load the demo data and serve http://127.0.0.1:8000 (DEMO_ARGS=...)"
 	@echo "make test    install Mosquitto, InfluxDB, PostgreSQL and .venv, run pytest (PYTEST_ARGS=...)"
 	@echo "make lint    ruff check, ruff format --check, mypy"
 	@echo "make bench   run the benchmarks in bench/"
+	@echo "make mutate  mutation testing of the booking, pricing and derivation rules (MUTANTS=...)"
 	@echo "make venv    create .venv and install smartfab[test,dev]"
 	@echo "make clean   remove .venv, build output and caches (keeps instance/)"
 
@@ -46,6 +47,13 @@ bench: venv
 	done; \
 	[ $$ran = 1 ] || echo "bench/ has no benchmarks yet"
 
+# mutmut over the files named in [tool.mutmut] (pyproject.toml); not part of `make test`.
+# One module at a time: make mutate MUTANTS="service.rules.pricing*"
+MUTANTS ?=
+mutate: venv
+	$(VENV)/bin/mutmut run $(if $(MUTANTS),'$(MUTANTS)')
+	$(VENV)/bin/mutmut results
+
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) mutants build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
 	find . -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +

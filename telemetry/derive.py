@@ -193,9 +193,11 @@ def _accumulate(run: Run, previous: dict[str, Any], sample: Telemetry) -> None:
         return
     hours = (sample.ts - run.last_sample_at).total_seconds() / 3600
     meter, last_meter = sample.metrics.get("energy_wh"), previous.get("energy_wh")
-    if meter is not None and isinstance(last_meter, int | float):
-        # A meter that went backwards was reset: it counts from zero again.
-        run.energy_wh += meter - last_meter if meter >= last_meter else meter
+    if isinstance(last_meter, int | float):
+        # A sample without a reading leaves its interval to the meter's next one.
+        if meter is not None:
+            # A meter that went backwards was reset: it counts from zero again.
+            run.energy_wh += meter - last_meter if meter >= last_meter else meter
     elif isinstance(previous.get("power_w"), int | float):
         # Power is sampled: hold the previous reading over the interval.
         run.energy_wh += max(0.0, float(previous["power_w"])) * hours
