@@ -219,7 +219,9 @@ def live(db_url, mosquitto, engine, world, cards) -> Iterator[tuple[Scheduler, M
     scheduler.link.stop()
 
 
-def test_a_tap_over_mqtt_is_answered_at_once_without_waiting_for_a_tick(live, session, world, laser_reader, engine):
+def test_a_tap_over_mqtt_is_answered_at_once_without_waiting_for_a_tick(
+    live, session, world, laser_reader, engine
+):
     _, machines = live
     booked = reserve(session, world.resources["laser"], world.id("maker"), T0)
     answers = []
