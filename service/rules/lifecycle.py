@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -17,7 +17,7 @@ from ..db import begin_write
 from ..errors import Conflict, Forbidden, NotFound, RuleViolation
 from ..models import Reservation, ReservationStatus, ReservationUpdate, Resource
 from .accounts import Principal
-from .audit import record
+from .audit import record_many, record_reservation
 from .booking import Target, check_booking, flush_or_conflict, needs_approval
 from .catalogue import load_resource
 from .holding import CHECK_IN_EARLY, reservation_holds
@@ -109,26 +109,6 @@ def _touch(reservation: Reservation, now: datetime) -> None:
     reservation.updated_at = now
 
 
-def _audit(
-    *,
-    session: Session,
-    now: datetime,
-    actor: Principal,
-    reservation: Reservation,
-    action: str,
-    **detail: Any,
-) -> Reservation:
-    record(
-        session=session,
-        now=now,
-        actor_id=actor.id,
-        action=f"reservation.{action}",
-        subject=f"reservation:{reservation.id}",
-        **detail,
-    )
-    return reservation
-
-
 def _transition(
     *,
     session: Session,
@@ -142,7 +122,45 @@ def _transition(
     reservation.status = status
     _touch(reservation, now)
     session.add(reservation)
-    return _audit(session=session, now=now, actor=actor, reservation=reservation, action=action)
+    return record_reservation(
+        session=session, now=now, actor=actor, reservation=reservation, action=action
+    )
+
+
+def transition_many(
+    *,
+    session: Session,
+    now: datetime,
+    where: Any,
+    status: ReservationStatus,
+    action: str,
+    **values: Any,
+) -> list[int]:
+    """Move every reservation matching `where` to `status` in one conditional UPDATE.
+
+    The UPDATE is the claim: two schedulers never both move a row. Each move is audited.
+    """
+    ids = list(
+        session.execute(
+            update(Reservation)
+            .where(*where)
+            .values(
+                status=status,
+                sequence=col(Reservation.sequence) + 1,
+                updated_at=now,
+                **values,
+            )
+            .returning(col(Reservation.id))
+            .execution_options(synchronize_session=False)
+        ).scalars()
+    )
+    record_many(
+        session=session,
+        now=now,
+        action=f"reservation.{action}",
+        subjects=[f"reservation:{rid}" for rid in ids],
+    )
+    return ids
 
 
 def _reschedule(
@@ -202,7 +220,7 @@ def move_reservation(
         )
         if needs_approval(actor=actor, target=target):
             reservation.status = ReservationStatus.pending
-    return _audit(
+    return record_reservation(
         session=session,
         now=now,
         actor=actor,
@@ -338,7 +356,7 @@ def extend(
         new_start=False,
         walk_in=reservation.walk_in,
     )
-    return _audit(
+    return record_reservation(
         session=session,
         now=now,
         actor=actor,
