@@ -19,6 +19,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from werkzeug.serving import make_server
 
@@ -39,6 +40,8 @@ MAKER = "maker@smartfab.example"
 @dataclass
 class LiveServer:
     url: str
+    # The server's database, for tests that need records the demo data does not hold.
+    engine: Engine
 
     def __call__(self, path: str) -> str:
         return self.url + path
@@ -59,7 +62,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield LiveServer(f"http://127.0.0.1:{server.server_port}")
+    yield LiveServer(f"http://127.0.0.1:{server.server_port}", engine)
     server.shutdown()
     thread.join(timeout=10)
     engine.dispose()
