@@ -6,9 +6,11 @@ import re
 from datetime import date
 
 import pytest
+from flask import session as cookie
 from sqlmodel import select
 
 from service.models import Account, AuditLog, Resource
+from service.pages.i18n import money
 from service.rules.invoicing import credit_invoice, issue_invoices
 from tests.conftest import CURRENT_TIME
 from tests.factories import make_run, make_training
@@ -269,3 +271,10 @@ def test_the_language_choice_on_settings_comes_back_to_settings(client, world, s
     assert "Calendar subscription" in page
     session.expire_all()
     assert session.get(Account, world.id("maker")).locale == "en"
+
+
+def test_a_credit_in_english_puts_the_sign_before_the_won_sign(app):
+    with app.test_request_context("/"):
+        cookie["locale"] = "en"
+        assert money(-3667) == "-₩3,667"
+        assert money(25000) == "₩25,000"

@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlmodel import Session, select
 
+from service.config import load_settings
 from service.models import Account, Device, Resource, UsageSession
 from service.rules.invoicing import credit_invoice, issue_invoices
 from service.rules.pricing import BillingTerms
-from service.config import load_settings
 from tests.browser.conftest import PHONE, ROOT, axe_violations, log_in
 
 # The freelance designer: a member (a monthly fee), and a lapsed laser-cutter training.
@@ -61,9 +62,7 @@ def papers(live_server) -> dict[str, str]:
             done = issue_invoices(
                 session=session, now=now, terms=terms, period=month, actor_id=None
             )
-            (invoice,) = [
-                i for i in done.created + done.existing if i.account_id == designer.id
-            ]
+            (invoice,) = [i for i in done.created + done.existing if i.account_id == designer.id]
             found[f"month{back}"] = month
             found[f"invoice{back}"] = f"/me/invoices/{invoice.id}"
         credit = credit_invoice(
@@ -78,9 +77,17 @@ def papers(live_server) -> dict[str, str]:
     return found
 
 
+def _lang(browser) -> str | None:
+    return browser.find_element(By.TAG_NAME, "html").get_attribute("lang")
+
+
 def _choose(browser, lang: str) -> None:
-    if browser.find_element(By.TAG_NAME, "html").get_attribute("lang") != lang:
+    """Switch the page (and the account's choice) to `lang`, and wait for the new page."""
+    if _lang(browser) != lang:
         browser.find_element(By.CSS_SELECTOR, "form.lang button").click()
+        WebDriverWait(
+            browser, 10, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
+        ).until(lambda b: _lang(b) == lang)
 
 
 def _paths(papers: dict[str, str]) -> list[str]:
@@ -104,6 +111,7 @@ def test_my_pages_render_in_both_languages_without_accessibility_problems(
 
 def test_usage_shows_the_run_with_its_energy(browser, live_server, papers):
     log_in(browser, live_server, DESIGNER)
+    _choose(browser, "ko")
     browser.get(live_server(f"/me/usage?month={papers['month1']}"))
     table = browser.find_element(By.CSS_SELECTOR, "#results table").text
     assert "45분" in table and "1.88 kWh" in table
@@ -111,16 +119,16 @@ def test_usage_shows_the_run_with_its_energy(browser, live_server, papers):
 
 def test_the_month_form_and_the_month_links_move_between_months(browser, live_server, papers):
     log_in(browser, live_server, DESIGNER)
+    _choose(browser, "ko")
     browser.get(live_server(f"/me/usage?month={papers['month1']}"))
     browser.find_element(By.CSS_SELECTOR, ".pager a:first-child").click()
     WebDriverWait(browser, 10).until(lambda b: f"month={papers['month2']}" in b.current_url)
-    WebDriverWait(browser, 10).until(
-        lambda b: "30분" in b.find_element(By.ID, "results").text
-    )
+    WebDriverWait(browser, 10).until(lambda b: "30분" in b.find_element(By.ID, "results").text)
 
 
 def test_the_credit_note_links_to_the_invoice_it_cancels(browser, live_server, papers):
     log_in(browser, live_server, DESIGNER)
+    _choose(browser, "ko")
     browser.get(live_server(papers["credit"]))
     assert "취소 계산서" in browser.find_element(By.TAG_NAME, "h1").text
     browser.find_element(By.CSS_SELECTOR, f".notice a[href='{papers['invoice2']}']").click()
@@ -130,6 +138,7 @@ def test_the_credit_note_links_to_the_invoice_it_cancels(browser, live_server, p
 
 def test_an_expired_training_is_marked_by_text(browser, live_server):
     log_in(browser, live_server, DESIGNER)
+    _choose(browser, "ko")
     browser.get(live_server("/me/trainings"))
     rows = browser.find_elements(By.CSS_SELECTOR, "tbody tr")
     expired = [r.text for r in rows if "laser_cutter" in r.text]
