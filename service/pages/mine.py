@@ -41,6 +41,24 @@ class Run:
         return -(-self.session.run_seconds // 60)
 
 
+@dataclass(frozen=True)
+class Paper:
+    """An invoice or credit note as a reader sees it: what it is now, and its counterpart."""
+
+    invoice: Invoice
+    # "issued", "cancelled" (a credit note cancels it) or "credit_note" (it cancels `other`).
+    state: str
+    other: Invoice | None = None
+
+
+def _paper(invoice: Invoice, cancels: Invoice | None, credited_by: Invoice | None) -> Paper:
+    if invoice.corrects_id is not None:
+        return Paper(invoice, "credit_note", cancels)
+    if credited_by is not None:
+        return Paper(invoice, "cancelled", credited_by)
+    return Paper(invoice, "issued")
+
+
 @bp.app_template_filter("energy")
 def energy(watt_hours: float) -> str:
     """Energy as people read a meter: Wh below one kWh, kWh with two decimals above."""
@@ -95,12 +113,12 @@ def invoices() -> str:
     found = list_invoices(session=db, actor=g.principal, period=None, account_id=None)
     # Newest first; who may read which is the rule's answer, not this page's.
     found.reverse()
+    by_id = {i.id: i for i in found}
+    credits = {i.corrects_id: i for i in found if i.corrects_id is not None}
     others = {i.account_id for i in found if i.account_id != g.principal.id}
     return render_page(
         "mine/invoices.html",
-        invoices=found,
-        numbers={i.id: i.number for i in found},
-        credited={i.corrects_id: i for i in found if i.corrects_id is not None},
+        papers=[_paper(i, by_id.get(i.corrects_id), credits.get(i.id)) for i in found],
         names=account_names(session=db, account_ids=others),
     )
 
@@ -117,13 +135,13 @@ def invoice(invoice_id: str) -> str:
     if found.corrects_id is not None:
         cancels = get_invoice(session=db, actor=g.principal, invoice_id=found.corrects_id)
     lines: list[InvoiceLine] = invoice_lines(session=db, invoice_id=found.id)
+    credited_by = credit_note_of(session=db, actor=g.principal, invoice_id=found.id)
     return render_page(
         "mine/invoice.html",
+        paper=_paper(found, cancels, credited_by),
         invoice=found,
         lines=lines,
         timed=TIMED,
-        cancels=cancels,
-        credited_by=credit_note_of(session=db, actor=g.principal, invoice_id=found.id),
         owner=account_names(session=db, account_ids={found.account_id}).get(found.account_id),
     )
 
