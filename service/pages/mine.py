@@ -113,12 +113,12 @@ def invoices() -> str:
     found = list_invoices(session=db, actor=g.principal, period=None, account_id=None)
     # Newest first; who may read which is the rule's answer, not this page's.
     found.reverse()
-    by_id = {i.id: i for i in found}
+    by_id = {i.id or 0: i for i in found}
     credits = {i.corrects_id: i for i in found if i.corrects_id is not None}
     others = {i.account_id for i in found if i.account_id != g.principal.id}
     return render_page(
         "mine/invoices.html",
-        papers=[_paper(i, by_id.get(i.corrects_id), credits.get(i.id)) for i in found],
+        papers=[_paper(i, by_id.get(i.corrects_id or 0), credits.get(i.id or 0)) for i in found],
         names=account_names(session=db, account_ids=others),
     )
 
