@@ -150,7 +150,7 @@ def test_another_makers_invoice_is_a_404_page(client, world, invoices):
     assert "없거나 본인의 것이 아닙니다." in _text(answer)
 
 
-@pytest.mark.parametrize("bad", ["0", "999999", "abc", "1.5"])
+@pytest.mark.parametrize("bad", ["0", "999999", "abc", "1.5", "²", "99999999999999999999", "-1"])
 def test_an_unknown_invoice_id_is_a_404_page(client, world, bad):
     login(client)
     answer = client.get(f"/me/invoices/{bad}")
@@ -253,7 +253,8 @@ def test_resetting_is_only_for_someone_logged_in(client, world):
     answer = client.post(
         "/me/settings/calendar-link", data={"csrf_token": csrf_token(client, "/login")}
     )
-    assert answer.status_code == 302 and answer.headers["Location"].startswith("/login")
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "/login?next=/me/settings"
 
 
 def test_the_language_choice_on_settings_comes_back_to_settings(client, world, session):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -23,6 +24,9 @@ from .render import render_page
 
 bp = Blueprint("mine", __name__, template_folder="templates", url_prefix="/me")
 
+ID = re.compile(r"[1-9][0-9]{0,8}")
+# Each language named in itself, so a reader finds theirs whatever the page speaks.
+LANGUAGE_NAMES = (("ko", "한국어"), ("en", "English"))
 # Lines billed by the minute; the others are monthly fees.
 TIMED = frozenset({LineBasis.run_time, LineBasis.booked_time, LineBasis.no_show})
 
@@ -126,7 +130,8 @@ def invoices() -> str:
 @bp.get("/invoices/<invoice_id>")
 @login_required
 def invoice(invoice_id: str) -> str:
-    if not invoice_id.isdigit():
+    # Only what a stored id can be: no other digits, nothing past the column's range.
+    if not ID.fullmatch(invoice_id):
         abort(404)
     db = get_session()
     found = get_invoice(session=db, actor=g.principal, invoice_id=int(invoice_id))
@@ -168,13 +173,11 @@ def settings() -> str:
     )
 
 
-# Each language named in itself, so a reader finds theirs whatever the page speaks.
-LANGUAGE_NAMES = (("ko", "한국어"), ("en", "English"))
-
-
 @bp.post("/settings/calendar-link")
-@login_required
 def reset_calendar_link() -> BaseResponse:
+    if g.get("account") is None:
+        # After the login, back to the page with the button: this address only takes a POST.
+        return redirect(url_for("signin.login", next=url_for("mine.settings")))
     reset_ical_secret(session=get_session(), now=now(), account_id=g.principal.id)
     flash(_("Your calendar has a new link. The old link no longer works."))
     return redirect(url_for("mine.settings"))
