@@ -5,15 +5,10 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.browser.conftest import PHONE, axe_violations, log_in
+from tests.browser.conftest import PHONE, axe_violations, log_in, switch_language
 
 PAGES = ["/", "/resources", "/resources?kind=room", "/free", "{resource}"]
 PAGES += ["/me/usage", "/me/invoices", "/me/trainings", "/me/settings"]
-
-
-def _choose(browser, lang: str) -> None:
-    if browser.find_element(By.TAG_NAME, "html").get_attribute("lang") != lang:
-        browser.find_element(By.CSS_SELECTOR, "form.lang button").click()
 
 
 def _resource_path(browser, live_server) -> str:
@@ -25,14 +20,14 @@ def _resource_path(browser, live_server) -> str:
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_the_login_page_has_no_serious_accessibility_problem(browser, live_server, lang):
     browser.get(live_server("/login"))
-    _choose(browser, lang)
+    switch_language(browser, lang)
     assert axe_violations(browser) == []
 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_every_page_has_no_serious_accessibility_problem(browser, live_server, lang):
     browser.get(live_server("/login"))
-    _choose(browser, lang)
+    switch_language(browser, lang)
     log_in(browser, live_server, "hyunwoo.choi@smartfab.example")
     resource = _resource_path(browser, live_server)
     found = {}
