@@ -41,10 +41,13 @@ def language() -> str:
 
 
 def money(amount: int) -> str:
-    """Integer won as people write it: 25,000원 in Korean, ₩25,000 in English."""
+    """Integer won as people write it: 25,000원 in Korean, ₩25,000 in English.
+
+    A credit is -25,000원 or -₩25,000: the sign goes before the currency sign.
+    """
     if language() == "ko":
         return f"{amount:,}원"
-    return f"₩{amount:,}"
+    return f"-₩{-amount:,}" if amount < 0 else f"₩{amount:,}"
 
 
 def local_time(value: datetime, zone: ZoneInfo | None = None) -> str:

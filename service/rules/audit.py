@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
 from ..models import AuditLog, Reservation
-from .accounts import Principal
+
+if TYPE_CHECKING:
+    from .accounts import Principal
 
 # Entries are written with a plain INSERT in the caller's transaction: nobody reads
 # them back through the session, and the ORM's unit of work would only cost time.

@@ -8,6 +8,7 @@ from selenium.webdriver.common.by import By
 from tests.browser.conftest import PHONE, axe_violations, log_in, switch_language
 
 PAGES = ["/", "/resources", "/resources?kind=room", "/free", "{resource}"]
+PAGES += ["/me/usage", "/me/invoices", "/me/trainings", "/me/settings"]
 
 
 def _resource_path(browser, live_server) -> str:
