@@ -11,7 +11,8 @@ from sqlmodel import select
 
 from service.models import Account, AuditLog, Resource
 from service.pages.i18n import money
-from service.rules.invoicing import credit_invoice, issue_invoices
+from service.rules.invoicing import credit_invoice
+from tests.billing import issue
 from tests.conftest import CURRENT_TIME
 from tests.factories import make_run, make_training
 from tests.pages import csrf_token, login
@@ -34,7 +35,7 @@ def usage(session, world) -> None:
 
 @pytest.fixture
 def invoices(session, terms, world, usage) -> dict[str, int]:
-    done = issue_invoices(session=session, now=CURRENT_TIME, terms=terms, period=FEB, actor_id=None)
+    done = issue(session, terms)
     return {
         who: next(i.id for i in done.created if i.account_id == world.id(who))
         for who in ("maker", "other")
@@ -169,6 +170,7 @@ def test_a_credit_note_is_shown_as_such_and_linked_both_ways(
         actor_id=world.id("admin"),
         reason="wrong rate",
     )
+    session.commit()
     login(client)
     listing = _text(client.get("/me/invoices"))
     assert "취소 계산서" in listing and f"/me/invoices/{note.id}" in listing
