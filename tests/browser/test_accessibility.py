@@ -7,7 +7,15 @@ from selenium.webdriver.common.by import By
 
 from tests.browser.conftest import PHONE, axe_violations, log_in, switch_language
 
-PAGES = ["/", "/resources", "/resources?kind=room", "/free", "{resource}"]
+PAGES = [
+    "/",
+    "/resources",
+    "/resources?kind=room",
+    "/free",
+    "{resource}",
+    "/me/reservations",
+    "/me/reservations/new-series",
+]
 
 
 def _resource_path(browser, live_server) -> str:
