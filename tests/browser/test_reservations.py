@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.error import HTTPError
-from urllib.request import Request, urlopen
 from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -30,17 +28,16 @@ PAGE = "/me/reservations"
 
 
 def _call(live_server: LiveServer, method: str, path: str, body: Any, token: str = "") -> Any:
-    request = Request(
+    answer = requests.request(
+        method,
         live_server(path),
-        method=method,
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        json=body,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
     )
-    try:
-        with urlopen(request, timeout=10) as answer:
-            return json.loads(answer.read() or b"null")
-    except HTTPError as exc:
-        return {"error": exc.code}
+    if not answer.ok:
+        return {"error": answer.status_code}
+    return answer.json() if answer.content else None
 
 
 @dataclass
