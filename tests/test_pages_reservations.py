@@ -299,7 +299,7 @@ def test_a_series_skipping_conflicts_reports_booked_and_skipped(client, world):
     assert answer.status_code == 302
     report = client.get(answer.headers["Location"]).get_data(as_text=True)
     booked_part, skipped_part = report.split('id="skipped"')
-    assert "Booked (2)" in booked_part
+    assert "Booked (2)" in booked_part and "meeting-1" in booked_part
     assert "2026-03-03 10:00 KST" in booked_part and "2026-03-17 10:00 KST" in booked_part
     assert "2026-03-10 10:00 KST" in skipped_part
     assert "Someone else has booked this time." in skipped_part

@@ -267,6 +267,7 @@ def new_series() -> str | BaseResponse | tuple[str, int]:
         return page, exc.status
     db.commit()
     session["series_report"] = {
+        "resource_id": data.resource_id,
         "booked": [[r.start_at.isoformat(), r.end_at.isoformat()] for r in result.reservations],
         "skipped": result.skipped,
     }
@@ -284,8 +285,11 @@ def series_report() -> str | BaseResponse:
         (datetime.fromisoformat(start), datetime.fromisoformat(end))
         for start, end in report["booked"]
     ]
+    resource, site = load_resource(session=get_session(), resource_id=report["resource_id"])
     return render_page(
         "reservations/report.html",
+        resource=resource,
+        site=site,
         booked=booked,
         skipped=[_occurrence(e) for e in report["skipped"]],
     )
