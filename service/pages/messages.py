@@ -30,6 +30,7 @@ REFUSALS = {
     "already_started": _l("The reservation has started: release it instead."),
     "not_started": _l("The reservation has not started: cancel it instead."),
     "check_in_window": _l("Check-in is possible only shortly before and after the start."),
+    "invalid_time": _l("Enter a day and a time of day."),
     "range_too_long": _l("Ask for a shorter time span."),
     "invalid_period": _l("The period must look like 2026-03."),
     "period_open": _l("The period has not ended yet."),
