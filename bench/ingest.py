@@ -38,11 +38,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import paho.mqtt.client as mqtt  # noqa: E402
-from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 from paho.mqtt.packettypes import PacketTypes  # noqa: E402
 from paho.mqtt.properties import Properties  # noqa: E402
 
 from bench.ingest_publish import publish  # noqa: E402
+from devices.client import make_client  # noqa: E402
+from devices.contract import topic_filter  # noqa: E402
 
 GOAL_RATE = 20_000
 # The bare subscriber's messages go under their own topic root (as long as the
@@ -86,7 +87,7 @@ def prepare_database(url: str, n_devices: int) -> list[tuple[str, str]]:
 
 def bare_subscriber(host: str, port: int, n: int, create_only: bool) -> None:
     """Count n messages of a persistent session (or just create the session), then exit."""
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-bare", protocol=mqtt.MQTTv5)
+    client = make_client("bench-bare")
     properties = Properties(PacketTypes.CONNECT)
     properties.SessionExpiryInterval = 3600
     subscribed = threading.Event()
@@ -99,7 +100,7 @@ def bare_subscriber(host: str, port: int, n: int, create_only: bool) -> None:
         if count >= n:
             done.set()
 
-    client.on_connect = lambda c, *_: c.subscribe(f"{BARE_ROOT}/+/+/#", qos=1)
+    client.on_connect = lambda c, *_: c.subscribe(topic_filter(BARE_ROOT), qos=1)
     client.on_subscribe = lambda *_: subscribed.set()
     client.on_message = on_message
     client.connect(host, port, keepalive=60, clean_start=False, properties=properties)

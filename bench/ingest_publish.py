@@ -9,7 +9,8 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+
+from devices.client import make_client
 
 # Samples per running or idle phase: a sample every 5 s, jobs of about 20 minutes.
 PHASE = 240
@@ -45,9 +46,7 @@ def publish_part(
     parts: int,
     root: str,
 ) -> int:
-    client = mqtt.Client(
-        CallbackAPIVersion.VERSION2, client_id=f"bench-devices-{part}", protocol=mqtt.MQTTv5
-    )
+    client = make_client(f"bench-devices-{part}")
     client.max_inflight_messages_set(1000)
     client.connect(host, port, keepalive=60)
     client.loop_start()

@@ -2,6 +2,7 @@
 
 Everything a device sends is checked here; anything that does not fit raises
 InvalidMessage with a short reason code, which the listener records as a dead letter.
+Every topic is read by `parse_topic`, and every topic filter made by `topic_filter`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ EVENT_TYPES = ("badge", "door", "job")
 JOB_PHASES = ("start", "pause", "resume", "end", "abort")
 ACTIONS = ("enable", "disable", "warn", "deny")
 Kind = Literal["telemetry", "event", "status", "cmd", "cmd/ack"]
-INBOUND: tuple[Kind, ...] = ("telemetry", "event", "status", "cmd/ack")
 
 _SLUG = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
 TOPIC = re.compile(
@@ -54,6 +54,7 @@ class Telemetry:
     ts: datetime
     state: str | None
     metrics: dict[str, float] = field(hash=False)
+    payload: bytes = field(default=b"", repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class Event:
     ts: datetime
     type: str
     data: dict[str, Any] = field(hash=False)
+    payload: bytes = field(default=b"", repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class Status:
     device: str
     online: bool
     ts: datetime
+    payload: bytes = field(default=b"", repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -80,8 +83,10 @@ class CommandAck:
     id: str
     ok: bool
     ts: datetime
+    payload: bytes = field(default=b"", repr=False, compare=False)
 
 
+# Each keeps `payload`, the bytes as received (empty when made in code), for dead letters.
 Message = Telemetry | Event | Status | CommandAck
 
 
@@ -109,17 +114,20 @@ def topic_for(root: str, site: str, device: str, kind: Kind) -> str:
     return f"{root}/{site}/{device}/{kind}"
 
 
-def subscriptions(root: str) -> list[str]:
-    """Topic filters for what devices send (the server's own `cmd` topics excluded)."""
-    return [f"{root}/+/+/{kind}" for kind in INBOUND]
+def topic_filter(root: str, kind: Kind | Literal["#"] = "#", *, group: str = "") -> str:
+    """The filter for one kind of topic of every device (`#`: all of them), in the
+    shared subscription `group` when one is given."""
+    topic = f"{root}/+/+/{kind}"
+    return f"$share/{group}/{topic}" if group else topic
 
 
-def parse_topic(topic: str, *, root: str) -> TopicParts:
+def parse_topic(topic: str, *, root: str | None) -> TopicParts:
+    """Site, device and kind of a contract topic under `root` (None: under any root)."""
     match = TOPIC.match(topic)
-    if match is None or match["root"] != root:
+    if match is None or (root is not None and match["root"] != root):
         raise InvalidMessage("unknown_topic", topic[:200])
     kind: Kind = match["kind"]  # type: ignore[assignment]
-    return TopicParts(root, match["site"], match["device"], kind)
+    return TopicParts(match["root"], match["site"], match["device"], kind)
 
 
 def decode(topic: str, payload: bytes, *, root: str, now: datetime) -> Message:
@@ -134,10 +142,10 @@ def decode(topic: str, payload: bytes, *, root: str, now: datetime) -> Message:
     body = _object(payload)
     ts = _timestamp(body.get("ts"), now)
     if parts.kind == "telemetry":
-        return _telemetry(parts, body, ts)
+        return _telemetry(parts, body, ts, payload)
     if parts.kind == "event":
-        return _event(parts, body, ts)
-    return _ack(parts, body, ts)
+        return _event(parts, body, ts, payload)
+    return _ack(parts, body, ts, payload)
 
 
 def _object(payload: bytes) -> dict[str, Any]:
@@ -209,7 +217,7 @@ def _number(name: str, value: Any) -> float:
     return number
 
 
-def _telemetry(parts: TopicParts, body: dict[str, Any], ts: datetime) -> Telemetry:
+def _telemetry(parts: TopicParts, body: dict[str, Any], ts: datetime, payload: bytes) -> Telemetry:
     state = body.get("state")
     if state is not None and state not in STATES:
         raise InvalidMessage("bad_state", str(state)[:40])
@@ -224,26 +232,26 @@ def _telemetry(parts: TopicParts, body: dict[str, Any], ts: datetime) -> Telemet
         raise InvalidMessage("too_many_metrics", str(len(metrics)))
     if state is None and not metrics:
         raise InvalidMessage("empty", "neither state nor metrics")
-    return Telemetry(parts.site, parts.device, ts, state, metrics)
+    return Telemetry(parts.site, parts.device, ts, state, metrics, payload)
 
 
-def _event(parts: TopicParts, body: dict[str, Any], ts: datetime) -> Event:
+def _event(parts: TopicParts, body: dict[str, Any], ts: datetime, payload: bytes) -> Event:
     kind = body.get("type")
     if kind == "badge":
         card = body.get("card")
         if not isinstance(card, str) or not _CARD.match(card):
             raise InvalidMessage("bad_card", "card must be 8 to 20 hex digits")
-        return Event(parts.site, parts.device, ts, "badge", {"card": card.upper()})
+        return Event(parts.site, parts.device, ts, "badge", {"card": card.upper()}, payload)
     if kind == "door":
         is_open = body.get("open")
         if not isinstance(is_open, bool):
             raise InvalidMessage("bad_type", "door 'open' must be true or false")
-        return Event(parts.site, parts.device, ts, "door", {"open": is_open})
+        return Event(parts.site, parts.device, ts, "door", {"open": is_open}, payload)
     if kind == "job":
         phase = body.get("phase")
         if phase not in JOB_PHASES:
             raise InvalidMessage("bad_phase", str(phase)[:40])
-        return Event(parts.site, parts.device, ts, "job", {"phase": phase})
+        return Event(parts.site, parts.device, ts, "job", {"phase": phase}, payload)
     raise InvalidMessage("unknown_event", str(kind)[:40])
 
 
@@ -251,7 +259,7 @@ def _status(parts: TopicParts, payload: bytes, now: datetime) -> Status:
     text = payload.strip()
     if text not in (b"online", b"offline"):
         raise InvalidMessage("bad_status", "status is 'online' or 'offline'")
-    return Status(parts.site, parts.device, text == b"online", now.astimezone(UTC))
+    return Status(parts.site, parts.device, text == b"online", now.astimezone(UTC), payload)
 
 
 def _identifier(raw: Any) -> str:
@@ -263,11 +271,11 @@ def _identifier(raw: Any) -> str:
     return value
 
 
-def _ack(parts: TopicParts, body: dict[str, Any], ts: datetime) -> CommandAck:
+def _ack(parts: TopicParts, body: dict[str, Any], ts: datetime, payload: bytes) -> CommandAck:
     ok = body.get("ok")
     if not isinstance(ok, bool):
         raise InvalidMessage("bad_type", "'ok' must be true or false")
-    return CommandAck(parts.site, parts.device, _identifier(body.get("id")), ok, ts)
+    return CommandAck(parts.site, parts.device, _identifier(body.get("id")), ok, ts, payload)
 
 
 # Encoding: what devices (and the simulator) send, and the server's commands.

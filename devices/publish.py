@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import ssl
 from datetime import datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 
+from .client import QOS
 from .contract import (
     Command,
     encode_ack,
@@ -18,39 +17,6 @@ from .contract import (
     encode_telemetry,
     topic_for,
 )
-
-QOS = 1
-
-
-def make_client(
-    client_id: str,
-    *,
-    username: str = "",
-    password: str = "",
-    tls: bool = False,
-    will: tuple[str, str] | None = None,
-    root: str = "smartfab",
-) -> mqtt.Client:
-    """A paho client; `will=(site, device)` sets the retained `offline` Last Will."""
-    client = mqtt.Client(
-        callback_api_version=CallbackAPIVersion.VERSION2,
-        client_id=client_id,
-        protocol=mqtt.MQTTv5,
-    )
-    if username:
-        client.username_pw_set(username, password or None)
-    if tls:
-        client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
-    if will is not None:
-        site, device = will
-        client.will_set(
-            topic_for(root, site, device, "status"),
-            encode_status(False),
-            qos=QOS,
-            retain=True,
-        )
-    client.reconnect_delay_set(min_delay=1, max_delay=30)
-    return client
 
 
 def publish_telemetry(

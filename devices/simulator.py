@@ -20,8 +20,9 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from .behaviour import MachineModel, RoomModel
+from .client import make_client
 from .contract import InvalidMessage, decode_command, topic_for
-from .publish import make_client, publish_ack, publish_event, publish_status, publish_telemetry
+from .publish import publish_ack, publish_event, publish_status, publish_telemetry
 
 log = logging.getLogger(__name__)
 

@@ -125,7 +125,9 @@ def next_wakeup(*, engine: Engine, now: datetime, settings: Settings) -> datetim
 
 def settle_acks(*, engine: Engine, now: datetime, acks: list[CommandAck]) -> int:
     """Record a batch of cmd/acks in one transaction; how many settled a command."""
-    for attempt in range(3):
+    tries_left = 3
+    while True:
+        tries_left -= 1
         try:
             with write_session(engine) as session:
                 settled = commands.acknowledge(
@@ -134,9 +136,8 @@ def settle_acks(*, engine: Engine, now: datetime, acks: list[CommandAck]) -> int
                 session.commit()
             return settled
         except OperationalError:  # e.g. a deadlock with a concurrent claim: try again
-            if attempt == 2:
+            if not tries_left:
                 raise
-    return 0
 
 
 def answer_tap(*, engine: Engine, now: datetime, tap: Event, publisher: Publisher) -> None:

@@ -16,17 +16,10 @@ from datetime import datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 
-from devices.contract import (
-    Command,
-    CommandAck,
-    Event,
-    InvalidMessage,
-    decode,
-    encode_command,
-    topic_for,
-)
+from devices.client import make_client
+from devices.contract import Command, CommandAck, Event, InvalidMessage, decode, topic_filter
+from devices.publish import publish_command
 from service.config import MqttSettings
 from service.rules.commands import Outgoing
 
@@ -66,14 +59,9 @@ class DeviceLink:
                 threading.Thread(target=self._settle_acks, name="scheduler-acks", daemon=True)
             )
         self._ready = threading.Event()
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
+        self.client = make_client(
+            client_id, username=settings.username, password=settings.password, tls=settings.tls
         )
-        if settings.username:
-            self.client.username_pw_set(settings.username, settings.password or None)
-        if settings.tls:
-            self.client.tls_set()
-        self.client.reconnect_delay_set(min_delay=1, max_delay=30)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_subscribe = self._on_subscribe
@@ -108,18 +96,14 @@ class DeviceLink:
         """Publish each command with QoS 1; returns how many were handed to the client."""
         handed = 0
         for c in commands:
-            payload = encode_command(
-                Command(
-                    id=c.uid,
-                    action=c.action,
-                    reservation=c.reservation_id,
-                    until=c.until,
-                    message=c.message,
-                )
+            command = Command(
+                id=c.uid,
+                action=c.action,
+                reservation=c.reservation_id,
+                until=c.until,
+                message=c.message,
             )
-            info = self.client.publish(
-                topic_for(self.root, c.site, c.device, "cmd"), payload, qos=1
-            )
+            info = publish_command(self.client, self.root, c.site, c.device, command)
             if info.rc == mqtt.MQTT_ERR_SUCCESS:
                 handed += 1
             else:  # left to the retry of unacknowledged commands
@@ -136,9 +120,9 @@ class DeviceLink:
             return
         topics = []
         if self.on_badge is not None:
-            topics.append((f"$share/{SHARE_GROUP}/{self.root}/+/+/event", 1))
+            topics.append((topic_filter(self.root, "event", group=SHARE_GROUP), 1))
         if self.on_acks is not None:
-            topics.append((f"$share/{SHARE_GROUP}/{self.root}/+/+/cmd/ack", 1))
+            topics.append((topic_filter(self.root, "cmd/ack", group=SHARE_GROUP), 1))
         if not topics:
             self._ready.set()
             return

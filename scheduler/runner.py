@@ -25,8 +25,6 @@ from .link import DeviceLink
 from .mail import Mailer
 
 log = logging.getLogger(__name__)
-# APScheduler logs every run of every job at INFO: a line per second or two.
-logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 class Scheduler:

@@ -9,21 +9,32 @@ from flask import Flask
 from sqlalchemy import Engine
 from werkzeug.routing import IntegerConverter, Map
 
-from . import db, metrics
+from telemetry.store import TelemetryStore
+
+from . import db, metrics, telemetry_store
 from .config import Settings, load_settings
 from .models.types import MAX_ID
 
 
 class IdConverter(IntegerConverter):
-    """`<int:…>` path parts: a number past 64 bits names nothing, so it is a 404."""
+    """`<int:…>` path parts: a number past MAX_ID (2**31 - 1) names nothing, so it is a 404."""
 
     def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Flask:
-    """Build the web app; tests hand in their own settings and engine."""
+def create_app(
+    settings: Settings | None = None,
+    engine: Engine | None = None,
+    *,
+    store: TelemetryStore | None = None,
+) -> Flask:
+    """Build the web app; tests hand in their own settings and engine.
+
+    `store` is a telemetry store the caller owns (e.g. the listener's, in one process); without
+    it the app reads through a read-only store of its own (see `telemetry_store`).
+    """
     settings = settings or load_settings()
     app = Flask(__name__)
     app.config.update(
@@ -34,9 +45,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.url_map.converters["int"] = IdConverter
-    db.init_app(app, engine or db.make_engine(settings.database.url))
-
-    from telemetry.stores import store_from_settings
+    engine = engine or db.make_engine(settings.database.url)
+    db.init_app(app, engine)
+    telemetry_store.init_app(app, engine, store)
 
     from . import pages
     from .api import auth, billing, catalogue, errors, meta, reservations, telemetry, usage
@@ -54,9 +65,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     ):
         app.register_blueprint(blueprint)
     pages.init_app(app)
-    app.extensions[telemetry.STORE_KEY] = store_from_settings(
-        settings, app.extensions["smartfab.engine"]
-    )
     return app
 
 

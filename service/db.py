@@ -66,11 +66,6 @@ def get_session() -> Session:
     return session
 
 
-def get_engine() -> Engine:
-    engine: Engine = current_app.extensions["smartfab.engine"]
-    return engine
-
-
 def close_session(_exc: BaseException | None = None) -> None:
     session = g.pop("db_session", None)
     if session is not None:

@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from devices.contract import TOPIC
+from devices.contract import InvalidMessage, parse_topic
 from service.models import DeadLetter, DeadLetterCount
 
 log = logging.getLogger(__name__)
@@ -26,10 +26,11 @@ def _clean(text: str, limit: int) -> str:
 
 
 def _source(topic: str) -> tuple[str | None, str | None]:
-    match = TOPIC.match(topic)
-    if match is None:
+    try:
+        parts = parse_topic(topic, root=None)
+    except InvalidMessage:
         return None, None
-    return match["site"], match["device"]
+    return parts.site, parts.device
 
 
 def dead_letter(

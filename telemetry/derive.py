@@ -9,7 +9,6 @@ buffer) leave sessions and status as they are.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -26,23 +25,20 @@ from devices.contract import (
     Message,
     Status,
     Telemetry,
-    encode_event,
-    encode_status,
-    encode_telemetry,
     topic_for,
 )
 from service.db import begin_write
 from service.models import (
+    ENTITLING,
     Account,
     AlertKind,
     Device,
     Reservation,
-    ReservationStatus,
     Site,
     UsageSession,
 )
 from service.rules.devices import open_alert, subject_of
-from service.rules.lifecycle import CHECK_IN_EARLY
+from service.rules.holding import holds, reservation_holds
 
 from .batch import (
     BatchAlerts,
@@ -62,8 +58,6 @@ log = logging.getLogger(__name__)
 
 # A badge tap this long before a machine starts names who started it.
 BADGE_WINDOW = timedelta(minutes=10)
-# Reservations in these states entitle their holder to run the machine.
-ENTITLING = (ReservationStatus.confirmed, ReservationStatus.active)
 
 
 def apply(
@@ -131,9 +125,12 @@ def _lock_devices(
         select(Reservation)
         .where(
             col(Reservation.resource_id).in_(resource_ids),
-            col(Reservation.status).in_(ENTITLING),
-            col(Reservation.start_at) <= max(m.ts for m in messages) + CHECK_IN_EARLY,
-            col(Reservation.end_at) > min(m.ts for m in messages),
+            holds(
+                min(m.ts for m in messages),
+                through=max(m.ts for m in messages),
+                statuses=ENTITLING,
+                check_in=True,
+            ),
         )
         .order_by(col(Reservation.start_at))
     ):
@@ -214,10 +211,15 @@ def _start_usage(session: Session, target: LiveDevice, at: datetime) -> UsageSes
         start_at=at,
         last_sample_at=at,
     )
-    # The holder may start as early as the badge lets them in (CHECK_IN_EARLY); a
+    # The holder may start once the check-in window opens, as the badge lets them in; a
     # reservation already under way comes first, as the list is in start order.
     reservation = next(
-        (r for r in target.reservations if r.start_at - CHECK_IN_EARLY <= at < r.end_at), None
+        (
+            r
+            for r in target.reservations
+            if reservation_holds(r, at, statuses=ENTITLING, check_in=True)
+        ),
+        None,
     )
     if reservation is not None:
         usage.reservation_id, usage.account_id = reservation.id, reservation.account_id
@@ -300,7 +302,7 @@ def _unknown_device(
     dead_letters(
         session=session,
         now=now,
-        letters=[(_topic(root, m), "unknown_device", _payload(m)) for m in batch],
+        letters=[(_topic(root, m), "unknown_device", m.payload) for m in batch],
         commit=False,
     )
 
@@ -315,14 +317,3 @@ _KINDS: dict[type, Kind] = {
 
 def _topic(root: str, message: Message) -> str:
     return topic_for(root, message.site, message.device, _KINDS[type(message)])
-
-
-def _payload(message: Message) -> bytes:
-    """The message as it was sent, rebuilt from its decoded form."""
-    if isinstance(message, Telemetry):
-        return encode_telemetry(message.ts, message.state, message.metrics)
-    if isinstance(message, Event):
-        return encode_event(message.ts, message.type, **message.data)
-    if isinstance(message, Status):
-        return encode_status(message.online)
-    return json.dumps({"id": message.id, "ok": message.ok}).encode()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import queue
-import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -24,7 +23,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
@@ -32,7 +30,8 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from devices.contract import InvalidMessage, Message, decode
+from devices.client import make_client
+from devices.contract import InvalidMessage, Message, decode, parse_topic, topic_filter
 from service.clock import utcnow
 from service.config import Settings
 from service.db import begin_write
@@ -61,9 +60,7 @@ ARRIVALS_MAX = 100_000
 
 def subscription(settings: Settings) -> str:
     """Everything under the topic root, in the shared group when one is set."""
-    topic = f"{settings.mqtt.topic_root}/+/+/#"
-    group = settings.mqtt.shared_group
-    return f"$share/{group}/{topic}" if group else topic
+    return topic_filter(settings.mqtt.topic_root, group=settings.mqtt.shared_group)
 
 
 class Listener:
@@ -104,17 +101,13 @@ class Listener:
 
     def _make_client(self) -> mqtt.Client:
         cfg = self.settings.mqtt
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=cfg.client_id,
-            protocol=mqtt.MQTTv5,
+        client = make_client(
+            cfg.client_id,
+            username=cfg.username,
+            password=cfg.password,
+            tls=cfg.tls,
             manual_ack=True,
         )
-        if cfg.username:
-            client.username_pw_set(cfg.username, cfg.password or None)
-        if cfg.tls:
-            client.tls_set(tls_version=ssl.PROTOCOL_TLS_CLIENT)
-        client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_subscribe = self._on_subscribe
@@ -199,9 +192,11 @@ class Listener:
         arrival from the same device, so messages without `ts` never share a time."""
         at = self._clock()
         at = at.replace(microsecond=at.microsecond // 1000 * 1000)
-        device = topic.rsplit("/", 1)[0] if topic.count("/") >= 3 else topic
-        if device.endswith("/cmd"):  # .../cmd/ack
-            device = device[: -len("/cmd")]
+        try:
+            parts = parse_topic(topic, root=self._root)
+            device = f"{parts.site}/{parts.device}"
+        except InvalidMessage:
+            device = topic  # decoding refuses it anyway
         last = self._arrivals.get(device)
         if last is not None and at <= last:
             at = last + timedelta(milliseconds=1)

@@ -61,7 +61,7 @@ class Spool:
 
     @contextmanager
     def replaying(self) -> Iterator[bool]:
-        """Whether this process may replay now: one at a time (web and listener share it)."""
+        """Whether this process may replay now: one at a time (listeners may share a spool)."""
         with (self.root / ".replay.lock").open("a") as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

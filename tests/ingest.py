@@ -14,10 +14,9 @@ from sqlmodel import Session, col, select
 from service.config import Settings, load_settings
 from service.models import Device, Site, TelemetryPoint
 from service.rules.devices import ensure_devices
-from telemetry.influx import InfluxTelemetryStore
 from telemetry.listener import Listener
-from telemetry.sqlstore import SqlTelemetryStore
 from telemetry.store import TelemetryStore
+from telemetry.stores import store_from_settings
 from tests.factories import World
 from tests.services import InfluxDatabase, Mosquitto
 
@@ -57,12 +56,6 @@ def ingest_settings(
     return load_settings(path=ROOT / "config.toml", environ={}, overrides=overrides)
 
 
-def make_store(settings: Settings, engine: Engine) -> TelemetryStore:
-    if settings.influxdb.url:
-        return InfluxTelemetryStore(settings.influxdb, settings.influxdb.spool_dir)
-    return SqlTelemetryStore(engine)
-
-
 class Listeners:
     """Start listeners (each with its own store); stop() stops them all."""
 
@@ -74,7 +67,7 @@ class Listeners:
         settings = self.settings.model_copy(
             update={"mqtt": self.settings.mqtt.model_copy(update=mqtt)}
         )
-        store = make_store(settings, self.engine)
+        store = store_from_settings(settings, self.engine)
         listener = Listener(settings, self.engine, store)
         listener.start()
         self.running.append((listener, store))

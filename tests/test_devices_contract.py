@@ -21,7 +21,7 @@ from devices.contract import (
     encode_event,
     encode_telemetry,
     parse_topic,
-    subscriptions,
+    topic_filter,
     topic_for,
 )
 
@@ -49,13 +49,20 @@ def test_topic_names_site_device_and_kind():
     assert topic_for(ROOT, "mullae", "lathe-1", "telemetry") == "smartfab/mullae/lathe-1/telemetry"
 
 
-def test_the_server_subscribes_to_inbound_topics_only():
-    assert subscriptions("sf") == [
-        "sf/+/+/telemetry",
-        "sf/+/+/event",
-        "sf/+/+/status",
-        "sf/+/+/cmd/ack",
-    ]
+def test_a_topic_filter_covers_every_device_alone_or_in_a_shared_group():
+    assert topic_filter("sf") == "sf/+/+/#"
+    assert topic_filter("sf", "cmd/ack", group="sched") == "$share/sched/sf/+/+/cmd/ack"
+
+
+def test_a_topic_under_another_root_is_refused_unless_any_root_is_asked_for():
+    with pytest.raises(InvalidMessage):
+        parse_topic("other/seongsu/laser-1/event", root=ROOT)
+    assert parse_topic("other/seongsu/laser-1/event", root=None).root == "other"
+
+
+def test_a_decoded_message_keeps_its_payload_as_received():
+    payload = b'{ "state" : "idle",  "power_w": 1e1 }'
+    assert _decode("telemetry", payload).payload == payload
 
 
 @pytest.mark.parametrize(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from service.api.telemetry import STORE_KEY
 from service.app import create_app
 from service.config import load_settings
+from service.telemetry_store import close_store
 from tests.conftest import ROOT
 from tests.pg import free_port
 
@@ -34,7 +34,7 @@ def test_health_checks_a_configured_broker_and_influxdb(
     try:
         answer = app.test_client().get("/healthz")
     finally:
-        app.extensions[STORE_KEY].close()
+        close_store(app)
     assert answer.json["checks"] == {"database": "ok", "mqtt": "ok", "influxdb": "ok"}
     assert answer.status_code == 200
 

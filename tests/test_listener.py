@@ -11,10 +11,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from devices.contract import encode_telemetry, format_ts, topic_for
-from service.api.telemetry import STORE_KEY
 from service.app import create_app
 from service.config import Settings
 from service.models import DeadLetter, Device, UsageSession
+from service.telemetry_store import close_store
 from tests.factories import World
 from tests.ingest import Listeners
 from tests.publish import Publisher, telemetry, wait_for
@@ -97,7 +97,7 @@ def test_published_samples_are_read_back_through_the_api(
         assert latest["values"]["power_w"] == 1119.0 and latest["values"]["state"] == "running"
         assert datetime.fromisoformat(latest["ts"]) == start + timedelta(seconds=119)
     finally:
-        app.extensions[STORE_KEY].close()
+        close_store(app)
 
 
 @pytest.mark.parametrize("store_kind", ["sql"], indirect=True)
@@ -294,6 +294,23 @@ def test_a_device_is_stored_from_its_first_message_after_registration_and_dead_l
     publisher.publish([(topic, encode_telemetry(recent(), "idle", {"seq": 2}))])
     wait_for(lambda: listener.stats.acked == 2, timeout=10)
     assert stored() == 1
+
+
+@pytest.mark.parametrize("store_kind", ["sql"], indirect=True)
+def test_a_dead_letter_from_an_unknown_device_keeps_the_bytes_sent_up_to_1_kib(
+    listeners: Listeners, publisher: Publisher, engine: Engine
+) -> None:
+    listener = listeners.start()
+    topic = topic_for("smartfab", "seongsu", "ghost-2", "telemetry")
+    # Valid, but not as the contract would write it: spacing, key order, a float spelling.
+    odd = b'{ "seq" : 1E0 ,\n  "state": "idle" }'
+    long = b'{"state": "idle", "seq": 2' + b" " * 2000 + b"}"
+    publisher.publish([(topic, odd), (topic, long)])
+    wait_for(lambda: listener.stats.acked == 2, timeout=10)
+    with Session(engine) as session:
+        letters = session.exec(select(DeadLetter).order_by(col(DeadLetter.id))).all()
+    assert [(d.reason, d.topic) for d in letters] == [("unknown_device", topic)] * 2
+    assert [(d.payload, d.size) for d in letters] == [(odd, len(odd)), (long[:1024], len(long))]
 
 
 @pytest.mark.parametrize(("db_url", "store_kind"), [("sqlite", "sql")], indirect=True)

@@ -12,7 +12,8 @@ from service.errors import RuleViolation
 from service.models import Reservation, ReservationCreate
 from service.rules import policy
 from service.rules.accounts import principal_for
-from service.rules.booking import create_reservation, create_walk_in, load_resource
+from service.rules.booking import create_reservation, create_walk_in
+from service.rules.catalogue import load_resource
 from service.rules.lifecycle import extend
 from tests.conftest import CURRENT_TIME
 from tests.factories import book, refused, seoul

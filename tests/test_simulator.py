@@ -18,8 +18,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlmodel import Session, func, select
 
 from devices.behaviour import MachineModel, RoomModel
+from devices.client import make_client
 from devices.contract import Command, Status, Telemetry, decode
-from devices.publish import make_client, publish_command
+from devices.publish import publish_command
 from devices.simulator import DeviceSpec, Simulator, generated_specs
 from service.models import DeadLetter, Device
 from service.rules.devices import ensure_devices

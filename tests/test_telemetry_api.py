@@ -16,7 +16,7 @@ from devices.contract import (
     encode_telemetry,
     topic_for,
 )
-from service.api.telemetry import STORE_KEY
+from service.app import create_app
 from service.config import InfluxSettings
 from service.models import Reservation
 from service.rules.devices import ensure_devices
@@ -45,8 +45,9 @@ def store(request: pytest.FixtureRequest, engine, tmp_path) -> Iterator[Telemetr
 
 
 @pytest.fixture
-def api(app, store, session: Session, world: World):
-    app.extensions[STORE_KEY] = store
+def api(settings, engine, store, session: Session, world: World):
+    app = create_app(settings, engine, store=store)
+    app.config.update(TESTING=True, CLOCK=lambda: CURRENT_TIME)
     for site in world.sites.values():
         ensure_devices(session=session, site=site)
     session.commit()

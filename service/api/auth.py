@@ -1,34 +1,21 @@
-"""Bearer-token authentication for the API."""
+"""Bearer tokens for the API: e-mail and password in, a token out.
+
+Every operation checks the token it is sent with `context.require_principal`.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app
 
 from ..db import begin_write, get_session
-from ..errors import Unauthorized
-from ..rules.accounts import (
-    Principal,
-    authenticate,
-    issue_token,
-    principal_for_token,
-)
+from ..rules.accounts import authenticate, issue_token
 from .context import now
 from .openapi import operation
 from .schemas import TokenRequest, TokenResponse
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
-
-
-def require_principal() -> Principal:
-    """The caller named by the Authorization header, else 401."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("send 'Authorization: Bearer <token>' (POST /api/v1/auth/token)")
-    session = get_session()
-    return principal_for_token(session=session, now=now(), token=token.strip())
 
 
 @operation(
@@ -50,5 +37,5 @@ def create_token(body: TokenRequest) -> TokenResponse:
     token = issue_token(session=session, now=moment, account=account, ttl_days=ttl)
     session.commit()
     return TokenResponse(
-        token=token, expires_at=moment + timedelta(days=ttl), account_id=account.id or 0
+        token=token, expires_at=moment + timedelta(days=ttl), account_id=account.id
     )

@@ -167,4 +167,5 @@ def credit_note(invoice_id: int, body: CreditNoteRequest) -> InvoiceDetail:
         actor_id=actor_id,
         reason=body.reason,
     )
-    return _detail(note, invoice_lines(session=session, invoice_id=note.id or 0))
+    assert note.id is not None  # noqa: S101 - a stored invoice has its id
+    return _detail(note, invoice_lines(session=session, invoice_id=note.id))

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint
-from sqlmodel import col, select
 
 from ..db import get_session
-from ..errors import RuleViolation
 from ..models import Resource, ResourcePublic, Site, SitePublic
+from ..rules import catalogue
 from ..rules.availability import free_intervals, free_intervals_many
-from ..rules.booking import load_resource
 from ..rules.intervals import Interval
 from .context import now
 from .openapi import operation
@@ -23,12 +21,10 @@ from .schemas import (
 
 bp = Blueprint("catalogue", __name__, url_prefix="/api/v1")
 
-MAX_RANGE_DAYS = 62
-
 
 @operation(bp, "/sites", "GET", summary="List sites", response=list[SitePublic])
 def list_sites() -> list[Site]:
-    return list(get_session().exec(select(Site).order_by(col(Site.id))))
+    return catalogue.list_sites(session=get_session())
 
 
 @operation(
@@ -40,14 +36,7 @@ def list_sites() -> list[Site]:
     response=list[ResourcePublic],
 )
 def list_resources(query: ResourceQuery) -> list[Resource]:
-    statement = select(Resource).where(col(Resource.active).is_(True))
-    if query.site:
-        statement = statement.join(Site, Site.id == Resource.site_id).where(  # type: ignore[arg-type]
-            Site.slug == query.site
-        )
-    if query.kind:
-        statement = statement.where(Resource.kind == query.kind)
-    return list(get_session().exec(statement.order_by(col(Resource.id))))
+    return catalogue.list_resources(session=get_session(), site=query.site, kind=query.kind)
 
 
 @operation(
@@ -59,7 +48,7 @@ def list_resources(query: ResourceQuery) -> list[Resource]:
     errors=(404,),
 )
 def get_resource(resource_id: int) -> Resource:
-    return load_resource(session=get_session(), resource_id=resource_id)[0]
+    return catalogue.load_resource(session=get_session(), resource_id=resource_id)[0]
 
 
 @operation(
@@ -72,9 +61,8 @@ def get_resource(resource_id: int) -> Resource:
     errors=(404,),
 )
 def availability(resource_id: int, query: RangeQuery) -> Availability:
-    _check_range(query)
     session = get_session()
-    resource, site = load_resource(session=session, resource_id=resource_id)
+    resource, site = catalogue.load_resource(session=session, resource_id=resource_id)
     free = free_intervals(
         session=session, resource=resource, site=site, start=query.from_, end=query.to, now=now()
     )
@@ -90,36 +78,19 @@ def availability(resource_id: int, query: RangeQuery) -> Availability:
     response=list[Availability],
 )
 def availability_all(query: CatalogueRangeQuery) -> list[Availability]:
-    _check_range(query)
     session = get_session()
-    statement = (
-        select(Resource, Site)
-        .join(Site, col(Site.id) == col(Resource.site_id))
-        .where(col(Resource.active).is_(True))
-    )
-    if query.site:
-        statement = statement.where(Site.slug == query.site)
-    if query.kind:
-        statement = statement.where(Resource.kind == query.kind)
-    pairs = list(session.exec(statement.order_by(col(Resource.id))).all())
+    pairs = catalogue.resources_with_sites(session=session, site=query.site, kind=query.kind)
     free = free_intervals_many(
         session=session, resources=pairs, start=query.from_, end=query.to, now=now()
     )
-    return [_availability(r, s, query, free[r.id or 0]) for r, s in pairs]
-
-
-def _check_range(query: RangeQuery) -> None:
-    if query.to <= query.from_:
-        raise RuleViolation("'to' must be after 'from'", code="invalid_range")
-    if (query.to - query.from_).days > MAX_RANGE_DAYS:
-        raise RuleViolation(f"ask for at most {MAX_RANGE_DAYS} days at once", code="range_too_long")
+    return [_availability(r, s, query, free[r.id]) for r, s in pairs if r.id is not None]
 
 
 def _availability(
     resource: Resource, site: Site, query: RangeQuery, free: list[Interval]
 ) -> Availability:
     return Availability(
-        resource_id=resource.id or 0,
+        resource_id=resource.id,
         timezone=site.timezone,
         slot_minutes=resource.slot_minutes,
         start=query.from_,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, g
+from flask import current_app, g, request
 
 from ..clock import utcnow
-from ..rules.accounts import Principal
+from ..db import get_session
+from ..errors import Unauthorized
+from ..rules.accounts import Principal, principal_for_token
 
 
 def now() -> datetime:
@@ -21,3 +23,12 @@ def now() -> datetime:
 def current_principal() -> Principal:
     principal: Principal = g.principal
     return principal
+
+
+def require_principal() -> Principal:
+    """The caller named by the Authorization header, else 401."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send 'Authorization: Bearer <token>' (POST /api/v1/auth/token)")
+    return principal_for_token(session=get_session(), now=now(), token=token.strip())

@@ -10,8 +10,8 @@ from sqlalchemy import text
 from swagger_ui_bundle import swagger_ui_path
 
 from ..db import get_session
+from ..telemetry_store import get_store
 from .openapi import openapi_document
-from .telemetry import STORE_KEY
 
 bp = Blueprint("meta", __name__)
 
@@ -46,8 +46,7 @@ def healthz() -> tuple[Response, int]:
     checks: dict[str, str] = {"database": _check_database()}
     if settings.mqtt.host:
         checks["mqtt"] = _check_tcp(settings.mqtt.host, settings.mqtt.port)
-    store = current_app.extensions.get(STORE_KEY)
-    ping = getattr(store, "ping", None)
+    ping = getattr(get_store(), "ping", None)
     if ping is not None:
         checks["influxdb"] = "ok" if ping() else "error: no answer"
     healthy = all(v == "ok" for v in checks.values())

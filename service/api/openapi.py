@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask.blueprints import BlueprintSetupState
+from flask.sansio.app import App
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ..errors import BadRequest
+from .context import require_principal
 
 OPENAPI_VERSION = "3.1.0"
+# app.extensions key: the operations of the blueprints registered on that app.
+OPERATIONS_KEY = "smartfab.operations"
 _PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 
 
@@ -36,7 +41,17 @@ class Operation:
     errors: tuple[int, ...]
 
 
-OPERATIONS: list[Operation] = []
+def operations(app: App) -> list[Operation]:
+    """The operations of `app`, in the order their blueprints were registered."""
+    found: list[Operation] = app.extensions.setdefault(OPERATIONS_KEY, [])
+    return found
+
+
+def _documented(op: Operation) -> Callable[[BlueprintSetupState], None]:
+    def register(state: BlueprintSetupState) -> None:
+        operations(state.app).append(replace(op, rule=(state.url_prefix or "") + op.rule))
+
+    return register
 
 
 def _parse_body(model: type[BaseModel]) -> BaseModel:
@@ -74,8 +89,6 @@ def operation(
         @wraps(view)
         def handler(**kwargs: Any) -> Response:
             if auth:
-                from .auth import require_principal
-
                 g.principal = require_principal()
             if body is not None:
                 kwargs["body"] = _parse_body(body)
@@ -90,22 +103,20 @@ def operation(
             return answer
 
         bp.add_url_rule(rule, view.__name__, handler, methods=[method])
-        prefix = bp.url_prefix or ""
-        OPERATIONS.append(
-            Operation(
-                view.__name__,
-                prefix + rule,
-                method.lower(),
-                summary,
-                bp.name,
-                body,
-                query,
-                response,
-                status,
-                auth,
-                errors,
-            )
+        documented = Operation(
+            view.__name__,
+            rule,
+            method.lower(),
+            summary,
+            bp.name,
+            body,
+            query,
+            response,
+            status,
+            auth,
+            errors,
         )
+        bp.record(_documented(documented))  # listed per app, when `bp` is registered on it
         return handler
 
     return decorate
@@ -158,7 +169,7 @@ def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3 document of every registered operation."""
     components: dict[str, Any] = {"Error": ERROR_SCHEMA}
     paths: dict[str, dict[str, Any]] = {}
-    for op in OPERATIONS:
+    for op in operations(current_app):
         path = _PARAM.sub(r"{\2}", op.rule)
         parameters = [
             {

@@ -10,7 +10,7 @@ from ..rules import lifecycle
 from ..rules.booking import create_reservation, create_series
 from .context import current_principal, now
 from .openapi import operation
-from .schemas import ExtendRequest, ReservationQuery, SeriesPublic, reservation_public
+from .schemas import ExtendRequest, ReservationQuery, SeriesPublic
 
 bp = Blueprint("reservations", __name__, url_prefix="/api/v1/reservations")
 
@@ -31,12 +31,14 @@ def create(body: ReservationCreate) -> ReservationPublic | SeriesPublic:
     session, moment, actor = get_session(), now(), current_principal()
     if body.recurrence is None:
         made = create_reservation(session=session, now=moment, actor=actor, data=body)
-        return reservation_public(made)
+        return ReservationPublic.model_validate(made, from_attributes=True)
     limit = current_app.config["SMARTFAB"].booking.max_recurrences
     series = create_series(session=session, now=moment, actor=actor, data=body, limit=limit)
     return SeriesPublic(
         series_id=series.series_id,
-        reservations=[reservation_public(r) for r in series.reservations],
+        reservations=[
+            ReservationPublic.model_validate(r, from_attributes=True) for r in series.reservations
+        ],
         skipped=series.skipped,
     )
 
@@ -59,7 +61,7 @@ def list_(query: ReservationQuery) -> list[ReservationPublic]:
         resource_id=query.resource_id,
         status=query.status,
     )
-    return [reservation_public(r) for r in found]
+    return [ReservationPublic.model_validate(r, from_attributes=True) for r in found]
 
 
 @operation(bp, ONE, "GET", summary="Read a reservation", response=ReservationPublic, errors=(404,))
@@ -67,7 +69,7 @@ def read(reservation_id: int) -> ReservationPublic:
     found = lifecycle.get_reservation(
         session=get_session(), actor=current_principal(), reservation_id=reservation_id
     )
-    return reservation_public(found)
+    return ReservationPublic.model_validate(found, from_attributes=True)
 
 
 @operation(
@@ -87,7 +89,7 @@ def move(reservation_id: int, body: ReservationUpdate) -> ReservationPublic:
         reservation_id=reservation_id,
         data=body,
     )
-    return reservation_public(moved)
+    return ReservationPublic.model_validate(moved, from_attributes=True)
 
 
 @operation(
@@ -99,14 +101,13 @@ def move(reservation_id: int, body: ReservationUpdate) -> ReservationPublic:
     errors=(403, 404, 409),
 )
 def cancel(reservation_id: int) -> ReservationPublic:
-    return reservation_public(
-        lifecycle.cancel_reservation(
-            session=get_session(),
-            now=now(),
-            actor=current_principal(),
-            reservation_id=reservation_id,
-        )
+    done = lifecycle.cancel_reservation(
+        session=get_session(),
+        now=now(),
+        actor=current_principal(),
+        reservation_id=reservation_id,
     )
+    return ReservationPublic.model_validate(done, from_attributes=True)
 
 
 @operation(
@@ -118,14 +119,13 @@ def cancel(reservation_id: int) -> ReservationPublic:
     errors=(403, 404, 409),
 )
 def check_in(reservation_id: int) -> ReservationPublic:
-    return reservation_public(
-        lifecycle.check_in(
-            session=get_session(),
-            now=now(),
-            actor=current_principal(),
-            reservation_id=reservation_id,
-        )
+    done = lifecycle.check_in(
+        session=get_session(),
+        now=now(),
+        actor=current_principal(),
+        reservation_id=reservation_id,
     )
+    return ReservationPublic.model_validate(done, from_attributes=True)
 
 
 @operation(
@@ -137,14 +137,13 @@ def check_in(reservation_id: int) -> ReservationPublic:
     errors=(403, 404, 409),
 )
 def release(reservation_id: int) -> ReservationPublic:
-    return reservation_public(
-        lifecycle.release(
-            session=get_session(),
-            now=now(),
-            actor=current_principal(),
-            reservation_id=reservation_id,
-        )
+    done = lifecycle.release(
+        session=get_session(),
+        now=now(),
+        actor=current_principal(),
+        reservation_id=reservation_id,
     )
+    return ReservationPublic.model_validate(done, from_attributes=True)
 
 
 @operation(
@@ -157,15 +156,14 @@ def release(reservation_id: int) -> ReservationPublic:
     errors=(403, 404, 409),
 )
 def extend(reservation_id: int, body: ExtendRequest) -> ReservationPublic:
-    return reservation_public(
-        lifecycle.extend(
-            session=get_session(),
-            now=now(),
-            actor=current_principal(),
-            reservation_id=reservation_id,
-            end=body.end,
-        )
+    done = lifecycle.extend(
+        session=get_session(),
+        now=now(),
+        actor=current_principal(),
+        reservation_id=reservation_id,
+        end=body.end,
     )
+    return ReservationPublic.model_validate(done, from_attributes=True)
 
 
 @operation(
@@ -177,15 +175,14 @@ def extend(reservation_id: int, body: ExtendRequest) -> ReservationPublic:
     errors=(403, 404, 409),
 )
 def approve(reservation_id: int) -> ReservationPublic:
-    return reservation_public(
-        lifecycle.decide_approval(
-            session=get_session(),
-            now=now(),
-            actor=current_principal(),
-            reservation_id=reservation_id,
-            approve=True,
-        )
+    done = lifecycle.decide_approval(
+        session=get_session(),
+        now=now(),
+        actor=current_principal(),
+        reservation_id=reservation_id,
+        approve=True,
     )
+    return ReservationPublic.model_validate(done, from_attributes=True)
 
 
 @operation(
@@ -197,12 +194,11 @@ def approve(reservation_id: int) -> ReservationPublic:
     errors=(403, 404, 409),
 )
 def decline(reservation_id: int) -> ReservationPublic:
-    return reservation_public(
-        lifecycle.decide_approval(
-            session=get_session(),
-            now=now(),
-            actor=current_principal(),
-            reservation_id=reservation_id,
-            approve=False,
-        )
+    done = lifecycle.decide_approval(
+        session=get_session(),
+        now=now(),
+        actor=current_principal(),
+        reservation_id=reservation_id,
+        approve=False,
     )
+    return ReservationPublic.model_validate(done, from_attributes=True)

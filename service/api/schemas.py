@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..models import Reservation, ReservationPublic, ReservationStatus, ResourceKind
+from ..errors import RuleViolation
+from ..models import ReservationPublic, ReservationStatus, ResourceKind
 from ..models.types import Id, Moment
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class FromRow(BaseModel):
+    """A response read from a database row by attribute name, written under the API's names."""
+
+    model_config = ConfigDict(from_attributes=True, populate_by_name=True, serialize_by_alias=True)
 
 
 class TokenRequest(Strict):
@@ -30,9 +38,30 @@ class ResourceQuery(Strict):
     kind: ResourceKind | None = None
 
 
+def check_span(start: datetime, end: datetime, *, longest: timedelta, too_long: str) -> None:
+    """Refuse a span that ends before it starts, or that is longer than `longest`."""
+    if end <= start:
+        raise RuleViolation("'to' must be after 'from'", code="invalid_range")
+    if end - start > longest:
+        raise RuleViolation(too_long, code="range_too_long")
+
+
 class RangeQuery(Strict):
+    """A `from`-`to` span, checked once here for every view that takes one."""
+
+    MAX_DAYS: ClassVar[int] = 62
+
     from_: Moment = Field(alias="from")
     to: Moment
+
+    # A RuleViolation is not a ValueError: it leaves validation as itself, with its own code.
+    @model_validator(mode="after")
+    def _span(self) -> Self:
+        # Whole days count: 62 days and some hours still pass.
+        longest = timedelta(days=self.MAX_DAYS + 1) - timedelta.resolution
+        too_long = f"ask for at most {self.MAX_DAYS} days at once"
+        check_span(self.from_, self.to, longest=longest, too_long=too_long)
+        return self
 
 
 class CatalogueRangeQuery(RangeQuery):
@@ -70,20 +99,3 @@ class SeriesPublic(BaseModel):
     series_id: str
     reservations: list[ReservationPublic]
     skipped: list[dict[str, object]]
-
-
-def reservation_public(r: Reservation) -> ReservationPublic:
-    return ReservationPublic(
-        id=r.id or 0,
-        resource_id=r.resource_id,
-        account_id=r.account_id,
-        start=r.start_at,
-        end=r.end_at,
-        status=r.status,
-        note=r.note,
-        series_id=r.series_id,
-        walk_in=r.walk_in,
-        override_reason=r.override_reason,
-        checked_in_at=r.checked_in_at,
-        released_at=r.released_at,
-    )

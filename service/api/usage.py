@@ -5,15 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Blueprint
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ..db import get_session
-from ..models import UsageSession
 from ..models.types import Id, Moment
 from ..rules.usage import list_usage
 from .context import current_principal
 from .openapi import operation
-from .schemas import Strict
+from .schemas import FromRow, Strict
 
 bp = Blueprint("usage", __name__, url_prefix="/api/v1")
 
@@ -24,32 +23,17 @@ class UsageQuery(Strict):
     to: Moment | None = None
 
 
-class UsageSessionPublic(BaseModel):
+class UsageSessionPublic(FromRow):
     id: int
     resource_id: int
     reservation_id: int | None
     account_id: int | None
     walk_in: bool
     unauthorised: bool
-    start: datetime
-    end: datetime | None
+    start_at: datetime = Field(alias="start")
+    end_at: datetime | None = Field(alias="end")
     run_seconds: int
     energy_wh: float
-
-
-def _public(row: UsageSession) -> UsageSessionPublic:
-    return UsageSessionPublic(
-        id=row.id or 0,
-        resource_id=row.resource_id,
-        reservation_id=row.reservation_id,
-        account_id=row.account_id,
-        walk_in=row.walk_in,
-        unauthorised=row.unauthorised,
-        start=row.start_at,
-        end=row.end_at,
-        run_seconds=row.run_seconds,
-        energy_wh=row.energy_wh,
-    )
 
 
 @operation(
@@ -69,4 +53,4 @@ def usage(query: UsageQuery) -> list[UsageSessionPublic]:
         start=query.from_,
         end=query.to,
     )
-    return [_public(r) for r in rows]
+    return [UsageSessionPublic.model_validate(r) for r in rows]

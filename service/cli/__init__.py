@@ -35,6 +35,8 @@ def cli(verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # APScheduler logs every run of every job at INFO: a line per second or two.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def main() -> None:

@@ -144,7 +144,7 @@ def run(ctx: _Context, host: str | None, port: int | None) -> None:
     scheduler.start()
     try:
         _serve(
-            create_app(settings, engine),
+            create_app(settings, engine, store=store),  # the listener's store: one client
             host or settings.web.host,
             port or settings.web.port,
             settings.web.threads,
@@ -195,7 +195,7 @@ def demo(ctx: _Context, host: str, port: int) -> None:
 
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        _serve(create_app(live, engine), host, port, settings.web.threads)
+        _serve(create_app(live, engine, store=stack.store), host, port, settings.web.threads)
     except KeyboardInterrupt:
         pass  # waitress usually takes Ctrl-C itself and returns
     finally:

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from ..models import Account, Company, Role, RoleName, Site, Training
 from ..rules.accounts import hash_password
+from .rows import stored_id
 
 DEMO_PASSWORD = "smartfab-demo"  # noqa: S105 - published on purpose: the demo's shared login
 
@@ -111,9 +112,9 @@ def seed_people(
             card_uid=card_uid,
         )
         session.add(account)
-        session.flush()
+        account_id = stored_id(session, account)
         site_id = sites[site_slug].id if site_slug else None
-        session.add(Role(account_id=account.id or 0, role=role, site_id=site_id))
+        session.add(Role(account_id=account_id, role=role, site_id=site_id))
         found[email] = account
         tally["accounts"] += 1
     return found
@@ -126,7 +127,7 @@ def seed_trainings(*, session: Session, accounts: dict[str, Account], tally: Cou
         for t in session.exec(select(Training).where(col(Training.account_id).in_(ids)))
     }
     for email, category, expires_on in TRAININGS:
-        account_id = accounts[email].id or 0
+        account_id = stored_id(session, accounts[email])
         if (account_id, category) not in held:
             session.add(Training(account_id=account_id, category=category, expires_on=expires_on))
             tally["trainings"] += 1

@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from ..models import Resource, ResourceKind, Site
+from .rows import stored_id
 
 
 def machine(
@@ -161,7 +162,7 @@ def seed_resources(
         for spec in [*MACHINES.get(site_slug, []), *ROOMS.get(site_slug, [])]:
             resource = existing.get(spec["slug"])
             if resource is None:
-                resource = Resource(site_id=site.id or 0, **spec)
+                resource = Resource(site_id=stored_id(session, site), **spec)
                 session.add(resource)
                 tally[f"{spec['kind'].value}s"] += 1
             found[(site_slug, spec["slug"])] = resource

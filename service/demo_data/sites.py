@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 from sqlmodel import Session, col, select
 
 from ..models import Blackout, OpeningHours, Resource, Site
+from .rows import stored_id
 
 # slug: (name, name_en, address, machine quota h/week, room quota h/week; 0 = no limit)
 SITES: dict[str, tuple[str, str, str, int, int]] = {
@@ -105,11 +106,11 @@ def seed_sites(*, session: Session, tally: Counter[str]) -> dict[str, Site]:
             room_quota_hours=room_quota,
         )
         session.add(site)
-        session.flush()
+        site_id = stored_id(session, site)
         for days, opens, closes in HOURS[slug]:
             for weekday in days:
                 session.add(
-                    OpeningHours(site_id=site.id or 0, weekday=weekday, opens=opens, closes=closes)
+                    OpeningHours(site_id=site_id, weekday=weekday, opens=opens, closes=closes)
                 )
                 tally["opening hours"] += 1
         found[slug] = site
@@ -139,19 +140,20 @@ def seed_blackouts(
 ) -> None:
     """Holidays close whole sites; maintenance closes one machine for some hours."""
     for site in sites.values():
+        site_id = stored_id(session, site)
         for first, days, reason in HOLIDAYS:
             start = datetime.combine(first, time(0), tzinfo=site.zone)
             end = datetime.combine(first + timedelta(days=days), time(0), tzinfo=site.zone)
             _add_blackout(
                 session,
                 tally,
-                Blackout(site_id=site.id or 0, start_at=start, end_at=end, reason=reason),
+                Blackout(site_id=site_id, start_at=start, end_at=end, reason=reason),
                 "holiday closures",
             )
     for site_slug, slug, day, start_time, end_time, reason in MAINTENANCE:
         site, resource = sites[site_slug], resources[(site_slug, slug)]
         blackout = Blackout(
-            site_id=site.id or 0,
+            site_id=stored_id(session, site),
             resource_id=resource.id,
             start_at=datetime.combine(day, start_time, tzinfo=site.zone),
             end_at=datetime.combine(day, end_time, tzinfo=site.zone),

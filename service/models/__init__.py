@@ -21,7 +21,11 @@ from .billing import (
     RatePlan,
 )
 from .reservation import (
+    BILLED,
     BLOCKING,
+    ENTITLING,
+    FINISHED,
+    OCCUPYING,
     Recurrence,
     Reservation,
     ReservationCreate,
@@ -50,7 +54,11 @@ from .telemetry import (
 )
 
 __all__ = [
+    "BILLED",
     "BLOCKING",
+    "ENTITLING",
+    "FINISHED",
+    "OCCUPYING",
     "Account",
     "Alert",
     "AlertKind",

@@ -21,14 +21,25 @@ class ReservationStatus(StrEnum):
     cancelled = "cancelled"
 
 
-# States that hold the resource; the exclusion constraint covers exactly these.
+# The sets of states the rules speak of; every rule names one of these.
+# Hold the resource: the exclusion constraint covers exactly these.
 BLOCKING = (ReservationStatus.pending, ReservationStatus.confirmed, ReservationStatus.active)
+# Entitle the holder to use the resource (a pending booking gets no machine).
+ENTITLING = (ReservationStatus.confirmed, ReservationStatus.active)
+# Keep their time taken: blocking, or used. A completed booking still holds its buffer
+# (cleaning, cooling) and counts towards the weekly quota; a no-show or cancellation does not.
+OCCUPYING = (*BLOCKING, ReservationStatus.completed)
+# Over one way or another: nothing more is due on the machine for them.
+FINISHED = (ReservationStatus.completed, ReservationStatus.no_show, ReservationStatus.cancelled)
+# Charged on an invoice: booked time that was used (or is in use), and no-shows.
+BILLED = (*ENTITLING, ReservationStatus.completed, ReservationStatus.no_show)
 
 
 class ReservationBase(SQLModel):
-    resource_id: int = Field(foreign_key="resource.id", index=True)
-    start_at: datetime = Field(sa_type=UTCDateTime)
-    end_at: datetime = Field(sa_type=UTCDateTime)
+    """What every shape of a reservation shares; the API names the span `start` and `end`."""
+
+    start_at: datetime = Field(alias="start")
+    end_at: datetime = Field(alias="end")
     note: str = Field(default="", max_length=500)
 
 
@@ -36,6 +47,10 @@ class Reservation(ReservationBase, table=True):
     __table_args__ = (Index("ix_reservation_resource_span", "resource_id", "start_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    resource_id: int = Field(foreign_key="resource.id", index=True)
+    # Rows are built by column name: the API's names stop at the API shapes.
+    start_at: datetime = Field(sa_type=UTCDateTime)
+    end_at: datetime = Field(sa_type=UTCDateTime)
     account_id: int = Field(foreign_key="account.id", index=True)
     created_by_id: int = Field(foreign_key="account.id")
     status: ReservationStatus = Field(default=ReservationStatus.confirmed, index=True)
@@ -61,34 +76,34 @@ class Recurrence(SQLModel):
     skip_conflicts: bool = False
 
 
-class ReservationCreate(SQLModel):
+class ReservationCreate(ReservationBase):
     model_config = SQLModelConfig(extra="forbid")
 
     resource_id: Id
-    start: Moment
-    end: Moment
-    note: str = Field(default="", max_length=500)
+    start_at: Moment = Field(alias="start")
+    end_at: Moment = Field(alias="end")
     recurrence: Recurrence | None = None
     # Operators only: book for this account, and/or break rules with a reason.
     account_id: Id | None = None
     override_reason: str | None = Field(default=None, min_length=3, max_length=500)
 
 
-class ReservationUpdate(SQLModel):
+class ReservationUpdate(ReservationBase):
     model_config = SQLModelConfig(extra="forbid")
 
-    start: Moment | None = None
-    end: Moment | None = None
-    note: str | None = Field(default=None, max_length=500)
+    start_at: Moment | None = Field(default=None, alias="start")  # type: ignore[assignment]
+    end_at: Moment | None = Field(default=None, alias="end")  # type: ignore[assignment]
+    note: str | None = Field(default=None, max_length=500)  # type: ignore[assignment]
     override_reason: str | None = Field(default=None, min_length=3, max_length=500)
 
 
-class ReservationPublic(SQLModel):
+class ReservationPublic(ReservationBase):
+    # Read from a row by attribute name, written out under the API's names.
+    model_config = SQLModelConfig(populate_by_name=True, serialize_by_alias=True)
+
     id: int
     resource_id: int
     account_id: int
-    start: datetime
-    end: datetime
     status: ReservationStatus
     note: str
     series_id: str | None

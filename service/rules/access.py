@@ -30,7 +30,8 @@ from .availability import layers
 from .booking import create_walk_in
 from .commands import CommandSpec, Outgoing, create_commands
 from .holding import holds
-from .lifecycle import CHECK_IN_EARLY, check_in
+from .lifecycle import check_in
+from .sitetime import SlotGrid, local_clock
 
 
 @dataclass(frozen=True)
@@ -41,10 +42,6 @@ class Decision:
     account_id: int | None = None
     reservation_id: int | None = None
     until: datetime | None = None
-
-
-def _at(moment: datetime, site: Site) -> str:
-    return moment.astimezone(site.zone).strftime("%H:%M")
 
 
 def _deny(reason: str, message: str, account: Account | None = None) -> Decision:
@@ -62,12 +59,14 @@ def decide(
         return _deny("card_blocked", "card blocked", account)
     current = session.exec(
         select(Reservation)
-        .where(Reservation.resource_id == resource.id, holds(now, early=CHECK_IN_EARLY))
+        .where(Reservation.resource_id == resource.id, holds(now, check_in=True))
         .order_by(col(Reservation.start_at))
     ).all()
     taken = next((r for r in current if r.start_at <= now and r.account_id != account.id), None)
     if taken is not None:
-        return _deny("booked", f"booked by someone else until {_at(taken.end_at, site)}", account)
+        return _deny(
+            "booked", f"booked by someone else until {local_clock(taken.end_at, site)}", account
+        )
     own = next((r for r in current if r.account_id == account.id), None)
     if own is not None:
         return _own_reservation(session=session, now=now, account=account, reservation=own)
@@ -130,19 +129,10 @@ def _walk_in_end(*, session: Session, now: datetime, resource: Resource, site: S
     horizon = now + timedelta(minutes=resource.max_minutes)
     found = layers(session=session, resource=resource, site=site, start=now, end=horizon)
     free = next((iv for iv in found.free() if iv.start <= now < iv.end), None)
+    grid = SlotGrid.of(resource, site)
     if free is not None:
-        return _grid_floor(free.end, resource=resource, site=site)
-    shortest = now + timedelta(minutes=resource.min_minutes)
-    step = timedelta(minutes=resource.slot_minutes)
-    floor = _grid_floor(shortest, resource=resource, site=site)
-    return floor if floor == shortest else floor + step
-
-
-def _grid_floor(moment: datetime, *, resource: Resource, site: Site) -> datetime:
-    """The last slot boundary at or before `moment` (slots count from local midnight)."""
-    local = moment.astimezone(site.zone)
-    since_midnight = local - local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return moment - since_midnight % timedelta(minutes=resource.slot_minutes)
+        return grid.floor(free.end)
+    return grid.ceil(now + timedelta(minutes=resource.min_minutes))
 
 
 _REASONS = {

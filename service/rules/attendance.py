@@ -22,8 +22,8 @@ from ..models import (
 from .accounts import principal_for
 from .audit import record_many
 from .devices import open_alert, subject_of
-from .holding import holds
-from .lifecycle import CHECK_IN_EARLY, check_in
+from .holding import check_in_opens, holds
+from .lifecycle import check_in
 
 # Room sensors report presence under either of these metrics.
 OCCUPANCY = ("occupied", "people")
@@ -55,13 +55,13 @@ def check_in_from_telemetry(*, session: Session, now: datetime) -> list[int]:
     waiting = (
         select(Reservation, Resource)
         .join(Resource, col(Resource.id) == col(Reservation.resource_id))
-        .where(holds(now, early=CHECK_IN_EARLY, statuses=(ReservationStatus.confirmed,)))
+        .where(holds(now, statuses=(ReservationStatus.confirmed,), check_in=True))
     )
     machines = session.exec(waiting.where(Resource.kind == ResourceKind.machine, ran)).all()
     rooms = [
         pair
         for pair in session.exec(waiting.where(Resource.kind == ResourceKind.room)).all()
-        if _room_in_use(session, pair[1], since=pair[0].start_at - CHECK_IN_EARLY)
+        if _room_in_use(session, pair[1], since=check_in_opens(pair[0]))
     ]
     checked = []
     for reservation, _resource in [*machines, *rooms]:
@@ -144,7 +144,7 @@ def unbooked_rooms_in_use(*, session: Session, now: datetime, fresh: timedelta) 
     """Raise an alert for each room whose sensor reports people and that nobody booked;
     returns how many such rooms there are (their alert stays open while they are)."""
     booked = exists().where(
-        col(Reservation.resource_id) == col(Resource.id), holds(now, early=CHECK_IN_EARLY)
+        col(Reservation.resource_id) == col(Resource.id), holds(now, check_in=True)
     )
     rows = session.exec(
         select(Device, Resource, Site)

@@ -11,14 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, or_
 from sqlmodel import Session, col, select
 
 from ..errors import Conflict, RuleViolation
 from ..models import (
-    BLOCKING,
+    OCCUPYING,
     Blackout,
     OpeningHours,
     Reservation,
@@ -27,9 +26,7 @@ from ..models import (
     Site,
 )
 from .intervals import Interval, clip, covers, merge, subtract
-
-# A finished or released session still holds its buffer (cleaning, cooling) after its end.
-HOLDING = (*BLOCKING, ReservationStatus.completed)
+from .sitetime import SlotGrid
 
 
 class Busy(NamedTuple):
@@ -91,7 +88,7 @@ _BUSY = (
     )
     .where(
         col(Reservation.resource_id).in_(bindparam("resource_ids", expanding=True)),
-        col(Reservation.status).in_(HOLDING),
+        col(Reservation.status).in_(OCCUPYING),
         col(Reservation.start_at) < bindparam("reach"),
         col(Reservation.blocked_until) > bindparam("start"),
     )
@@ -295,28 +292,14 @@ def free_intervals_many(
     return found
 
 
-def past_grid(moment: datetime, *, resource: Resource, site: Site) -> timedelta:
-    """How far `moment` lies past the resource's slot grid, counted from local midnight."""
-    return _past_grid(moment, site.zone, resource.slot_minutes * 60)
-
-
-def _past_grid(moment: datetime, zone: ZoneInfo, step_s: int) -> timedelta:
-    local = moment.astimezone(zone)
-    # Wall-clock time of day (as a person reads the grid), not time elapsed since midnight.
-    seconds = local.hour * 3600 + local.minute * 60 + local.second
-    return timedelta(seconds=seconds % step_s, microseconds=local.microsecond)
-
-
 def whole_slots(free: list[Interval], *, resource: Resource, site: Site) -> list[Interval]:
     """Free time trimmed to the slot grid, without stretches shorter than a booking."""
-    # Read once: this runs for every free stretch of every resource shown.
-    zone, step_s = site.zone, resource.slot_minutes * 60
-    step = timedelta(seconds=step_s)
+    # Built once: this runs for every free stretch of every resource shown.
+    grid = SlotGrid.of(resource, site)
     shortest = timedelta(minutes=resource.min_minutes)
     found = []
     for iv in free:
-        start = iv.start + (step - _past_grid(iv.start, zone, step_s)) % step
-        end = iv.end - _past_grid(iv.end, zone, step_s)
+        start, end = grid.ceil(iv.start), grid.floor(iv.end)
         if end - start >= shortest:
             found.append(Interval(start, end))
     return found

@@ -21,6 +21,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from ..models import (
+    BILLED,
     Account,
     LineBasis,
     MembershipPlan,
@@ -34,11 +35,6 @@ from ..models import (
     UsageSession,
 )
 from .pricing import BillingTerms, Period, Rate, billed_minutes, rate_for, time_charge
-
-# Reservations that used (or are using) their time.
-USED = (ReservationStatus.confirmed, ReservationStatus.active, ReservationStatus.completed)
-# Reservations that held a monthly room, whether or not anyone came.
-HELD = (*USED, ReservationStatus.no_show)
 
 
 @dataclass(frozen=True)
@@ -176,7 +172,7 @@ def _reserved(
         .where(
             col(Reservation.start_at) >= period.start,
             col(Reservation.start_at) < period.end,
-            col(Reservation.status).in_(HELD),
+            col(Reservation.status).in_(BILLED),
         )
         .order_by(col(Reservation.start_at))
     )
@@ -228,7 +224,8 @@ def _monthly(
         select(Reservation.account_id, Reservation.resource_id)
         .where(
             col(Reservation.resource_id).in_(monthly),
-            col(Reservation.status).in_(HELD),
+            # A monthly room is held whether or not anyone came.
+            col(Reservation.status).in_(BILLED),
             col(Reservation.start_at) < period.end,
             col(Reservation.end_at) > period.start,
         )

@@ -25,6 +25,7 @@ from . import policy
 from .accounts import Principal
 from .audit import record
 from .availability import check_slot, conflict_with
+from .catalogue import load_resource
 from .intervals import Interval
 from .recurrence import occurrences
 
@@ -48,17 +49,6 @@ class SeriesResult:
     series_id: str
     reservations: list[Reservation]
     skipped: list[dict[str, Any]] = field(default_factory=list)
-
-
-def load_resource(*, session: Session, resource_id: int) -> tuple[Resource, Site]:
-    row = session.exec(
-        select(Resource, Site)
-        .join(Site, Site.id == Resource.site_id)  # type: ignore[arg-type]
-        .where(Resource.id == resource_id)
-    ).first()
-    if row is None or not row[0].active:
-        raise NotFound(f"no resource {resource_id}")
-    return row
 
 
 def resolve_target(
@@ -208,9 +198,13 @@ def create_reservation(
         account_id=data.account_id,
         override_reason=data.override_reason,
     )
-    check_booking(session=session, now=now, target=target, start=data.start, end=data.end)
+    check_booking(session=session, now=now, target=target, start=data.start_at, end=data.end_at)
     reservation = _new_reservation(
-        now=now, actor=actor, target=target, span=Interval(data.start, data.end), note=data.note
+        now=now,
+        actor=actor,
+        target=target,
+        span=Interval(data.start_at, data.end_at),
+        note=data.note,
     )
     session.add(reservation)
     flush_or_conflict(session, reservation)
@@ -282,8 +276,8 @@ def create_series(
     )
     spans = occurrences(
         recurrence=data.recurrence,
-        start=data.start,
-        end=data.end,
+        start=data.start_at,
+        end=data.end_at,
         zone_name=target.site.timezone,
         limit=limit,
     )

@@ -75,3 +75,13 @@ def visible_sites(
     if site is not None and not sites:
         raise Forbidden(f"you do not operate site {site!r}")
     return None if principal.admin and site is None else sites
+
+
+def watched_resource(
+    *, session: Session, principal: Principal, resource_id: int
+) -> tuple[Resource, Site]:
+    """A resource and its site, if `principal` may read its telemetry (operates the site)."""
+    resource, site = load_resource(session=session, resource_id=resource_id)
+    if site.id is None or not principal.operates(site.id):
+        raise Forbidden("only the site's operators and admins see telemetry")
+    return resource, site

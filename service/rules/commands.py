@@ -60,10 +60,6 @@ class Outgoing:
     message: str
 
 
-def new_uid() -> str:
-    return uuid.uuid4().hex
-
-
 def _insert_ignoring_duplicates(session: Session) -> Any:
     table: Any = DeviceCommand.__table__  # type: ignore[attr-defined]
     if session.get_bind().dialect.name == "postgresql":

@@ -13,10 +13,9 @@ from ..errors import Conflict, Forbidden, NotFound, RuleViolation
 from ..models import Reservation, ReservationStatus, ReservationUpdate, Resource
 from .accounts import Principal
 from .audit import record
-from .booking import Target, check_booking, flush_or_conflict, load_resource, needs_approval
-
-# How early before its start a reservation may be checked in.
-CHECK_IN_EARLY = timedelta(minutes=15)
+from .booking import Target, check_booking, flush_or_conflict, needs_approval
+from .catalogue import load_resource
+from .holding import CHECK_IN_EARLY, reservation_holds
 
 
 def visible_reservations(actor: Principal) -> SelectOfScalar[Reservation]:
@@ -155,7 +154,7 @@ def move_reservation(
     if data.note is not None:
         reservation.note = data.note
         _touch(reservation, now)
-    start, end = data.start or reservation.start_at, data.end or reservation.end_at
+    start, end = data.start_at or reservation.start_at, data.end_at or reservation.end_at
     if (start, end) != (reservation.start_at, reservation.end_at):
         _reschedule(
             session=session, now=now, reservation=reservation, target=target, start=start, end=end
@@ -237,9 +236,10 @@ def check_in(
         reservation_id=reservation_id,
         allowed=(ReservationStatus.confirmed,),
     )
-    if not reservation.start_at - CHECK_IN_EARLY <= now < reservation.end_at:
+    if not reservation_holds(reservation, now, check_in=True):
         raise RuleViolation(
-            "check-in opens 15 minutes before the start and closes at the end",
+            f"check-in opens {CHECK_IN_EARLY // timedelta(minutes=1)} minutes before the start "
+            "and closes at the end",
             {"start": reservation.start_at.isoformat(), "end": reservation.end_at.isoformat()},
             code="check_in_window",
         )

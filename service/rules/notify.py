@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ..models import (
+    ENTITLING,
     Account,
     AuditLog,
     Notification,
@@ -198,7 +199,7 @@ def still_useful(*, session: Session, now: datetime, notification: Notification)
     if notification.kind == NotificationKind.reminder:
         return reservation.status == ReservationStatus.confirmed and reservation.start_at > now
     if notification.kind == NotificationKind.approved:
-        return reservation.status in (ReservationStatus.confirmed, ReservationStatus.active)
+        return reservation.status in ENTITLING
     return True
 
 

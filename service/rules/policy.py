@@ -8,19 +8,16 @@ from sqlmodel import Session, col, or_, select
 
 from ..errors import RuleViolation
 from ..models import (
-    BLOCKING,
+    OCCUPYING,
     Account,
     Reservation,
-    ReservationStatus,
     Resource,
     ResourceKind,
     Site,
     Training,
 )
-from .availability import bookable_window, past_grid
-
-# Statuses that count against the weekly quota.
-COUNTED = (*BLOCKING, ReservationStatus.completed)
+from .availability import bookable_window
+from .sitetime import SlotGrid
 
 
 def check_range(start: datetime, end: datetime) -> None:
@@ -35,10 +32,10 @@ def check_grid(
 
     A walk-in (`start_on_grid=False`) starts when the card is tapped; only its end is checked.
     """
-    step = resource.slot_minutes
+    step, grid = resource.slot_minutes, SlotGrid.of(resource, site)
     edges = (("start", start), ("end", end)) if start_on_grid else (("end", end),)
     for label, value in edges:
-        if past_grid(value, resource=resource, site=site):
+        if grid.offset(value):
             raise RuleViolation(
                 f"{label} must be on a {step}-minute slot boundary",
                 {"slot_minutes": step},
@@ -132,7 +129,7 @@ def check_quota(
         .join(Resource, Resource.id == Reservation.resource_id)  # type: ignore[arg-type]
         .where(
             Reservation.account_id == account_id,
-            col(Reservation.status).in_(COUNTED),
+            col(Reservation.status).in_(OCCUPYING),
             Resource.site_id == site.id,
             Resource.kind == resource.kind,
             Reservation.start_at < week_end,

@@ -17,6 +17,8 @@ from sqlalchemy import and_, exists, func, or_, update
 from sqlmodel import Session, col, select
 
 from ..models import (
+    ENTITLING,
+    FINISHED,
     AlertKind,
     CommandState,
     DeviceCommand,
@@ -31,9 +33,8 @@ from .audit import record_many
 from .commands import CommandSpec
 from .devices import open_alert, subject_of
 from .holding import holds
+from .sitetime import local_clock
 
-RUNNING = (ReservationStatus.confirmed, ReservationStatus.active)
-FINISHED = (ReservationStatus.completed, ReservationStatus.no_show, ReservationStatus.cancelled)
 # A machine whose reservation ended longer ago than this is left to the operators.
 CATCH_UP = timedelta(days=7)
 
@@ -46,10 +47,6 @@ class SlotPolicy:
 
 def _stamp(moment: datetime) -> int:
     return int(moment.timestamp())
-
-
-def _local(moment: datetime, site: Site) -> str:
-    return moment.astimezone(site.zone).strftime("%H:%M")
 
 
 def _sent(action: str, *, until_matches: bool) -> Any:
@@ -80,7 +77,7 @@ def due_enables(*, session: Session, now: datetime) -> list[CommandSpec]:
     An extension moves the end, so the machine gets a new enable with the new `until`.
     """
     query = _machines().where(
-        holds(now, statuses=RUNNING),
+        holds(now, statuses=ENTITLING),
         ~_sent("enable", until_matches=True),
     )
     return [
@@ -92,7 +89,7 @@ def due_enables(*, session: Session, now: datetime) -> list[CommandSpec]:
             action="enable",
             until=r.end_at,
             due_at=now,
-            message=f"reserved until {_local(r.end_at, site)}",
+            message=f"reserved until {local_clock(r.end_at, site)}",
         )
         for r, d, site in session.exec(query)
     ]
@@ -103,7 +100,7 @@ def due_warnings(*, session: Session, now: datetime, policy: SlotPolicy) -> list
     if not policy.warn_before:
         return []
     query = _machines().where(
-        holds(now, statuses=RUNNING),
+        holds(now, statuses=ENTITLING),
         Reservation.end_at <= now + policy.warn_before,
         ~_sent("warn", until_matches=True),
     )
@@ -116,7 +113,7 @@ def due_warnings(*, session: Session, now: datetime, policy: SlotPolicy) -> list
             action="warn",
             until=r.end_at,
             due_at=now,
-            message=f"reservation ends at {_local(r.end_at, site)}",
+            message=f"reservation ends at {local_clock(r.end_at, site)}",
         )
         for r, d, site in session.exec(query)
     ]
@@ -168,7 +165,7 @@ def due_disables(*, session: Session, now: datetime, policy: SlotPolicy) -> list
         elif overstaying:
             until = r.end_at + policy.grace
             spec = replace(
-                spec, due_at=max(now, until), message=f"overstay: off at {_local(until, site)}"
+                spec, due_at=max(now, until), message=f"overstay: off at {local_clock(until, site)}"
             )
             if until > now:
                 _overstay(
@@ -177,7 +174,7 @@ def due_disables(*, session: Session, now: datetime, policy: SlotPolicy) -> list
                     reservation=r,
                     device=d,
                     site=site,
-                    outcome=f"switched off at {_local(until, site)}",
+                    outcome=f"switched off at {local_clock(until, site)}",
                 )
         specs.append(spec)
     return specs
@@ -199,7 +196,7 @@ def _overstay(
         subject=subject_of(site.slug, device.slug),
         message=(
             f"still running after reservation {reservation.id} ended at "
-            f"{_local(reservation.end_at, site)}; {outcome}"
+            f"{local_clock(reservation.end_at, site)}; {outcome}"
         ),
         site_id=site.id,
         resource_id=reservation.resource_id,
@@ -212,7 +209,7 @@ def _taken_now(*, session: Session, now: datetime, resource_ids: set[int]) -> di
     return dict(
         session.exec(
             select(Reservation.resource_id, Reservation.account_id).where(
-                col(Reservation.resource_id).in_(resource_ids), holds(now, statuses=RUNNING)
+                col(Reservation.resource_id).in_(resource_ids), holds(now, statuses=ENTITLING)
             )
         ).all()
     )
@@ -247,7 +244,7 @@ def complete_ended(*, session: Session, now: datetime) -> list[int]:
 
 def next_boundary(*, session: Session, now: datetime, policy: SlotPolicy) -> datetime | None:
     """The next moment a reservation starts, nears its end or ends (for a timely wake-up)."""
-    running = col(Reservation.status).in_(RUNNING)
+    running = col(Reservation.status).in_(ENTITLING)
     candidates = [
         select(func.min(Reservation.start_at)).where(running, Reservation.start_at > now),
         select(func.min(Reservation.end_at)).where(running, Reservation.end_at > now),
