@@ -7,9 +7,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from flask import Blueprint, current_app, flash, g, get_flashed_messages, redirect, request, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..api.context import now
@@ -21,8 +19,19 @@ from ..rules.billing import estimate_booking
 from ..rules.booking import create_reservation, preview_booking
 from ..rules.catalogue import list_sites, load_resource, load_site, resources_with_sites
 from ..rules.pricing import BillingTerms
-from ..rules.timeline import Choice, Part, State, day_timeline, end_choices, week_timeline
+from ..rules.timeline import Choice, day_timeline, end_choices, week_timeline
 from .auth import login_required
+from .cells import (
+    GLYPHS,
+    PARTS,
+    STATES,
+    day_rows,
+    duration,
+    local_iso,
+    long_day,
+    short_day,
+    week_rows,
+)
 from .i18n import local_name
 from .messages import KINDS, refusal
 from .render import render_page
@@ -38,45 +47,8 @@ class View(StrEnum):
     week = "week"
 
 
-STATES = {
-    State.free: _l("free"),
-    State.reserved: _l("reserved"),
-    State.blackout: _l("closed for maintenance or a holiday"),
-    State.closed: _l("closed"),
-    State.unavailable: _l("not bookable"),
-}
-# Each state has its own mark, so that no cell is told apart by colour alone.
-GLYPHS = {
-    State.free: "○",
-    State.reserved: "●",
-    State.blackout: "✕",
-    State.closed: "—",
-    State.unavailable: "·",
-}
-PARTS = {Part.morning: _l("Morning"), Part.afternoon: _l("Afternoon"), Part.evening: _l("Evening")}
-
-
-@bp.app_template_filter("duration")
-def duration(minutes: int) -> str:
-    """`90` as people say it: 1 h 30 min (1시간 30분)."""
-    hours, rest = divmod(minutes, 60)
-    if hours and rest:
-        return _("%(hours)d h %(minutes)d min", hours=hours, minutes=rest)
-    if hours:
-        return _("%(hours)d h", hours=hours)
-    return _("%(minutes)d min", minutes=rest)
-
-
-@bp.app_template_filter("long_day")
-def long_day(day: date) -> str:
-    """Tuesday, March 3, 2026 (2026년 3월 3일 화요일)."""
-    return str(format_date(day, "full"))
-
-
-@bp.app_template_filter("short_day")
-def short_day(day: date) -> str:
-    """Tue 3/3 (3/3 (화)): the pattern is the catalogue's."""
-    return str(format_date(day, _("EEE M/d")))
+for _filter in (duration, long_day, short_day):
+    bp.add_app_template_filter(_filter)
 
 
 def _choice(name: str, kind: type[E], default: E) -> E:
@@ -112,11 +84,6 @@ def _moment(text: str | None, site: Site) -> datetime:
     return moment
 
 
-def local_iso(moment: datetime, site: Site) -> str:
-    """How the pages write a moment in their addresses: the site's wall-clock time."""
-    return moment.astimezone(site.zone).strftime("%Y-%m-%dT%H:%M")
-
-
 @bp.get("/book")
 @login_required
 def timeline() -> str:
@@ -146,10 +113,10 @@ def timeline() -> str:
         later=day + step if day + step < LATEST.date() else day,
         site_options=[(s.slug, local_name(s)) for s in sites],
         kind_options=[(k.value, str(label)) for k, label in KINDS.items()],
+        rows=day_rows(found) if view == View.day else week_rows(found, kind),
         states=STATES,
         glyphs=GLYPHS,
         parts=PARTS,
-        local_iso=local_iso,
         done=get_flashed_messages(),
     )
 
