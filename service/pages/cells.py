@@ -137,6 +137,10 @@ def week_rows(timeline: Timeline, kind: ResourceKind) -> list[ShownRow]:
         for d, column in zip(days, timeline.columns, strict=True)
     ]
     base = url_for("book.timeline")
+    links = {
+        d: f"{base}?{urlencode({'site': site.slug, 'kind': kind.value, 'day': d})}#r"
+        for d in set(days)
+    }
     lengths: dict[int, str] = {}
     found = []
     for row in timeline.rows:
@@ -155,8 +159,7 @@ def week_rows(timeline: Timeline, kind: ResourceKind) -> list[ShownRow]:
                 lengths[cell.free_minutes] = duration(cell.free_minutes)
             length = lengths[cell.free_minutes]
             label = free_sentence % {"resource": name, "time": when[index], "duration": length}
-            query = urlencode({"site": site.slug, "kind": kind.value, "day": days[index]})
-            href = f"{base}?{query}#r{row.resource.id}"
+            href = f"{links[days[index]]}{row.resource.id}"
             cells.append(
                 Shown(cell.state.value, cell.span, GLYPHS[cell.state], label, href, note=length)
             )

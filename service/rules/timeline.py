@@ -8,7 +8,6 @@ names the layer that keeps the time from being booked.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -101,56 +100,80 @@ def _local_day(day: date, site: Site) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
 
 
-def _both(a: list[Interval], b: list[Interval]) -> list[Interval]:
-    """The intersection of two merged lists."""
-    return subtract(a, subtract(a, b))
-
-
-def _segments(
-    layers: Layers, free: list[Interval], start: datetime, end: datetime
-) -> list[tuple[Interval, State]]:
-    """[start, end) cut into disjoint stretches, each with the state the layers give it."""
-    opened = clip(layers.open, start, end)
-    out = merge(iv for iv, _ in layers.blackouts)
-    usable = subtract(opened, out)
-    # The booking itself is reserved; its pause before and after is only not bookable.
-    taken = _both(usable, merge(Interval(b.start_at, b.end_at) for _, b in layers.busy))
-    shown = clip(free, start, end)
-    found = [(iv, State.closed) for iv in subtract([Interval(start, end)], opened)]
-    found += [(iv, State.blackout) for iv in _both(opened, out)]
-    found += [(iv, State.reserved) for iv in taken]
-    found += [(iv, State.free) for iv in shown]
-    found += [(iv, State.unavailable) for iv in subtract(subtract(usable, taken), shown)]
-    return sorted(found, key=lambda pair: pair[0].start)
-
-
-def _tally(
-    segments: list[tuple[Interval, State]], spans: Sequence[Interval]
-) -> list[Counter[State]]:
-    """For each span (sorted, disjoint), the seconds of it each state holds."""
-    found: list[Counter[State]] = []
-    first = 0
-    for span in spans:
-        while first < len(segments) and segments[first][0].end <= span.start:
-            first += 1
-        tally: Counter[State] = Counter()
-        index = first
-        while index < len(segments) and segments[index][0].start < span.end:
-            iv, state = segments[index]
-            overlap = min(iv.end, span.end) - max(iv.start, span.start)
-            tally[state] += int(overlap.total_seconds())
-            index += 1
-        found.append(tally)
+def _intersect(a: list[Interval], b: list[Interval]) -> list[Interval]:
+    """The intersection of two merged lists, in one pass over both."""
+    found, i, j = [], 0, 0
+    while i < len(a) and j < len(b):
+        lo, hi = max(a[i].start, b[j].start), min(a[i].end, b[j].end)
+        if lo < hi:
+            found.append(Interval(lo, hi))
+        if a[i].end < b[j].end:
+            i += 1
+        else:
+            j += 1
     return found
 
 
-def _fine_state(tally: Counter[State], span: Interval) -> State:
+def _seconds(intervals: list[Interval], spans: Sequence[Interval]) -> list[int]:
+    """For each span (sorted, disjoint), how many seconds of it the merged list covers."""
+    found = []
+    first = 0
+    for span in spans:
+        while first < len(intervals) and intervals[first].end <= span.start:
+            first += 1
+        covered = 0.0
+        index = first
+        while index < len(intervals) and intervals[index].start < span.end:
+            iv = intervals[index]
+            covered += (min(iv.end, span.end) - max(iv.start, span.start)).total_seconds()
+            index += 1
+        found.append(int(covered))
+    return found
+
+
+def _tally(
+    layers: Layers, opened: list[Interval], free: list[Interval], spans: Sequence[Interval]
+) -> list[dict[State, int]]:
+    """For each span, the seconds of it each state holds (the states never overlap).
+
+    Closed is outside `opened` (the site's hours); blacked out is open but under a
+    blackout; reserved is the rest under a booking itself; free is what the API calls
+    free; what is left of the open time is not bookable (past, too soon, a pause after a
+    booking, a gap too short, too far ahead).
+    """
+    out = merge(iv for iv, _ in layers.blackouts)
+    blacked = _intersect(opened, out) if out else []
+    usable = subtract(opened, out) if out else opened
+    taken = _intersect(usable, merge(Interval(b.start_at, b.end_at) for _, b in layers.busy))
+    found = []
+    columns = zip(
+        spans,
+        _seconds(opened, spans),
+        _seconds(blacked, spans),
+        _seconds(taken, spans),
+        _seconds(free, spans),
+        strict=True,
+    )
+    for span, open_s, blackout_s, reserved_s, free_s in columns:
+        found.append(
+            {
+                State.free: free_s,
+                State.reserved: reserved_s,
+                State.blackout: blackout_s,
+                State.closed: int((span.end - span.start).total_seconds()) - open_s,
+                State.unavailable: open_s - blackout_s - reserved_s - free_s,
+            }
+        )
+    return found
+
+
+def _fine_state(tally: dict[State, int], span: Interval) -> State:
     if tally[State.free] >= (span.end - span.start).total_seconds():
         return State.free
     return next((state for state in PRIORITY if tally[state]), State.closed)
 
 
-def _coarse_state(tally: Counter[State]) -> State:
+def _coarse_state(tally: dict[State, int]) -> State:
     """Free if any of it is; else closed if all of it is; else what holds most of the open time."""
     if tally[State.free]:
         return State.free
@@ -227,7 +250,7 @@ def day_timeline(
     for resource, _ in resources:
         rid = resource.id or 0
         spans = [Interval(a, b) for a, b in pairwise(_edges(resource, site, first, last))]
-        tallies = _tally(_segments(every[rid], free[rid], first, last), spans)
+        tallies = _tally(every[rid], clip(opened, first, last), free[rid], spans)
         cells = []
         for span, tally in zip(spans, tallies, strict=True):
             state = _fine_state(tally, span)
@@ -283,7 +306,7 @@ def week_timeline(
     if not opened:
         return found
     # Only the parts of a day the site ever opens in this week, the same for every day.
-    used = {part for d in days for part, iv in _parts(d, site) if _both([iv], opened)}
+    used = {part for d in days for part, iv in _parts(d, site) if _intersect([iv], opened)}
     for d in days:
         parts = [(part, iv) for part, iv in _parts(d, site) if part in used]
         found.groups.append(Heading(parts[0][1].start, parts[-1][1].end, len(parts)))
@@ -291,7 +314,7 @@ def week_timeline(
     spans = [Interval(c.start, c.end) for c in found.columns]
     for resource, _ in resources:
         rid = resource.id or 0
-        tallies = _tally(_segments(every[rid], free[rid], start, end), spans)
+        tallies = _tally(every[rid], opened, free[rid], spans)
         found.rows.append(
             Row(
                 resource,
