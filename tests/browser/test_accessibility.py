@@ -7,7 +7,15 @@ from selenium.webdriver.common.by import By
 
 from tests.browser.conftest import PHONE, axe_violations, log_in
 
-PAGES = ["/", "/resources", "/resources?kind=room", "/free", "{resource}"]
+PAGES = [
+    "/",
+    "/resources",
+    "/resources?kind=room",
+    "/free",
+    "{resource}",
+    "/book?site=seongsu&kind=machine",
+    "/book?site=bongik&kind=machine&view=week",
+]
 
 
 def _choose(browser, lang: str) -> None:
