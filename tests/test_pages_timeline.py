@@ -364,3 +364,12 @@ def test_end_choices_when_the_start_is_not_free_offer_every_length(session, worl
     )
     assert not choice.free
     assert len(choice.ends) == 8  # 30 minutes to 4 hours, in 30-minute steps
+
+
+def test_the_resource_page_and_the_home_page_lead_to_the_timeline(client, world):
+    login(client)
+    detail = client.get(f"/resources/{world.id('cnc')}").get_data(as_text=True)
+    assert f'href="/book?site=seongsu&amp;kind=machine#r{world.id("cnc")}"' in detail
+    home = client.get("/").get_data(as_text=True)
+    assert '<form method="get" action="/book"' in home
+    assert 'value="2026-03-02"' in home  # today in Seoul by the tests' clock
