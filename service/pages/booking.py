@@ -29,6 +29,7 @@ from .cells import (
     duration,
     local_iso,
     long_day,
+    plain_day,
     short_day,
     week_rows,
 )
@@ -47,7 +48,7 @@ class View(StrEnum):
     week = "week"
 
 
-for _filter in (duration, long_day, short_day):
+for _filter in (duration, long_day, plain_day, short_day):
     bp.add_app_template_filter(_filter)
 
 

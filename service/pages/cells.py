@@ -52,6 +52,11 @@ def long_day(day: date) -> str:
     return str(format_date(day, "full"))
 
 
+def plain_day(day: date) -> str:
+    """March 3, 2026 (2026년 3월 3일)."""
+    return str(format_date(day, "long"))
+
+
 def short_day(day: date) -> str:
     """Tue 3/3 (3/3 (화)): the pattern is the catalogue's."""
     return str(format_date(day, _("EEE M/d")))
