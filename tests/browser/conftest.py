@@ -14,11 +14,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 from sqlmodel import Session
 from werkzeug.serving import make_server
 
@@ -115,6 +117,28 @@ def log_in(browser: webdriver.Chrome, live_server: LiveServer, email: str = MAKE
     browser.find_element(By.ID, "f-email").send_keys(email)
     browser.find_element(By.ID, "f-password").send_keys(DEMO_PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
+    left_login(browser)
+
+
+def left_login(browser: webdriver.Chrome) -> None:
+    """Wait until the login's redirect has landed, so that the next step is not raced."""
+    WebDriverWait(browser, 10).until(lambda b: urlsplit(b.current_url).path != "/login")
+
+
+def switch_language(browser: webdriver.Chrome, lang: str) -> None:
+    """Press the header's language button unless the page already speaks `lang`."""
+
+    def speaks(b: webdriver.Chrome) -> bool:
+        # A script, not an element: the page may be replaced between finding and reading.
+        return bool(b.execute_script("return document.documentElement.lang") == lang)
+
+    if not speaks(browser):
+        browser.find_element(By.CSS_SELECTOR, "form.lang button").click()
+        WebDriverWait(browser, 10).until(speaks)
+
+
+def wait_for_path(browser: webdriver.Chrome, path: str) -> None:
+    WebDriverWait(browser, 10).until(lambda b: urlsplit(b.current_url).path == path)
 
 
 def axe_violations(browser: webdriver.Chrome) -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.browser.conftest import PHONE, axe_violations, log_in
+from tests.browser.conftest import PHONE, axe_violations, log_in, switch_language
 
 PAGES = [
     "/",
@@ -18,11 +18,6 @@ PAGES = [
 ]
 
 
-def _choose(browser, lang: str) -> None:
-    if browser.find_element(By.TAG_NAME, "html").get_attribute("lang") != lang:
-        browser.find_element(By.CSS_SELECTOR, "form.lang button").click()
-
-
 def _resource_path(browser, live_server) -> str:
     browser.get(live_server("/resources"))
     link = browser.find_element(By.CSS_SELECTOR, "#results .card a")
@@ -32,14 +27,14 @@ def _resource_path(browser, live_server) -> str:
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_the_login_page_has_no_serious_accessibility_problem(browser, live_server, lang):
     browser.get(live_server("/login"))
-    _choose(browser, lang)
+    switch_language(browser, lang)
     assert axe_violations(browser) == []
 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_every_page_has_no_serious_accessibility_problem(browser, live_server, lang):
     browser.get(live_server("/login"))
-    _choose(browser, lang)
+    switch_language(browser, lang)
     log_in(browser, live_server, "hyunwoo.choi@smartfab.example")
     resource = _resource_path(browser, live_server)
     found = {}

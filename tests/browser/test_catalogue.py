@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, switch_language, wait_for_path
 
 SEOUL = ZoneInfo("Asia/Seoul")
 SECOND_MAKER = "jiwoo.park@smartfab.example"
@@ -59,7 +59,7 @@ def test_free_search_lists_machines_free_for_the_span(browser, live_server):
     assert cards, browser.find_element(By.ID, "results").text
     # Following a card opens that machine's page.
     cards[0].find_element(By.TAG_NAME, "a").click()
-    assert urlsplit(browser.current_url).path.startswith("/resources/")
+    WebDriverWait(browser, 10).until(lambda b: "/resources/" in b.current_url)
 
 
 def test_free_search_form_sends_the_span(browser, live_server):
@@ -75,17 +75,16 @@ def test_free_search_form_sends_the_span(browser, live_server):
 def test_the_language_switch_works_both_ways_and_is_remembered(browser, live_server):
     log_in(browser, live_server, SECOND_MAKER)
     browser.get(live_server("/resources"))
-    browser.find_element(By.CSS_SELECTOR, "form.lang button").click()
-    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    switch_language(browser, "en")
     assert urlsplit(browser.current_url).path == "/resources"
     assert browser.find_element(By.TAG_NAME, "h1").text == "Machines and rooms"
     assert "₩" in browser.find_element(By.ID, "results").text
 
     browser.find_element(By.CSS_SELECTOR, ".who button").click()
+    wait_for_path(browser, "/login")
     browser.delete_all_cookies()
     log_in(browser, live_server, SECOND_MAKER)
     assert browser.find_element(By.TAG_NAME, "h1").text == "My bookings"
 
-    browser.find_element(By.CSS_SELECTOR, "form.lang button").click()
-    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "ko"
+    switch_language(browser, "ko")
     assert browser.find_element(By.TAG_NAME, "h1").text == "내 예약"
