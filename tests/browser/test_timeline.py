@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from service.demo_data.sites import HOLIDAYS
-from tests.browser.conftest import PHONE, axe_violations, log_in
+from tests.browser.conftest import PHONE, axe_violations, log_in, switch_language, wait_for_path
 
 SEOUL = ZoneInfo("Asia/Seoul")
 LASER = {"ko": "CO2 레이저 커터 1호기", "en": "CO2 laser cutter #1"}
@@ -31,11 +31,6 @@ def _open_day(days_ahead: int) -> str:
     return day.isoformat()
 
 
-def _speak(browser, lang: str) -> None:
-    if browser.find_element(By.TAG_NAME, "html").get_attribute("lang") != lang:
-        browser.find_element(By.CSS_SELECTOR, "form.lang button").click()
-
-
 def _free_cells(browser, machine: str) -> list:
     return [
         a
@@ -49,7 +44,7 @@ def test_a_maker_books_a_free_laser_cutter_through_the_confirmation(
     browser, live_server, lang, days_ahead
 ):
     log_in(browser, live_server)
-    _speak(browser, lang)
+    switch_language(browser, lang)
     day = _open_day(days_ahead)
     browser.get(live_server(f"/book?site=seongsu&kind=machine&day={day}"))
     cells = _free_cells(browser, LASER[lang])
@@ -59,14 +54,12 @@ def test_a_maker_books_a_free_laser_cutter_through_the_confirmation(
     assert name.endswith(", 예약 가능" if lang == "ko" else ", free")
     span = name.split(", ")[-2]
     cells[0].click()
-
-    assert urlsplit(browser.current_url).path == "/book/confirm"
+    wait_for_path(browser, "/book/confirm")
     summary = browser.find_element(By.ID, "summary").text
     assert ("원" if lang == "ko" else "₩") in summary
     assert ("교육" if lang == "ko" else "Training") in summary
     browser.find_element(By.CSS_SELECTOR, "form.confirm button").click()
-
-    assert urlsplit(browser.current_url).path == "/book"
+    wait_for_path(browser, "/book")
     assert BOOKED[lang] in browser.find_element(By.CSS_SELECTOR, ".done").text
     taken = ", 예약됨" if lang == "ko" else ", reserved"
     hidden = [
@@ -77,6 +70,7 @@ def test_a_maker_books_a_free_laser_cutter_through_the_confirmation(
     )
     # The booking is among the maker's bookings.
     browser.find_element(By.CSS_SELECTOR, ".done a").click()
+    wait_for_path(browser, "/")
     assert LASER[lang] in browser.find_element(By.TAG_NAME, "main").text
 
 
@@ -84,14 +78,16 @@ def test_a_maker_books_a_free_laser_cutter_through_the_confirmation(
 def test_a_booking_refused_by_a_rule_says_which_rule(browser, live_server, lang):
     # The demo maker's router training lapsed at the end of 2025.
     log_in(browser, live_server)
-    _speak(browser, lang)
+    switch_language(browser, lang)
     browser.get(live_server(f"/book?site=seongsu&kind=machine&day={_open_day(4)}"))
     cells = _free_cells(browser, ROUTER[lang])
     assert cells
     cells[0].click()
+    wait_for_path(browser, "/book/confirm")
     assert TRAINING[lang] in browser.find_element(By.CSS_SELECTOR, "#summary .warning").text
     assert axe_violations(browser) == []
     browser.find_element(By.CSS_SELECTOR, "form.confirm button").click()
+    WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.CSS_SELECTOR, "[role=alert]"))
     alert = browser.find_element(By.CSS_SELECTOR, "[role=alert]").text
     assert TRAINING[lang] in alert
 
@@ -113,10 +109,10 @@ def test_the_timeline_is_usable_on_a_phone(browser, live_server):
     late = browser.find_elements(By.CSS_SELECTOR, "td.cell.free a")[-1]
     browser.execute_script("arguments[0].scrollIntoView({inline: 'center'})", late)
     late.click()
-    assert urlsplit(browser.current_url).path == "/book"
+    WebDriverWait(browser, 10).until(lambda b: "view=week" not in b.current_url)
     first = browser.find_elements(By.CSS_SELECTOR, "td.cell.free a")[0]
     first.click()
-    assert urlsplit(browser.current_url).path == "/book/confirm"
+    wait_for_path(browser, "/book/confirm")
 
 
 def test_free_cells_are_reached_with_the_keyboard(browser, live_server):
@@ -134,4 +130,4 @@ def test_free_cells_are_reached_with_the_keyboard(browser, live_server):
     outline = browser.execute_script("return getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none"
     focused.send_keys("\ue007")  # Enter
-    assert urlsplit(browser.current_url).path == "/book/confirm"
+    wait_for_path(browser, "/book/confirm")
