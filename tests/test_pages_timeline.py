@@ -373,3 +373,17 @@ def test_the_resource_page_and_the_home_page_lead_to_the_timeline(client, world)
     home = client.get("/").get_data(as_text=True)
     assert '<form method="get" action="/book"' in home
     assert 'value="2026-03-02"' in home  # today in Seoul by the tests' clock
+
+
+def test_an_estimate_counts_as_billing_counts():
+    from service.models import RateBasis
+    from service.rules.pricing import Rate, estimate
+
+    hourly = Rate(RateBasis.booked_time, 10_000, 0, 50, 0)
+    assert estimate(rate=hourly, minutes=90, discount_percent=10).amount == 13_500
+    assert estimate(rate=hourly, minutes=90, discount_percent=10).no_show_amount == 7_500
+    run = Rate(RateBasis.run_time, 6_000, 0, 50, 15)
+    assert estimate(rate=run, minutes=10).amount == 1_500  # at least the plan's 15 minutes
+    monthly = Rate(RateBasis.monthly, 0, 300_000, 0, 0)
+    found = estimate(rate=monthly, minutes=600)
+    assert (found.amount, found.monthly_price, found.no_show_amount) == (0, 300_000, 0)
