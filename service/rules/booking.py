@@ -121,6 +121,35 @@ def check_booking(
     )
 
 
+@dataclass(frozen=True)
+class Preview:
+    """What booking a span would do now: wait for an operator, or be refused (and why)."""
+
+    needs_approval: bool
+    refused: DomainError | None
+
+
+def preview_booking(
+    *,
+    session: Session,
+    now: datetime,
+    actor: Principal,
+    resource_id: int,
+    start: datetime,
+    end: datetime,
+) -> Preview:
+    """The rules' answer to booking [start, end) for the actor, without booking it."""
+    target = resolve_target(
+        session=session, actor=actor, resource_id=resource_id, account_id=None, override_reason=None
+    )
+    pending = needs_approval(actor=actor, target=target)
+    try:
+        check_booking(session=session, now=now, target=target, start=start, end=end)
+    except DomainError as exc:
+        return Preview(pending, exc)
+    return Preview(pending, None)
+
+
 def needs_approval(*, actor: Principal, target: Target) -> bool:
     """New times on an approval-required resource wait for an operator, unless one chose them."""
     return target.resource.requires_approval and not actor.operates(target.site.id or 0)
