@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -10,7 +10,7 @@ from service.models import Reservation, ReservationStatus
 from service.rules.accounts import Principal
 from service.rules.catalogue import load_resource
 from service.rules.lifecycle import ACTIONS, allowed_actions
-from tests.factories import book, seoul
+from tests.factories import book, make_reservation, seoul
 from tests.pages import csrf_token, login
 
 PAGE = "/me/reservations"
@@ -326,3 +326,21 @@ def test_a_bad_series_form_is_a_4xx_page(client, world, extra):
     answer = post(client, f"{PAGE}/new-series", **series_form(world, **extra))
     assert 400 <= answer.status_code < 500
     assert "<html" in answer.get_data(as_text=True)
+
+
+def test_a_long_history_never_pushes_a_coming_booking_off_the_page(client, world, session):
+    first = date(2026, 1, 1)
+    for n in range(59 * 12):  # every other hour of January and February: 708 bookings
+        start = datetime.combine(first, time()) + timedelta(hours=2 * n)
+        end = start + timedelta(hours=1)
+        make_reservation(
+            session, world, "maker", "printer", f"{start:%Y-%m-%d %H:%M}", f"{end:%Y-%m-%d %H:%M}"
+        )
+    session.commit()
+    coming = booked(client, world, "maker", "printer", "2026-03-05 10:00", "2026-03-05 11:00")
+    login(client)
+    page = client.get(PAGE).get_data(as_text=True)
+    upcoming, past = page.split('id="past"')
+    assert f'id="reservation-{coming}"' in upcoming
+    # The most recent of the past bookings are the ones shown.
+    assert "2026-02-28 22:00 KST" in past and "2026-01-01 00:00 KST" not in past

@@ -75,11 +75,26 @@ class Row:
         return [(action, reason) for action, reason in self.refusals.items() if reason]
 
 
+PAST_SHOWN = 100
+
+
 def _rows() -> list[Row]:
     db, moment = get_session(), now()
-    reservations = lifecycle.list_reservations(
-        session=db, actor=g.principal, mine=True, start=None, end=None
+    # Everything still ahead, and the most recent of what is behind: a long history
+    # never pushes the coming bookings off the page.
+    ahead = lifecycle.list_reservations(
+        session=db, actor=g.principal, mine=True, start=moment, end=None
     )
+    behind = lifecycle.list_reservations(
+        session=db,
+        actor=g.principal,
+        mine=True,
+        start=None,
+        end=moment,
+        limit=PAST_SHOWN,
+        newest_first=True,
+    )
+    reservations = sorted({r.id: r for r in [*behind, *ahead]}.values(), key=lambda r: r.start_at)
     places = {r.id: (r, s) for r, s in resources_with_sites(session=db)}
     rows = []
     for reservation in reservations:

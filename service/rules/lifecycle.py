@@ -67,6 +67,7 @@ def list_reservations(
     resource_id: int | None = None,
     status: ReservationStatus | None = None,
     limit: int = 500,
+    newest_first: bool = False,
 ) -> list[Reservation]:
     query = visible_reservations(actor)
     if mine:
@@ -79,7 +80,8 @@ def list_reservations(
         query = query.where(Reservation.resource_id == resource_id)
     if status is not None:
         query = query.where(Reservation.status == status)
-    return list(session.exec(query.order_by(col(Reservation.start_at)).limit(limit)))
+    order = col(Reservation.start_at).desc() if newest_first else col(Reservation.start_at)
+    return list(session.exec(query.order_by(order).limit(limit)))
 
 
 # What each change needs of a reservation's status.
