@@ -14,9 +14,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, g, request, session
 from flask_babel import get_locale
 
-LOCALES = ("ko", "en")
-# The language of a site by its time zone; a zone not listed falls back to Accept-Language.
-ZONE_LOCALES = {"Asia/Seoul": "ko"}
+from ..languages import LOCALES, zone_locale
 
 
 def select_locale() -> str:
@@ -26,9 +24,10 @@ def select_locale() -> str:
         return str(account.locale)
     if session.get("locale") in LOCALES:
         return str(session["locale"])
-    zone = current_app.config["SMARTFAB"].site.default_timezone
-    if zone in ZONE_LOCALES:
-        return ZONE_LOCALES[zone]
+    by_zone = zone_locale(current_app.config["SMARTFAB"].site.default_timezone)
+    if by_zone is not None:
+        return by_zone
+    # A site without a language of its own: the browser's choice.
     return request.accept_languages.best_match(LOCALES) or LOCALES[0]
 
 
