@@ -19,6 +19,7 @@ from ..rules.policy import list_trainings
 from ..rules.pricing import parse_period
 from ..rules.usage import usage_with_places
 from .auth import login_required
+from .cells import duration
 from .i18n import LOCALES, site_zone
 from .render import render_page
 
@@ -71,15 +72,8 @@ def energy(watt_hours: float) -> str:
     return f"{watt_hours / 1000:,.2f} kWh"
 
 
-@bp.app_template_filter("duration")
-def duration(minutes: int) -> str:
-    """Minutes as hours and minutes, e.g. '1 h 30 min' / '1시간 30분'."""
-    hours, rest = divmod(minutes, 60)
-    if hours and rest:
-        return _("%(hours)d h %(minutes)d min", hours=hours, minutes=rest)
-    if hours:
-        return _("%(hours)d h", hours=hours)
-    return _("%(minutes)d min", minutes=rest)
+# Minutes as people say them (1 h 30 min / 1시간 30분), the same words as the timeline's.
+bp.add_app_template_filter(duration, "duration")
 
 
 @bp.get("/usage")

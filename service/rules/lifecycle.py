@@ -195,13 +195,9 @@ def allowed_actions(
 
 
 def _for_change(
-    *,
-    session: Session,
-    now: datetime,
-    actor: Principal,
-    reservation_id: int,
-    action: str,
+    session: Session, now: datetime, actor: Principal, reservation_id: int, action: str
 ) -> tuple[Reservation, Target]:
+    """Lock the reservation for `action`; raises the guard's refusal when it may not."""
     begin_write(session)
     reservation = get_reservation(
         session=session, actor=actor, reservation_id=reservation_id, for_update=True
@@ -219,7 +215,6 @@ def _touch(reservation: Reservation, now: datetime) -> None:
 
 
 def _transition(
-    *,
     session: Session,
     now: datetime,
     actor: Principal,
@@ -309,13 +304,7 @@ def move_reservation(
     data: ReservationUpdate,
 ) -> Reservation:
     """Change times or note; new times meet the same rules as a new booking."""
-    reservation, target = _for_change(
-        session=session,
-        now=now,
-        actor=actor,
-        reservation_id=reservation_id,
-        action="move",
-    )
+    reservation, target = _for_change(session, now, actor, reservation_id, "move")
     if data.override_reason:
         if not actor.operates(target.site.id or 0):
             raise Forbidden("only an operator of this site may override booking rules")
@@ -345,104 +334,53 @@ def move_reservation(
 def cancel_reservation(
     *, session: Session, now: datetime, actor: Principal, reservation_id: int
 ) -> Reservation:
-    reservation, target = _for_change(
-        session=session,
-        now=now,
-        actor=actor,
-        reservation_id=reservation_id,
-        action="cancel",
-    )
-    return _transition(
-        session=session,
-        now=now,
-        actor=actor,
-        reservation=reservation,
-        status=ReservationStatus.cancelled,
-        action="cancel",
-    )
+    reservation, target = _for_change(session, now, actor, reservation_id, "cancel")
+    return _transition(session, now, actor, reservation, ReservationStatus.cancelled, "cancel")
 
 
 def decide_approval(
     *, session: Session, now: datetime, actor: Principal, reservation_id: int, approve: bool
 ) -> Reservation:
     """An operator confirms or declines a pending reservation."""
-    reservation, target = _for_change(
-        session=session,
-        now=now,
-        actor=actor,
-        reservation_id=reservation_id,
-        action="decide",
-    )
+    reservation, target = _for_change(session, now, actor, reservation_id, "decide")
     if not actor.operates(target.site.id or 0):
         raise Forbidden("only an operator of this site may approve bookings")
     return _transition(
-        session=session,
-        now=now,
-        actor=actor,
-        reservation=reservation,
-        status=ReservationStatus.confirmed if approve else ReservationStatus.cancelled,
-        action="approve" if approve else "decline",
+        session,
+        now,
+        actor,
+        reservation,
+        ReservationStatus.confirmed if approve else ReservationStatus.cancelled,
+        "approve" if approve else "decline",
     )
 
 
 def check_in(
     *, session: Session, now: datetime, actor: Principal, reservation_id: int
 ) -> Reservation:
-    reservation, _ = _for_change(
-        session=session,
-        now=now,
-        actor=actor,
-        reservation_id=reservation_id,
-        action="check_in",
-    )
+    reservation, _ = _for_change(session, now, actor, reservation_id, "check_in")
     reservation.checked_in_at = now
-    return _transition(
-        session=session,
-        now=now,
-        actor=actor,
-        reservation=reservation,
-        status=ReservationStatus.active,
-        action="check_in",
-    )
+    return _transition(session, now, actor, reservation, ReservationStatus.active, "check_in")
 
 
 def release(
     *, session: Session, now: datetime, actor: Principal, reservation_id: int
 ) -> Reservation:
     """End a started reservation now; the rest of the slot becomes free."""
-    reservation, target = _for_change(
-        session=session,
-        now=now,
-        actor=actor,
-        reservation_id=reservation_id,
-        action="release",
-    )
+    reservation, target = _for_change(session, now, actor, reservation_id, "release")
     reservation.end_at = min(reservation.end_at, now)
     reservation.blocked_until = reservation.end_at + timedelta(
         minutes=target.resource.buffer_minutes
     )
     reservation.released_at = now
-    return _transition(
-        session=session,
-        now=now,
-        actor=actor,
-        reservation=reservation,
-        status=ReservationStatus.completed,
-        action="release",
-    )
+    return _transition(session, now, actor, reservation, ReservationStatus.completed, "release")
 
 
 def extend(
     *, session: Session, now: datetime, actor: Principal, reservation_id: int, end: datetime
 ) -> Reservation:
     """Move the end later when the following time is free and the rules allow it."""
-    reservation, target = _for_change(
-        session=session,
-        now=now,
-        actor=actor,
-        reservation_id=reservation_id,
-        action="extend",
-    )
+    reservation, target = _for_change(session, now, actor, reservation_id, "extend")
     if end <= reservation.end_at:
         raise RuleViolation(
             "an extension must end later than the reservation", code="invalid_range"
