@@ -6,7 +6,8 @@ test client, in one run and interleaved, many requests of
   - the API   GET /api/v1/availability?site=&kind=machine&from=&to=  (the same week's data,
     without the page),
 on PostgreSQL and on SQLite. Goals: the page's p95 within 3x the API's, and under 150 ms.
-`--gc-freeze` first moves the start-up heap out of the garbage collector's reach.
+Like `smartfab web`'s workers, the run first moves the start-up heap out of the garbage
+collector's reach (gc.freeze); `--no-gc-freeze` measures without it.
 
 Run by `make bench`; prints figures against their goals and always exits 0.
 """
@@ -157,8 +158,7 @@ def measure(label: str, url: str, requests: int, freeze: bool = False) -> None:
         f"(seeded in {time.perf_counter() - started:.1f} s); {requests} requests each, interleaved"
     )
     if freeze:
-        # What a server can do after start-up: keep the long-lived heap out of the
-        # collector, whose full passes otherwise make most of the slow tail.
+        # What smartfab web's workers do after start-up (service/cli/webserver.py).
         gc.collect()
         gc.freeze()
     for call in calls.values():  # warm the pool, the caches and the templates
@@ -197,7 +197,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300, help="per endpoint")
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument(
-        "--gc-freeze", action="store_true", help="freeze the start-up heap (gc.freeze) first"
+        "--no-gc-freeze",
+        dest="gc_freeze",
+        action="store_false",
+        help="leave the start-up heap to the collector (smartfab web freezes it)",
     )
     args = parser.parse_args()
     if not args.sqlite_only:
