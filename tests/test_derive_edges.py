@@ -213,6 +213,24 @@ def test_acks_and_events_count_as_seen(session, world, devices):
     assert device(session).last_seen == at(5)
 
 
+def test_a_second_sample_at_the_same_time_moves_no_edge(session, world, devices):
+    reserve(session, world, at(0), at(60))
+    run(session, sample(0, "idle"))
+    run(session, sample(0, "running"))
+    live = device(session)
+    assert (live.state, live.last_values) == ("idle", {"state": "idle"})
+    assert usages(session) == []
+
+
+def test_a_second_sample_at_the_same_time_in_one_batch_moves_no_edge(session, world, devices):
+    reserve(session, world, at(0), at(60))
+    run(session, sample(0, "running"), sample(0, "idle"))
+    live = device(session)
+    assert (live.state, live.state_since) == ("running", at(0))
+    [usage] = usages(session)
+    assert usage.end_at is None
+
+
 def test_a_sample_without_a_state_keeps_the_state_and_the_run(session, world, devices):
     reserve(session, world, at(0), at(60))
     run(session, sample(0, "running"), sample(5, None, power_w=100))
@@ -331,6 +349,15 @@ def test_the_reservation_under_way_comes_before_the_next_one(session, world, dev
 def test_a_badge_exactly_ten_minutes_before_names_who_started_the_machine(session, world, devices):
     maker = with_card(session, world)
     run(session, badge(0), sample(10, "running"))
+    [usage] = usages(session)
+    assert (usage.account_id, usage.unauthorised) == (maker, True)
+
+
+def test_a_badge_tapped_in_the_millisecond_the_run_starts_names_who_started_it(
+    session, world, devices
+):
+    maker = with_card(session, world)
+    run(session, badge(10), sample(10, "running"))
     [usage] = usages(session)
     assert (usage.account_id, usage.unauthorised) == (maker, True)
 
