@@ -50,7 +50,9 @@ def badge(minutes: float, card: str = CARD, device: str = "laser-1") -> Event:
 
 
 def run(session: Session, *messages, now=CURRENT_TIME, root: str = "smartfab") -> None:
+    """Apply a batch and commit it, as the listener does."""
     apply(session=session, now=now, messages=list(messages), root=root)
+    session.commit()
 
 
 def usages(session: Session) -> list[UsageSession]:
@@ -387,9 +389,12 @@ def test_an_older_badge_tap_does_not_replace_the_last_one(session, world, device
 # -- transactions -----------------------------------------------------------------------
 
 
-def test_a_batch_is_committed_for_every_other_session_to_see(session, engine, world, devices):
+def test_a_batch_is_left_for_its_caller_to_commit(session, engine, world, devices):
     reserve(session, world, at(0), at(60))
-    run(session, sample(0, "running"))
+    apply(session=session, now=CURRENT_TIME, messages=[sample(0, "running")])
+    with Session(engine) as other:
+        assert other.exec(select(UsageSession)).all() == []
+    session.commit()
     with Session(engine) as other:
         assert len(other.exec(select(UsageSession)).all()) == 1
         live = other.exec(select(Device).where(Device.slug == "laser-1")).one()
