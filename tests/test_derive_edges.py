@@ -241,6 +241,32 @@ def test_a_device_without_a_machine_starts_no_session(session, world, devices):
     assert device(session, "reader-1").state == "running"
 
 
+def test_an_alert_names_the_site_machine_and_device_it_is_about(session, world, devices):
+    run(session, status(0, False))
+    alert = session.exec(select(Alert)).one()
+    assert (alert.kind, alert.site_id, alert.resource_id, alert.device_id) == (
+        "offline",
+        world.sites["seongsu"].id,
+        world.id("laser"),
+        devices["laser-1"].id,
+    )
+
+
+def test_each_machine_picks_up_its_own_open_session_in_the_next_batch(session, world, devices):
+    # The cnc's session is stored first, so session and device ids differ.
+    run(
+        session,
+        sample(0, "running", device="cnc-1", power_w=600),
+        sample(0, "running", power_w=1200),
+    )
+    run(session, sample(30, "idle", device="cnc-1"), sample(30, "idle"))
+    found = {u.device_id: (u.end_at, u.energy_wh) for u in usages(session)}
+    assert found == {
+        devices["cnc-1"].id: (at(30), pytest.approx(300)),
+        devices["laser-1"].id: (at(30), pytest.approx(600)),
+    }
+
+
 # -- energy -----------------------------------------------------------------------------
 
 
@@ -335,6 +361,20 @@ def test_the_reservation_under_way_comes_before_the_next_one(session, world, dev
     reserve(session, world, at(30), at(60))
     run(session, sample(20, "running"))
     assert usages(session)[0].reservation_id == current.id
+
+
+def test_the_reservation_under_way_comes_first_whichever_was_booked_first(session, world, devices):
+    reserve(session, world, at(30), at(60))
+    current = reserve(session, world, at(0), at(30))
+    run(session, sample(20, "running"))
+    assert usages(session)[0].reservation_id == current.id
+
+
+def test_a_batch_reaching_into_a_reservation_finds_it(session, world, devices):
+    reservation = reserve(session, world, at(60), at(90))
+    run(session, sample(0, "idle"), sample(50, "running"))
+    [usage] = usages(session)
+    assert (usage.reservation_id, usage.unauthorised) == (reservation.id, False)
 
 
 def test_a_badge_exactly_ten_minutes_before_names_who_started_the_machine(session, world, devices):
