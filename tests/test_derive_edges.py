@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import pytest
 from sqlmodel import Session, col, select
 
-from devices.contract import CommandAck, Event, Status, Telemetry
+from devices.contract import CommandAck, Event, Status, Telemetry, decode
 from service.models import (
     Account,
     Alert,
@@ -51,7 +50,9 @@ def badge(minutes: float, card: str = CARD, device: str = "laser-1") -> Event:
 
 
 def run(session: Session, *messages, now=CURRENT_TIME, root: str = "smartfab") -> None:
+    """Apply a batch and commit it, as the listener does."""
     apply(session=session, now=now, messages=list(messages), root=root)
+    session.commit()
 
 
 def usages(session: Session) -> list[UsageSession]:
@@ -101,32 +102,22 @@ def with_card(session: Session, world: World) -> int:
 def test_every_kind_of_message_from_an_unknown_device_is_kept_as_it_was_sent(
     session, world, devices
 ):
-    run(
-        session,
-        Telemetry("seongsu", "ghost-7", at(0), "idle", {"power_w": 12.5}),
-        Event("seongsu", "ghost-7", at(1), "badge", {"card": CARD}),
-        Status("seongsu", "ghost-7", False, at(2)),
-        Status("seongsu", "ghost-7", True, at(3)),
-        CommandAck("seongsu", "ghost-7", "cmd-9", True, at(4)),
-        root="plant",
-    )
+    sent = [
+        ("plant/seongsu/ghost-7/telemetry", b'{"ts": 1772406000000, "power_w": 12.5}'),
+        ("plant/seongsu/ghost-7/event", b'{"type": "badge", "card": "04a1b2c3"}'),
+        ("plant/seongsu/ghost-7/status", b"offline"),
+        ("plant/seongsu/ghost-7/status", b" online\n"),
+        ("plant/seongsu/ghost-7/cmd/ack", b'{"id": "cmd-9", "ok": true}'),
+    ]
+    messages = [
+        decode(topic, payload, root="plant", now=at(i)) for i, (topic, payload) in enumerate(sent)
+    ]
+    run(session, *messages, root="plant")
     letters = session.exec(select(DeadLetter).order_by(col(DeadLetter.id))).all()
     assert [(d.topic, d.reason, d.site, d.device) for d in letters] == [
-        ("plant/seongsu/ghost-7/telemetry", "unknown_device", "seongsu", "ghost-7"),
-        ("plant/seongsu/ghost-7/event", "unknown_device", "seongsu", "ghost-7"),
-        ("plant/seongsu/ghost-7/status", "unknown_device", "seongsu", "ghost-7"),
-        ("plant/seongsu/ghost-7/status", "unknown_device", "seongsu", "ghost-7"),
-        ("plant/seongsu/ghost-7/cmd/ack", "unknown_device", "seongsu", "ghost-7"),
+        (topic, "unknown_device", "seongsu", "ghost-7") for topic, _ in sent
     ]
-    telemetry, event, offline, online, ack = (bytes(d.payload) for d in letters)
-    assert json.loads(telemetry) == {
-        "ts": "2026-03-01T23:00:00.000Z",
-        "state": "idle",
-        "power_w": 12.5,
-    }
-    assert json.loads(event) == {"type": "badge", "card": CARD, "ts": "2026-03-01T23:01:00.000Z"}
-    assert (offline, online) == (b"offline", b"online")
-    assert json.loads(ack) == {"id": "cmd-9", "ok": True}
+    assert [(bytes(d.payload), d.size) for d in letters] == [(p, len(p)) for _, p in sent]
 
 
 def test_an_unknown_device_at_an_unknown_site_is_alerted_without_a_site(session, world, devices):
@@ -213,6 +204,24 @@ def test_acks_and_events_count_as_seen(session, world, devices):
     assert device(session).last_seen == at(5)
 
 
+def test_a_second_sample_at_the_same_time_moves_no_edge(session, world, devices):
+    reserve(session, world, at(0), at(60))
+    run(session, sample(0, "idle"))
+    run(session, sample(0, "running"))
+    live = device(session)
+    assert (live.state, live.last_values) == ("idle", {"state": "idle"})
+    assert usages(session) == []
+
+
+def test_a_second_sample_at_the_same_time_in_one_batch_moves_no_edge(session, world, devices):
+    reserve(session, world, at(0), at(60))
+    run(session, sample(0, "running"), sample(0, "idle"))
+    live = device(session)
+    assert (live.state, live.state_since) == ("running", at(0))
+    [usage] = usages(session)
+    assert usage.end_at is None
+
+
 def test_a_sample_without_a_state_keeps_the_state_and_the_run(session, world, devices):
     reserve(session, world, at(0), at(60))
     run(session, sample(0, "running"), sample(5, None, power_w=100))
@@ -230,6 +239,32 @@ def test_a_device_without_a_machine_starts_no_session(session, world, devices):
     run(session, sample(0, "running", device="reader-1"))
     assert usages(session) == []
     assert device(session, "reader-1").state == "running"
+
+
+def test_an_alert_names_the_site_machine_and_device_it_is_about(session, world, devices):
+    run(session, status(0, False))
+    alert = session.exec(select(Alert)).one()
+    assert (alert.kind, alert.site_id, alert.resource_id, alert.device_id) == (
+        "offline",
+        world.sites["seongsu"].id,
+        world.id("laser"),
+        devices["laser-1"].id,
+    )
+
+
+def test_each_machine_picks_up_its_own_open_session_in_the_next_batch(session, world, devices):
+    # The cnc's session is stored first, so session and device ids differ.
+    run(
+        session,
+        sample(0, "running", device="cnc-1", power_w=600),
+        sample(0, "running", power_w=1200),
+    )
+    run(session, sample(30, "idle", device="cnc-1"), sample(30, "idle"))
+    found = {u.device_id: (u.end_at, u.energy_wh) for u in usages(session)}
+    assert found == {
+        devices["cnc-1"].id: (at(30), pytest.approx(300)),
+        devices["laser-1"].id: (at(30), pytest.approx(600)),
+    }
 
 
 # -- energy -----------------------------------------------------------------------------
@@ -328,9 +363,32 @@ def test_the_reservation_under_way_comes_before_the_next_one(session, world, dev
     assert usages(session)[0].reservation_id == current.id
 
 
+def test_the_reservation_under_way_comes_first_whichever_was_booked_first(session, world, devices):
+    reserve(session, world, at(30), at(60))
+    current = reserve(session, world, at(0), at(30))
+    run(session, sample(20, "running"))
+    assert usages(session)[0].reservation_id == current.id
+
+
+def test_a_batch_reaching_into_a_reservation_finds_it(session, world, devices):
+    reservation = reserve(session, world, at(60), at(90))
+    run(session, sample(0, "idle"), sample(50, "running"))
+    [usage] = usages(session)
+    assert (usage.reservation_id, usage.unauthorised) == (reservation.id, False)
+
+
 def test_a_badge_exactly_ten_minutes_before_names_who_started_the_machine(session, world, devices):
     maker = with_card(session, world)
     run(session, badge(0), sample(10, "running"))
+    [usage] = usages(session)
+    assert (usage.account_id, usage.unauthorised) == (maker, True)
+
+
+def test_a_badge_tapped_in_the_millisecond_the_run_starts_names_who_started_it(
+    session, world, devices
+):
+    maker = with_card(session, world)
+    run(session, badge(10), sample(10, "running"))
     [usage] = usages(session)
     assert (usage.account_id, usage.unauthorised) == (maker, True)
 
@@ -371,9 +429,12 @@ def test_an_older_badge_tap_does_not_replace_the_last_one(session, world, device
 # -- transactions -----------------------------------------------------------------------
 
 
-def test_a_batch_is_committed_for_every_other_session_to_see(session, engine, world, devices):
+def test_a_batch_is_left_for_its_caller_to_commit(session, engine, world, devices):
     reserve(session, world, at(0), at(60))
-    run(session, sample(0, "running"))
+    apply(session=session, now=CURRENT_TIME, messages=[sample(0, "running")])
+    with Session(engine) as other:
+        assert other.exec(select(UsageSession)).all() == []
+    session.commit()
     with Session(engine) as other:
         assert len(other.exec(select(UsageSession)).all()) == 1
         live = other.exec(select(Device).where(Device.slug == "laser-1")).one()

@@ -60,6 +60,12 @@ class Hours(NamedTuple):
     closes: time
 
 
+def _id(row: Resource | Site) -> int:
+    """The id of a stored resource or site, which the rules below are only ever given."""
+    assert row.id is not None  # noqa: S101 - a row read from the database has its id
+    return row.id
+
+
 # The three reads of `layers_many`, built once: a booking runs them on every request.
 _BLACKOUTS = select(  # type: ignore[call-overload]  # sqlmodel types at most 4 columns
     Blackout.id,
@@ -150,7 +156,7 @@ def opening_intervals(
     *, session: Session, site: Site, start: datetime, end: datetime
 ) -> list[Interval]:
     """The site's opening hours between start and end, in UTC."""
-    hours = _hours_by_site(session, {site.id or 0}).get(site.id or 0, [])
+    hours = _hours_by_site(session, {_id(site)}).get(_id(site), [])
     return _open_intervals(hours, site, start, end)
 
 
@@ -165,8 +171,8 @@ def layers_many(
     """Layers of many resources with three queries in all, whatever their number."""
     if not resources:
         return {}
-    sites = {site.id or 0: site for _, site in resources}
-    ids = [resource.id or 0 for resource, _ in resources]
+    sites = {_id(site): site for _, site in resources}
+    ids = [_id(resource) for resource, _ in resources]
     widest = timedelta(minutes=max(resource.buffer_minutes for resource, _ in resources))
     # Plain column rows on the session's connection: no ORM object per row.
     connection = session.connection()
@@ -195,8 +201,8 @@ def layers_many(
     found: dict[int, Layers] = {}
     for resource, site in resources:
         buffer = timedelta(minutes=resource.buffer_minutes)
-        found[resource.id or 0] = Layers(
-            open=open_by_site[site.id or 0],
+        found[_id(resource)] = Layers(
+            open=open_by_site[_id(site)],
             blackouts=[
                 (Interval(b.start_at, b.end_at), b)
                 for b in blackouts
@@ -205,7 +211,7 @@ def layers_many(
             # A booking [s, e) keeps others out of [s - buffer, e + buffer).
             busy=[
                 (Interval(b.start_at - buffer, b.blocked_until), b)
-                for b in busy_by_resource.get(resource.id or 0, ())
+                for b in busy_by_resource.get(_id(resource), ())
                 if b.start_at < end + buffer
             ],
         )
@@ -227,7 +233,7 @@ def layers(
         start=start,
         end=end,
         ignore_reservation_id=ignore_reservation_id,
-    )[resource.id or 0]
+    )[_id(resource)]
 
 
 def bookable_window(*, resource: Resource, now: datetime) -> Interval:
@@ -250,7 +256,7 @@ def free_intervals(
     """What a maker may book on `resource` between start and end."""
     return free_intervals_many(
         session=session, resources=[(resource, site)], start=start, end=end, now=now
-    )[resource.id or 0]
+    )[_id(resource)]
 
 
 def free_intervals_many(
@@ -267,11 +273,11 @@ def free_intervals_many(
     left out, so that every stretch shown can be booked.
     """
     windows = _windows(resources, start, end, now)
-    wanted = [(r, s) for r, s in resources if _bookable(windows[r.id or 0])]
+    wanted = [(r, s) for r, s in resources if _bookable(windows[_id(r)])]
     if not wanted:
         return {rid: [] for rid in windows}
-    lo = min(windows[r.id or 0][1].start for r, _ in wanted)
-    hi = max(windows[r.id or 0][1].end for r, _ in wanted)
+    lo = min(windows[_id(r)][1].start for r, _ in wanted)
+    hi = max(windows[_id(r)][1].end for r, _ in wanted)
     every = layers_many(session=session, resources=wanted, start=lo, end=hi)
     return _free(every, resources, windows)
 
@@ -290,7 +296,7 @@ def layers_and_free_many(
     (closed, blacked out, taken) shows free exactly what the API answers.
     """
     windows = _windows(resources, start, end, now)
-    looked = [windows[r.id or 0][1] for r, _ in resources if _bookable(windows[r.id or 0])]
+    looked = [windows[_id(r)][1] for r, _ in resources if _bookable(windows[_id(r)])]
     lo = min([start, *(iv.start for iv in looked)])
     hi = max([end, *(iv.end for iv in looked)])
     every = layers_many(session=session, resources=resources, start=lo, end=hi)
@@ -307,7 +313,7 @@ def _windows(
         lo, hi = max(start, window.start), min(end, window.end)
         # Look past the asked range so that a stretch it cuts is judged by its full length.
         reach = timedelta(minutes=resource.min_minutes + resource.slot_minutes)
-        found[resource.id or 0] = (
+        found[_id(resource)] = (
             Interval(lo, hi),
             Interval(max(lo - reach, window.start), min(hi + reach, window.end)),
         )
@@ -325,11 +331,11 @@ def _free(
 ) -> dict[int, list[Interval]]:
     found: dict[int, list[Interval]] = {rid: [] for rid in windows}
     for resource, site in resources:
-        shown, looked = windows[resource.id or 0]
+        shown, looked = windows[_id(resource)]
         if not _bookable((shown, looked)):
             continue
-        free = clip(every[resource.id or 0].free(), looked.start, looked.end)
-        found[resource.id or 0] = clip(
+        free = clip(every[_id(resource)].free(), looked.start, looked.end)
+        found[_id(resource)] = clip(
             whole_slots(free, resource=resource, site=site), shown.start, shown.end
         )
     return found
