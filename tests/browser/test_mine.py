@@ -68,6 +68,7 @@ def papers(live_server) -> dict[str, str]:
             done = issue_invoices(
                 session=session, now=now, terms=terms, period=month, actor_id=None
             )
+            session.commit()
             (invoice,) = [i for i in done.created + done.existing if i.account_id == designer.id]
             found[f"month{back}"] = month
             found[f"invoice{back}"] = f"/me/invoices/{invoice.id}"
@@ -79,6 +80,7 @@ def papers(live_server) -> dict[str, str]:
             actor_id=None,
             reason="demo correction",
         )
+        session.commit()
         found["credit"] = f"/me/invoices/{credit.id}"
     return found
 
