@@ -83,6 +83,11 @@ def close_session(_exc: BaseException | None = None) -> None:
         session.close()
 
 
+def check_database(session: Session) -> None:
+    """Raise unless the database answers a trivial query."""
+    session.connection().exec_driver_sql("SELECT 1")
+
+
 def init_app(app: Flask, engine: Engine) -> None:
     app.extensions["smartfab.engine"] = engine
     app.teardown_appcontext(close_session)

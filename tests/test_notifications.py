@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from email import message_from_bytes
+from email.header import decode_header, make_header
 from email.message import Message
 
 import pytest
@@ -57,6 +58,15 @@ def mail_settings(db_url, smtp):
     return scheduler_settings(
         db_url, mail={"host": "127.0.0.1", "port": port, "sender": "center@smartfab.example"}
     )
+
+
+@pytest.fixture(autouse=True)
+def english(session, world) -> None:
+    """The texts below are checked in English: every account here chose English."""
+    for account in world.accounts.values():
+        account.locale = "en"
+        session.add(account)
+    session.commit()
 
 
 def _pass(engine, settings, now) -> int:
@@ -185,3 +195,26 @@ def test_a_failed_delivery_is_tried_again_later(engine, session, world, db_url):
         (pending,) = fresh.exec(select(Notification))
     assert pending.state == NotificationState.pending and pending.tries == 1
     assert pending.error and pending.next_try_at == T0 + timedelta(minutes=1)
+
+
+def test_mail_speaks_the_sites_language_unless_the_account_chose_another(
+    engine, session, world, smtp, mail_settings
+):
+    inbox, _ = smtp
+    maker, other = world.accounts["maker"], world.accounts["other"]
+    maker.locale, other.locale = None, "en"
+    world.resources["laser"].name_en = "Laser cutter #1"
+    session.add_all([maker, other, world.resources["laser"]])
+    session.commit()
+    laser = world.resources["laser"]
+    reserve(session, laser, world.id("maker"), seoul("2026-03-02 11:00"), minutes=30)
+    reserve(session, laser, world.id("other"), seoul("2026-03-02 11:30"), minutes=30)
+
+    assert _pass(engine, mail_settings, seoul("2026-03-02 10:45")) == 2
+
+    mails = {str(m["To"]): m for m in inbox.messages}
+    korean, english = mails["maker@example.com"], mails["other@example.com"]
+    subject = str(make_header(decode_header(korean["Subject"])))
+    assert subject == "예약 알림: laser-1 2026-03-02 11:00"
+    assert "체크인" in korean.get_payload(decode=True).decode()
+    assert str(english["Subject"]) == "Reminder: Laser cutter #1 at 2026-03-02 11:30"

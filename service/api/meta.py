@@ -6,10 +6,9 @@ import socket
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify, send_from_directory
-from sqlalchemy import text
 from swagger_ui_bundle import swagger_ui_path
 
-from ..db import get_session
+from ..db import check_database, get_session
 from ..telemetry_store import get_store
 from .openapi import openapi_document
 
@@ -57,7 +56,7 @@ def healthz() -> tuple[Response, int]:
 
 def _check_database() -> str:
     try:
-        get_session().exec(text("SELECT 1"))  # type: ignore[call-overload]
+        check_database(get_session())
     except Exception as exc:  # noqa: BLE001 - a health check reports, never raises
         return f"error: {type(exc).__name__}"
     return "ok"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Blueprint, current_app
 
 from ..db import get_session
-from ..models import ReservationCreate, ReservationPublic, ReservationUpdate
+from ..models import Reservation, ReservationCreate, ReservationPublic, ReservationUpdate
 from ..rules import lifecycle
 from ..rules.booking import create_reservation, create_series
 from .context import current_principal, now
@@ -101,13 +104,7 @@ def move(reservation_id: int, body: ReservationUpdate) -> ReservationPublic:
     errors=(403, 404, 409),
 )
 def cancel(reservation_id: int) -> ReservationPublic:
-    done = lifecycle.cancel_reservation(
-        session=get_session(),
-        now=now(),
-        actor=current_principal(),
-        reservation_id=reservation_id,
-    )
-    return ReservationPublic.model_validate(done, from_attributes=True)
+    return _act(lifecycle.cancel_reservation, reservation_id)
 
 
 @operation(
@@ -119,13 +116,7 @@ def cancel(reservation_id: int) -> ReservationPublic:
     errors=(403, 404, 409),
 )
 def check_in(reservation_id: int) -> ReservationPublic:
-    done = lifecycle.check_in(
-        session=get_session(),
-        now=now(),
-        actor=current_principal(),
-        reservation_id=reservation_id,
-    )
-    return ReservationPublic.model_validate(done, from_attributes=True)
+    return _act(lifecycle.check_in, reservation_id)
 
 
 @operation(
@@ -137,13 +128,7 @@ def check_in(reservation_id: int) -> ReservationPublic:
     errors=(403, 404, 409),
 )
 def release(reservation_id: int) -> ReservationPublic:
-    done = lifecycle.release(
-        session=get_session(),
-        now=now(),
-        actor=current_principal(),
-        reservation_id=reservation_id,
-    )
-    return ReservationPublic.model_validate(done, from_attributes=True)
+    return _act(lifecycle.release, reservation_id)
 
 
 @operation(
@@ -156,14 +141,7 @@ def release(reservation_id: int) -> ReservationPublic:
     errors=(403, 404, 409),
 )
 def extend(reservation_id: int, body: ExtendRequest) -> ReservationPublic:
-    done = lifecycle.extend(
-        session=get_session(),
-        now=now(),
-        actor=current_principal(),
-        reservation_id=reservation_id,
-        end=body.end,
-    )
-    return ReservationPublic.model_validate(done, from_attributes=True)
+    return _act(lifecycle.extend, reservation_id, end=body.end)
 
 
 @operation(
@@ -175,14 +153,7 @@ def extend(reservation_id: int, body: ExtendRequest) -> ReservationPublic:
     errors=(403, 404, 409),
 )
 def approve(reservation_id: int) -> ReservationPublic:
-    done = lifecycle.decide_approval(
-        session=get_session(),
-        now=now(),
-        actor=current_principal(),
-        reservation_id=reservation_id,
-        approve=True,
-    )
-    return ReservationPublic.model_validate(done, from_attributes=True)
+    return _act(lifecycle.decide_approval, reservation_id, approve=True)
 
 
 @operation(
@@ -194,11 +165,16 @@ def approve(reservation_id: int) -> ReservationPublic:
     errors=(403, 404, 409),
 )
 def decline(reservation_id: int) -> ReservationPublic:
-    done = lifecycle.decide_approval(
+    return _act(lifecycle.decide_approval, reservation_id, approve=False)
+
+
+def _act(rule: Callable[..., Reservation], reservation_id: int, **args: Any) -> ReservationPublic:
+    """Run one lifecycle rule on a reservation as the caller, and answer with the result."""
+    done = rule(
         session=get_session(),
         now=now(),
         actor=current_principal(),
         reservation_id=reservation_id,
-        approve=False,
+        **args,
     )
     return ReservationPublic.model_validate(done, from_attributes=True)

@@ -14,6 +14,28 @@ from ..models import Resource, ResourceKind, Site
 from .rows import stored_id
 
 
+def _common(
+    kind: ResourceKind,
+    slug: str,
+    names: tuple[str, str],
+    category: str,
+    rate: int,
+    slot: int,
+    longest: int,
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "slug": slug,
+        "name": names[0],
+        "name_en": names[1],
+        "category": category,
+        "rate_per_hour": rate,
+        "slot_minutes": slot,
+        "min_minutes": slot,
+        "max_minutes": longest,
+    }
+
+
 def machine(
     slug: str,
     name: str,
@@ -29,16 +51,8 @@ def machine(
     walk_in: bool = False,
 ) -> dict[str, Any]:
     """One machine; the shortest booking is one slot."""
-    return {
-        "kind": ResourceKind.machine,
-        "slug": slug,
-        "name": name,
-        "name_en": name_en,
-        "category": category,
-        "rate_per_hour": rate,
-        "slot_minutes": slot,
-        "min_minutes": slot,
-        "max_minutes": longest,
+    common = _common(ResourceKind.machine, slug, (name, name_en), category, rate, slot, longest)
+    return common | {
         "buffer_minutes": buffer,
         "requires_training": training,
         "requires_approval": approval,
@@ -61,16 +75,9 @@ def room(
     walk_in: bool = False,
     days_ahead: int = 30,
 ) -> dict[str, Any]:
-    return {
-        "kind": ResourceKind.room,
-        "slug": slug,
-        "name": name,
-        "name_en": name_en,
-        "category": category,
-        "rate_per_hour": rate,
-        "slot_minutes": slot,
-        "min_minutes": slot,
-        "max_minutes": longest,
+    """One room; the shortest booking is one slot."""
+    common = _common(ResourceKind.room, slug, (name, name_en), category, rate, slot, longest)
+    return common | {
         "capacity": capacity,
         "requires_approval": approval,
         "walk_in_allowed": walk_in,

@@ -15,12 +15,20 @@ from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from werkzeug.exceptions import HTTPException
 
 from ..errors import DomainError
-from . import auth, catalogue, home, language
+from . import auth, booking, catalogue, home, language, mine, reservations
 from .i18n import LOCALES, local_clock, local_name, local_time, money, select_locale
 from .i18n import language as page_language
 from .messages import EXPIRED, KINDS, STATUSES, refusal
 
-BLUEPRINTS = (auth.bp, home.bp, catalogue.bp, language.bp)
+BLUEPRINTS = (
+    auth.bp,
+    home.bp,
+    catalogue.bp,
+    booking.bp,
+    language.bp,
+    mine.bp,
+    reservations.bp,
+)
 PAGE_BLUEPRINTS = frozenset(bp.name for bp in BLUEPRINTS)
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 

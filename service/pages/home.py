@@ -10,9 +10,11 @@ from ..api.context import now
 from ..db import get_session
 from ..ical import feed_for_secret
 from ..models import BLOCKING, Reservation, ReservationStatus, Resource, Site
-from ..rules.catalogue import resources_with_sites
+from ..rules.catalogue import list_sites, resources_with_sites
 from ..rules.lifecycle import list_reservations
 from .auth import login_required
+from .i18n import local_name, site_zone
+from .messages import KINDS
 from .render import render_page
 
 bp = Blueprint("home", __name__, template_folder="templates")
@@ -38,6 +40,10 @@ def index() -> str:
     bookings = [Booking(r, *places[r.resource_id]) for r in reservations if r.resource_id in places]
     return render_page(
         "home/index.html",
+        # The quick booking form opens the timeline.
+        site_options=[(s.slug, local_name(s)) for s in list_sites(session=db)],
+        kind_options=[(kind.value, str(label)) for kind, label in KINDS.items()],
+        today=now().astimezone(site_zone()).date(),
         upcoming=[b for b in bookings if b.reservation.status in BLOCKING],
         cancelled=[b for b in bookings if b.reservation.status == ReservationStatus.cancelled],
     )

@@ -14,9 +14,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, g, request, session
 from flask_babel import get_locale
 
-LOCALES = ("ko", "en")
-# The language of a site by its time zone; a zone not listed falls back to Accept-Language.
-ZONE_LOCALES = {"Asia/Seoul": "ko"}
+from ..languages import LOCALES, zone_locale
 
 
 def select_locale() -> str:
@@ -26,9 +24,10 @@ def select_locale() -> str:
         return str(account.locale)
     if session.get("locale") in LOCALES:
         return str(session["locale"])
-    zone = current_app.config["SMARTFAB"].site.default_timezone
-    if zone in ZONE_LOCALES:
-        return ZONE_LOCALES[zone]
+    by_zone = zone_locale(current_app.config["SMARTFAB"].site.default_timezone)
+    if by_zone is not None:
+        return by_zone
+    # A site without a language of its own: the browser's choice.
     return request.accept_languages.best_match(LOCALES) or LOCALES[0]
 
 
@@ -41,10 +40,13 @@ def language() -> str:
 
 
 def money(amount: int) -> str:
-    """Integer won as people write it: 25,000원 in Korean, ₩25,000 in English."""
+    """Integer won as people write it: 25,000원 in Korean, ₩25,000 in English.
+
+    A credit is -25,000원 or -₩25,000: the sign goes before the currency sign.
+    """
     if language() == "ko":
         return f"{amount:,}원"
-    return f"₩{amount:,}"
+    return f"-₩{-amount:,}" if amount < 0 else f"₩{amount:,}"
 
 
 def local_time(value: datetime, zone: ZoneInfo | None = None) -> str:

@@ -12,8 +12,9 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..errors import BadRequest, Conflict, Unauthorized
+from ..errors import BadRequest, Conflict, NotFound, Unauthorized
 from ..models import Account, ApiToken, Role, RoleName, Site
+from .audit import record
 
 # A hash to compare against when the e-mail is unknown, so that both paths cost the same.
 _DUMMY_HASH = generate_password_hash("smartfab-dummy-password")
@@ -164,3 +165,29 @@ def set_locale(*, session: Session, account_id: int, locale: str | None) -> None
     if account is not None:
         account.locale = locale
         session.add(account)
+
+
+def reset_ical_secret(*, session: Session, now: datetime, account_id: int) -> str:
+    """Give the account a new iCalendar secret: the old feed URL stops working at once."""
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFound(f"no account {account_id}")
+    account.ical_secret = secrets.token_urlsafe(24)
+    session.add(account)
+    # The secret itself stays out of the log: it is as good as a password to the feed.
+    record(
+        session=session,
+        now=now,
+        actor_id=account_id,
+        action="account.ical_reset",
+        subject=f"account:{account_id}",
+    )
+    return account.ical_secret
+
+
+def account_names(*, session: Session, account_ids: set[int]) -> dict[int, str]:
+    """The names of these accounts, by id (for staff reading other people's papers)."""
+    if not account_ids:
+        return {}
+    rows = session.exec(select(Account.id, Account.name).where(col(Account.id).in_(account_ids)))
+    return {account_id: name for account_id, name in rows if account_id is not None}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, or_, update
+from sqlalchemy import and_, exists, or_
 from sqlmodel import Session, col, select
 
 from ..db import begin_write
@@ -21,10 +21,9 @@ from ..models import (
     UsageSession,
 )
 from .accounts import principal_for
-from .audit import record_many
 from .devices import open_alert, subject_of
 from .holding import check_in_opens, holds
-from .lifecycle import check_in
+from .lifecycle import check_in, transition_many
 
 # Room sensors report presence under either of these metrics.
 OCCUPANCY = ("occupied", "people")
@@ -100,34 +99,21 @@ def mark_no_shows(*, session: Session, now: datetime, after: timedelta) -> list[
     The slot is free again at once (a no-show does not block), and the status is what
     billing charges a no-show fee on. Claimed in one conditional UPDATE.
     """
-    ids = list(
-        session.execute(
-            update(Reservation)
-            .where(
-                col(Reservation.status) == ReservationStatus.confirmed,
-                col(Reservation.checked_in_at).is_(None),
-                or_(
-                    col(Reservation.start_at) <= now - after,
-                    col(Reservation.end_at) <= now,
-                ),
-            )
-            .values(
-                status=ReservationStatus.no_show,
-                released_at=now,
-                sequence=col(Reservation.sequence) + 1,
-                updated_at=now,
-            )
-            .returning(col(Reservation.id))
-            .execution_options(synchronize_session=False)
-        ).scalars()
-    )
-    record_many(
+    return transition_many(
         session=session,
         now=now,
-        action="reservation.no_show",
-        subjects=[f"reservation:{rid}" for rid in ids],
+        where=(
+            col(Reservation.status) == ReservationStatus.confirmed,
+            col(Reservation.checked_in_at).is_(None),
+            or_(
+                col(Reservation.start_at) <= now - after,
+                col(Reservation.end_at) <= now,
+            ),
+        ),
+        status=ReservationStatus.no_show,
+        action="no_show",
+        released_at=now,
     )
-    return ids
 
 
 def next_no_show(*, session: Session, now: datetime, after: timedelta) -> datetime | None:

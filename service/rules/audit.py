@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
-from ..models import AuditLog
+from ..models import AuditLog, Reservation
+
+if TYPE_CHECKING:
+    from .accounts import Principal
 
 # Entries are written with a plain INSERT in the caller's transaction: nobody reads
 # them back through the session, and the ORM's unit of work would only cost time.
@@ -28,6 +31,27 @@ def record(
         _INSERT,
         {"at": now, "actor_id": actor_id, "action": action, "subject": subject, "detail": detail},
     )
+
+
+def record_reservation(
+    *,
+    session: Session,
+    now: datetime,
+    actor: Principal,
+    reservation: Reservation,
+    action: str,
+    **detail: Any,
+) -> Reservation:
+    """Audit `reservation.<action>` by `actor`; returns the reservation."""
+    record(
+        session=session,
+        now=now,
+        actor_id=actor.id,
+        action=f"reservation.{action}",
+        subject=f"reservation:{reservation.id}",
+        **detail,
+    )
+    return reservation
 
 
 def record_many(*, session: Session, now: datetime, action: str, subjects: list[str]) -> None:

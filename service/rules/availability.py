@@ -272,25 +272,68 @@ def free_intervals_many(
     Free time is trimmed to whole slots and stretches too short for a booking are
     left out, so that every stretch shown can be booked.
     """
-    asked: dict[int, tuple[Interval, Interval]] = {}
+    windows = _windows(resources, start, end, now)
+    wanted = [(r, s) for r, s in resources if _bookable(windows[_id(r)])]
+    if not wanted:
+        return {rid: [] for rid in windows}
+    lo = min(windows[_id(r)][1].start for r, _ in wanted)
+    hi = max(windows[_id(r)][1].end for r, _ in wanted)
+    every = layers_many(session=session, resources=wanted, start=lo, end=hi)
+    return _free(every, resources, windows)
+
+
+def layers_and_free_many(
+    *,
+    session: Session,
+    resources: Sequence[tuple[Resource, Site]],
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> tuple[dict[int, Layers], dict[int, list[Interval]]]:
+    """Each resource's layers over [start, end), and what `free_intervals_many` calls free.
+
+    One read of the layers serves both, so a page showing why time is not free
+    (closed, blacked out, taken) shows free exactly what the API answers.
+    """
+    windows = _windows(resources, start, end, now)
+    looked = [windows[_id(r)][1] for r, _ in resources if _bookable(windows[_id(r)])]
+    lo = min([start, *(iv.start for iv in looked)])
+    hi = max([end, *(iv.end for iv in looked)])
+    every = layers_many(session=session, resources=resources, start=lo, end=hi)
+    return every, _free(every, resources, windows)
+
+
+def _windows(
+    resources: Sequence[tuple[Resource, Site]], start: datetime, end: datetime, now: datetime
+) -> dict[int, tuple[Interval, Interval]]:
+    """Per resource: the part of [start, end) it may be booked in, and the range to look at."""
+    found: dict[int, tuple[Interval, Interval]] = {}
     for resource, _site in resources:
         window = bookable_window(resource=resource, now=now)
         lo, hi = max(start, window.start), min(end, window.end)
         # Look past the asked range so that a stretch it cuts is judged by its full length.
         reach = timedelta(minutes=resource.min_minutes + resource.slot_minutes)
-        asked[_id(resource)] = (
+        found[_id(resource)] = (
             Interval(lo, hi),
             Interval(max(lo - reach, window.start), min(hi + reach, window.end)),
         )
-    found: dict[int, list[Interval]] = {rid: [] for rid in asked}
-    wanted = [(r, s) for r, s in resources if asked[_id(r)][0].start < asked[_id(r)][0].end]
-    if not wanted:
-        return found
-    lo = min(asked[_id(r)][1].start for r, _ in wanted)
-    hi = max(asked[_id(r)][1].end for r, _ in wanted)
-    every = layers_many(session=session, resources=wanted, start=lo, end=hi)
-    for resource, site in wanted:
-        shown, looked = asked[_id(resource)]
+    return found
+
+
+def _bookable(window: tuple[Interval, Interval]) -> bool:
+    return window[0].start < window[0].end
+
+
+def _free(
+    every: dict[int, Layers],
+    resources: Sequence[tuple[Resource, Site]],
+    windows: dict[int, tuple[Interval, Interval]],
+) -> dict[int, list[Interval]]:
+    found: dict[int, list[Interval]] = {rid: [] for rid in windows}
+    for resource, site in resources:
+        shown, looked = windows[_id(resource)]
+        if not _bookable((shown, looked)):
+            continue
         free = clip(every[_id(resource)].free(), looked.start, looked.end)
         found[_id(resource)] = clip(
             whole_slots(free, resource=resource, site=site), shown.start, shown.end

@@ -34,7 +34,16 @@ from ..models import (
     Site,
     UsageSession,
 )
-from .pricing import BillingTerms, Period, Rate, billed_minutes, rate_for, time_charge
+from .pricing import (
+    BillingTerms,
+    Estimate,
+    Period,
+    Rate,
+    billed_minutes,
+    estimate,
+    rate_for,
+    time_charge,
+)
 
 
 @dataclass(frozen=True)
@@ -244,3 +253,28 @@ def _monthly(
                 resource_id=resource_id,
             ),
         )
+
+
+def estimate_booking(
+    *,
+    session: Session,
+    terms: BillingTerms,
+    resource: Resource,
+    account_id: int,
+    start: datetime,
+    end: datetime,
+) -> Estimate:
+    """What booking [start, end) of `resource` would cost the account, by this month's rules."""
+    plan = session.get(RatePlan, resource.rate_plan_id) if resource.rate_plan_id else None
+    account = session.get(Account, account_id)
+    membership = (
+        session.get(MembershipPlan, account.membership_plan_id)
+        if account is not None and account.membership_plan_id
+        else None
+    )
+    discount = membership.discount_percent if membership is not None else 0
+    return estimate(
+        rate=rate_for(resource, plan, terms),
+        minutes=billed_minutes(int((end - start).total_seconds())),
+        discount_percent=discount if resource.kind == ResourceKind.machine else 0,
+    )

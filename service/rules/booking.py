@@ -23,7 +23,7 @@ from ..models import (
 )
 from . import policy
 from .accounts import Principal
-from .audit import record
+from .audit import record, record_reservation
 from .availability import check_slot, conflict_with
 from .catalogue import load_resource
 from .intervals import Interval
@@ -121,6 +121,35 @@ def check_booking(
     )
 
 
+@dataclass(frozen=True)
+class Preview:
+    """What booking a span would do now: wait for an operator, or be refused (and why)."""
+
+    needs_approval: bool
+    refused: DomainError | None
+
+
+def preview_booking(
+    *,
+    session: Session,
+    now: datetime,
+    actor: Principal,
+    resource_id: int,
+    start: datetime,
+    end: datetime,
+) -> Preview:
+    """The rules' answer to booking [start, end) for the actor, without booking it."""
+    target = resolve_target(
+        session=session, actor=actor, resource_id=resource_id, account_id=None, override_reason=None
+    )
+    pending = needs_approval(actor=actor, target=target)
+    try:
+        check_booking(session=session, now=now, target=target, start=start, end=end)
+    except DomainError as exc:
+        return Preview(pending, exc)
+    return Preview(pending, None)
+
+
 def needs_approval(*, actor: Principal, target: Target) -> bool:
     """New times on an approval-required resource wait for an operator, unless one chose them."""
     return target.resource.requires_approval and not actor.operates(target.site.id or 0)
@@ -186,18 +215,23 @@ def flush_or_conflict(session: Session, reservation: Reservation) -> None:
         )
 
 
-def create_reservation(
-    *, session: Session, now: datetime, actor: Principal, data: ReservationCreate
-) -> Reservation:
-    """Book one slot (or call `create_series` when `data.recurrence` is set)."""
+def _locked_target(*, session: Session, actor: Principal, data: ReservationCreate) -> Target:
+    """Take the write lock, then resolve what is booked for whom."""
     begin_write(session)
-    target = resolve_target(
+    return resolve_target(
         session=session,
         actor=actor,
         resource_id=data.resource_id,
         account_id=data.account_id,
         override_reason=data.override_reason,
     )
+
+
+def create_reservation(
+    *, session: Session, now: datetime, actor: Principal, data: ReservationCreate
+) -> Reservation:
+    """Book one slot (or call `create_series` when `data.recurrence` is set)."""
+    target = _locked_target(session=session, actor=actor, data=data)
     check_booking(session=session, now=now, target=target, start=data.start_at, end=data.end_at)
     reservation = _new_reservation(
         now=now,
@@ -208,16 +242,15 @@ def create_reservation(
     )
     session.add(reservation)
     flush_or_conflict(session, reservation)
-    record(
+    return record_reservation(
         session=session,
         now=now,
-        actor_id=actor.id,
-        action="reservation.create",
-        subject=f"reservation:{reservation.id}",
+        actor=actor,
+        reservation=reservation,
+        action="create",
         status=reservation.status.value,
         override_reason=target.override_reason or None,
     )
-    return reservation
 
 
 def create_walk_in(
@@ -243,15 +276,14 @@ def create_walk_in(
     reservation.checked_in_at = now
     session.add(reservation)
     flush_or_conflict(session, reservation)
-    record(
+    return record_reservation(
         session=session,
         now=now,
-        actor_id=actor.id,
-        action="reservation.walk_in",
-        subject=f"reservation:{reservation.id}",
+        actor=actor,
+        reservation=reservation,
+        action="walk_in",
         end=end.isoformat(),
     )
-    return reservation
 
 
 def _skipped(span: Interval, status: int, error: dict[str, Any]) -> dict[str, Any]:
@@ -316,14 +348,7 @@ def create_series(
     """
     if data.recurrence is None:
         raise ValueError("create_series needs a recurrence")
-    begin_write(session)
-    target = resolve_target(
-        session=session,
-        actor=actor,
-        resource_id=data.resource_id,
-        account_id=data.account_id,
-        override_reason=data.override_reason,
-    )
+    target = _locked_target(session=session, actor=actor, data=data)
     spans = occurrences(
         recurrence=data.recurrence,
         start=data.start_at,

@@ -15,6 +15,14 @@ def list_sites(*, session: Session) -> list[Site]:
     return list(session.exec(select(Site).order_by(col(Site.id))))
 
 
+def load_site(*, session: Session, slug: str) -> Site:
+    """The site with this slug, else NotFound."""
+    site = session.exec(select(Site).where(Site.slug == slug)).first()
+    if site is None:
+        raise NotFound(f"no site {slug!r}")
+    return site
+
+
 def list_resources(
     *, session: Session, site: str | None = None, kind: ResourceKind | None = None
 ) -> list[Resource]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -64,28 +65,10 @@ def new_alert(
     )
 
 
-def open_alert(
-    *,
-    session: Session,
-    now: datetime,
-    kind: AlertKind,
-    subject: str,
-    message: str,
-    site_id: int | None = None,
-    resource_id: int | None = None,
-    device_id: int | None = None,
-) -> Alert:
-    """The open alert of this kind about `subject`, raised now if there is none."""
-    alert = new_alert(
-        now=now,
-        kind=kind,
-        subject=subject,
-        message=message,
-        site_id=site_id,
-        resource_id=resource_id,
-        device_id=device_id,
-    )
-    return _store_alert(session, alert)
+def open_alert(*, session: Session, now: datetime, **fields: Any) -> Alert:
+    """The open alert of this kind about this subject (`fields` as for new_alert), raised now
+    if there is none."""
+    return _store_alert(session, new_alert(now=now, **fields))
 
 
 def _store_alert(session: Session, alert: Alert) -> Alert:

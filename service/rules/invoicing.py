@@ -297,3 +297,10 @@ def get_invoice(*, session: Session, actor: Principal, invoice_id: int) -> Invoi
     if found is None:
         raise NotFound(f"no invoice {invoice_id}")
     return found
+
+
+def credit_note_of(*, session: Session, actor: Principal, invoice_id: int) -> Invoice | None:
+    """The credit note that cancels an invoice, if there is one the actor may see."""
+    return session.exec(
+        visible_invoices(actor).where(col(Invoice.corrects_id) == invoice_id)
+    ).first()

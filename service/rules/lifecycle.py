@@ -6,18 +6,19 @@ request, the scheduler job, the listener batch), which commits or rolls back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from ..db import begin_write
-from ..errors import Conflict, Forbidden, NotFound, RuleViolation
-from ..models import Reservation, ReservationStatus, ReservationUpdate, Resource
+from ..errors import Conflict, DomainError, Forbidden, NotFound, RuleViolation
+from ..models import Reservation, ReservationStatus, ReservationUpdate, Resource, Site
 from .accounts import Principal
-from .audit import record
+from .audit import record_many, record_reservation
 from .booking import Target, check_booking, flush_or_conflict, needs_approval
 from .catalogue import load_resource
 from .holding import CHECK_IN_EARLY, reservation_holds
@@ -66,6 +67,7 @@ def list_reservations(
     resource_id: int | None = None,
     status: ReservationStatus | None = None,
     limit: int = 500,
+    newest_first: bool = False,
 ) -> list[Reservation]:
     query = visible_reservations(actor)
     if mine:
@@ -78,29 +80,132 @@ def list_reservations(
         query = query.where(Reservation.resource_id == resource_id)
     if status is not None:
         query = query.where(Reservation.status == status)
-    return list(session.exec(query.order_by(col(Reservation.start_at)).limit(limit)))
+    order = col(Reservation.start_at).desc() if newest_first else col(Reservation.start_at)
+    return list(session.exec(query.order_by(order).limit(limit)))
+
+
+# What each change needs of a reservation's status.
+CHANGEABLE: dict[str, tuple[ReservationStatus, ...]] = {
+    "cancel": (ReservationStatus.pending, ReservationStatus.confirmed),
+    "move": (ReservationStatus.pending, ReservationStatus.confirmed),
+    "check_in": (ReservationStatus.confirmed,),
+    "release": (ReservationStatus.active, ReservationStatus.confirmed),
+    "extend": (ReservationStatus.confirmed, ReservationStatus.active),
+    "decide": (ReservationStatus.pending,),
+}
+# The actions a booker is offered on a reservation, in the order a page shows them.
+ACTIONS = ("check_in", "release", "extend", "move", "cancel")
+
+
+def _may_change(reservation: Reservation, site: Site, actor: Principal) -> DomainError | None:
+    if reservation.account_id != actor.id and not actor.operates(site.id or 0):
+        return Forbidden("only the booker or an operator of the site may change this reservation")
+    return None
+
+
+def _in_state(reservation: Reservation, action: str) -> DomainError | None:
+    if reservation.status not in CHANGEABLE[action]:
+        return Conflict(
+            f"a {reservation.status.value} reservation cannot be changed this way",
+            {"status": reservation.status.value},
+            code="invalid_state",
+        )
+    return None
+
+
+def _cancel_guard(
+    reservation: Reservation, site: Site, actor: Principal, now: datetime
+) -> DomainError | None:
+    if now >= reservation.start_at and not actor.operates(site.id or 0):
+        # After the start a booking is used or missed (billing counts no-shows): release it.
+        return Conflict("the reservation has started: release it instead", code="already_started")
+    return None
+
+
+def _check_in_guard(
+    reservation: Reservation, site: Site, actor: Principal, now: datetime
+) -> DomainError | None:
+    if not reservation_holds(reservation, now, check_in=True):
+        return RuleViolation(
+            f"check-in opens {CHECK_IN_EARLY // timedelta(minutes=1)} minutes before the start "
+            "and closes at the end",
+            {"start": reservation.start_at.isoformat(), "end": reservation.end_at.isoformat()},
+            code="check_in_window",
+        )
+    return None
+
+
+def _release_guard(
+    reservation: Reservation, site: Site, actor: Principal, now: datetime
+) -> DomainError | None:
+    if now < reservation.start_at:
+        return Conflict("the reservation has not started: cancel it instead", code="not_started")
+    return None
+
+
+def _extend_guard(
+    reservation: Reservation, site: Site, actor: Principal, now: datetime
+) -> DomainError | None:
+    if now >= reservation.end_at:
+        return Conflict("the reservation has ended", code="invalid_state")
+    return None
+
+
+def _no_guard(
+    reservation: Reservation, site: Site, actor: Principal, now: datetime
+) -> DomainError | None:
+    return None
+
+
+Guard = Callable[[Reservation, Site, Principal, datetime], DomainError | None]
+GUARDS: dict[str, Guard] = {
+    "cancel": _cancel_guard,
+    "move": _no_guard,
+    "check_in": _check_in_guard,
+    "release": _release_guard,
+    "extend": _extend_guard,
+    "decide": _no_guard,
+}
+
+
+def refusal_for(
+    *, action: str, reservation: Reservation, site: Site, actor: Principal, now: datetime
+) -> DomainError | None:
+    """Why `actor` may not take `action` on `reservation` now, or None when they may.
+
+    The same guards, in the same order, as the change itself: who, then the status,
+    then the action's own rule about the time. What the change learns only from its
+    input (a new time that clashes, an end not later) is still refused by the change.
+    """
+    return (
+        _may_change(reservation, site, actor)
+        or _in_state(reservation, action)
+        or GUARDS[action](reservation, site, actor, now)
+    )
+
+
+def allowed_actions(
+    *, reservation: Reservation, site: Site, actor: Principal, now: datetime
+) -> dict[str, DomainError | None]:
+    """For each action a booker is offered, None when allowed, else the rule's refusal."""
+    return {
+        action: refusal_for(action=action, reservation=reservation, site=site, actor=actor, now=now)
+        for action in ACTIONS
+    }
 
 
 def _for_change(
-    *,
-    session: Session,
-    actor: Principal,
-    reservation_id: int,
-    allowed: tuple[ReservationStatus, ...],
+    session: Session, now: datetime, actor: Principal, reservation_id: int, action: str
 ) -> tuple[Reservation, Target]:
+    """Lock the reservation for `action`; raises the guard's refusal when it may not."""
     begin_write(session)
     reservation = get_reservation(
         session=session, actor=actor, reservation_id=reservation_id, for_update=True
     )
     resource, site = load_resource(session=session, resource_id=reservation.resource_id)
-    if reservation.account_id != actor.id and not actor.operates(site.id or 0):
-        raise Forbidden("only the booker or an operator of the site may change this reservation")
-    if reservation.status not in allowed:
-        raise Conflict(
-            f"a {reservation.status.value} reservation cannot be changed this way",
-            {"status": reservation.status.value},
-            code="invalid_state",
-        )
+    refused = refusal_for(action=action, reservation=reservation, site=site, actor=actor, now=now)
+    if refused is not None:
+        raise refused
     return reservation, Target(resource, site, reservation.account_id)
 
 
@@ -109,28 +214,7 @@ def _touch(reservation: Reservation, now: datetime) -> None:
     reservation.updated_at = now
 
 
-def _audit(
-    *,
-    session: Session,
-    now: datetime,
-    actor: Principal,
-    reservation: Reservation,
-    action: str,
-    **detail: Any,
-) -> Reservation:
-    record(
-        session=session,
-        now=now,
-        actor_id=actor.id,
-        action=f"reservation.{action}",
-        subject=f"reservation:{reservation.id}",
-        **detail,
-    )
-    return reservation
-
-
 def _transition(
-    *,
     session: Session,
     now: datetime,
     actor: Principal,
@@ -142,7 +226,45 @@ def _transition(
     reservation.status = status
     _touch(reservation, now)
     session.add(reservation)
-    return _audit(session=session, now=now, actor=actor, reservation=reservation, action=action)
+    return record_reservation(
+        session=session, now=now, actor=actor, reservation=reservation, action=action
+    )
+
+
+def transition_many(
+    *,
+    session: Session,
+    now: datetime,
+    where: Any,
+    status: ReservationStatus,
+    action: str,
+    **values: Any,
+) -> list[int]:
+    """Move every reservation matching `where` to `status` in one conditional UPDATE.
+
+    The UPDATE is the claim: two schedulers never both move a row. Each move is audited.
+    """
+    ids = list(
+        session.execute(
+            update(Reservation)
+            .where(*where)
+            .values(
+                status=status,
+                sequence=col(Reservation.sequence) + 1,
+                updated_at=now,
+                **values,
+            )
+            .returning(col(Reservation.id))
+            .execution_options(synchronize_session=False)
+        ).scalars()
+    )
+    record_many(
+        session=session,
+        now=now,
+        action=f"reservation.{action}",
+        subjects=[f"reservation:{rid}" for rid in ids],
+    )
+    return ids
 
 
 def _reschedule(
@@ -182,12 +304,7 @@ def move_reservation(
     data: ReservationUpdate,
 ) -> Reservation:
     """Change times or note; new times meet the same rules as a new booking."""
-    reservation, target = _for_change(
-        session=session,
-        actor=actor,
-        reservation_id=reservation_id,
-        allowed=(ReservationStatus.pending, ReservationStatus.confirmed),
-    )
+    reservation, target = _for_change(session, now, actor, reservation_id, "move")
     if data.override_reason:
         if not actor.operates(target.site.id or 0):
             raise Forbidden("only an operator of this site may override booking rules")
@@ -202,7 +319,7 @@ def move_reservation(
         )
         if needs_approval(actor=actor, target=target):
             reservation.status = ReservationStatus.pending
-    return _audit(
+    return record_reservation(
         session=session,
         now=now,
         actor=actor,
@@ -217,117 +334,57 @@ def move_reservation(
 def cancel_reservation(
     *, session: Session, now: datetime, actor: Principal, reservation_id: int
 ) -> Reservation:
-    reservation, target = _for_change(
-        session=session,
-        actor=actor,
-        reservation_id=reservation_id,
-        allowed=(ReservationStatus.pending, ReservationStatus.confirmed),
-    )
-    if now >= reservation.start_at and not actor.operates(target.site.id or 0):
-        # After the start a booking is used or missed (billing counts no-shows): release it.
-        raise Conflict("the reservation has started: release it instead", code="already_started")
-    return _transition(
-        session=session,
-        now=now,
-        actor=actor,
-        reservation=reservation,
-        status=ReservationStatus.cancelled,
-        action="cancel",
-    )
+    reservation, target = _for_change(session, now, actor, reservation_id, "cancel")
+    return _transition(session, now, actor, reservation, ReservationStatus.cancelled, "cancel")
 
 
 def decide_approval(
     *, session: Session, now: datetime, actor: Principal, reservation_id: int, approve: bool
 ) -> Reservation:
     """An operator confirms or declines a pending reservation."""
-    reservation, target = _for_change(
-        session=session,
-        actor=actor,
-        reservation_id=reservation_id,
-        allowed=(ReservationStatus.pending,),
-    )
+    reservation, target = _for_change(session, now, actor, reservation_id, "decide")
     if not actor.operates(target.site.id or 0):
         raise Forbidden("only an operator of this site may approve bookings")
     return _transition(
-        session=session,
-        now=now,
-        actor=actor,
-        reservation=reservation,
-        status=ReservationStatus.confirmed if approve else ReservationStatus.cancelled,
-        action="approve" if approve else "decline",
+        session,
+        now,
+        actor,
+        reservation,
+        ReservationStatus.confirmed if approve else ReservationStatus.cancelled,
+        "approve" if approve else "decline",
     )
 
 
 def check_in(
     *, session: Session, now: datetime, actor: Principal, reservation_id: int
 ) -> Reservation:
-    reservation, _ = _for_change(
-        session=session,
-        actor=actor,
-        reservation_id=reservation_id,
-        allowed=(ReservationStatus.confirmed,),
-    )
-    if not reservation_holds(reservation, now, check_in=True):
-        raise RuleViolation(
-            f"check-in opens {CHECK_IN_EARLY // timedelta(minutes=1)} minutes before the start "
-            "and closes at the end",
-            {"start": reservation.start_at.isoformat(), "end": reservation.end_at.isoformat()},
-            code="check_in_window",
-        )
+    reservation, _ = _for_change(session, now, actor, reservation_id, "check_in")
     reservation.checked_in_at = now
-    return _transition(
-        session=session,
-        now=now,
-        actor=actor,
-        reservation=reservation,
-        status=ReservationStatus.active,
-        action="check_in",
-    )
+    return _transition(session, now, actor, reservation, ReservationStatus.active, "check_in")
 
 
 def release(
     *, session: Session, now: datetime, actor: Principal, reservation_id: int
 ) -> Reservation:
     """End a started reservation now; the rest of the slot becomes free."""
-    reservation, target = _for_change(
-        session=session,
-        actor=actor,
-        reservation_id=reservation_id,
-        allowed=(ReservationStatus.active, ReservationStatus.confirmed),
-    )
-    if now < reservation.start_at:
-        raise Conflict("the reservation has not started: cancel it instead", code="not_started")
+    reservation, target = _for_change(session, now, actor, reservation_id, "release")
     reservation.end_at = min(reservation.end_at, now)
     reservation.blocked_until = reservation.end_at + timedelta(
         minutes=target.resource.buffer_minutes
     )
     reservation.released_at = now
-    return _transition(
-        session=session,
-        now=now,
-        actor=actor,
-        reservation=reservation,
-        status=ReservationStatus.completed,
-        action="release",
-    )
+    return _transition(session, now, actor, reservation, ReservationStatus.completed, "release")
 
 
 def extend(
     *, session: Session, now: datetime, actor: Principal, reservation_id: int, end: datetime
 ) -> Reservation:
     """Move the end later when the following time is free and the rules allow it."""
-    reservation, target = _for_change(
-        session=session,
-        actor=actor,
-        reservation_id=reservation_id,
-        allowed=(ReservationStatus.confirmed, ReservationStatus.active),
-    )
+    reservation, target = _for_change(session, now, actor, reservation_id, "extend")
     if end <= reservation.end_at:
         raise RuleViolation(
             "an extension must end later than the reservation", code="invalid_range"
         )
-    if now >= reservation.end_at:
-        raise Conflict("the reservation has ended", code="invalid_state")
     _reschedule(
         session=session,
         now=now,
@@ -338,7 +395,7 @@ def extend(
         new_start=False,
         walk_in=reservation.walk_in,
     )
-    return _audit(
+    return record_reservation(
         session=session,
         now=now,
         actor=actor,

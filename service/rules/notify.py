@@ -14,6 +14,7 @@ from sqlalchemy import exists
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from ..languages import catalogue, mark, person_locale
 from ..models import (
     ENTITLING,
     Account,
@@ -33,38 +34,58 @@ DECISIONS = {
     "reservation.cancel": NotificationKind.cancelled,
     "reservation.no_show": NotificationKind.no_show,
 }
+# Written in English and translated, per person, from the pages' catalogues.
 _TITLES = {
-    NotificationKind.reminder: "Reminder: {name} at {start}",
-    NotificationKind.approved: "Approved: {name} at {start}",
-    NotificationKind.declined: "Declined: {name} at {start}",
-    NotificationKind.cancelled: "Cancelled: {name} at {start}",
-    NotificationKind.no_show: "Missed: {name} at {start}",
+    NotificationKind.reminder: mark("Reminder: {name} at {start}"),
+    NotificationKind.approved: mark("Approved: {name} at {start}"),
+    NotificationKind.declined: mark("Declined: {name} at {start}"),
+    NotificationKind.cancelled: mark("Cancelled: {name} at {start}"),
+    NotificationKind.no_show: mark("Missed: {name} at {start}"),
 }
 _TEXTS = {
-    NotificationKind.reminder: "Your booking of {name} ({site}) starts at {start} and ends at "
-    "{end}. Tap your card at the machine to check in.",
-    NotificationKind.approved: "Your booking of {name} ({site}) from {start} to {end} is approved.",
-    NotificationKind.declined: "Your booking of {name} ({site}) from {start} to {end} was "
-    "declined by an operator.",
-    NotificationKind.cancelled: "Your booking of {name} ({site}) from {start} to {end} is "
-    "cancelled.",
-    NotificationKind.no_show: "You did not check in to {name} ({site}) booked from {start} to "
-    "{end}; the slot was released and a no-show is recorded.",
+    NotificationKind.reminder: mark(
+        "Your booking of {name} ({site}) starts at {start} and ends at {end}."
+        " Tap your card at the machine to check in."
+    ),
+    NotificationKind.approved: mark(
+        "Your booking of {name} ({site}) from {start} to {end} is approved."
+    ),
+    NotificationKind.declined: mark(
+        "Your booking of {name} ({site}) from {start} to {end} was declined by an operator."
+    ),
+    NotificationKind.cancelled: mark(
+        "Your booking of {name} ({site}) from {start} to {end} is cancelled."
+    ),
+    NotificationKind.no_show: mark(
+        "You did not check in to {name} ({site}) booked from {start} to {end};"
+        " the slot was released and a no-show is recorded."
+    ),
 }
 
 
 def _render(
-    kind: NotificationKind, reservation: Reservation, resource: Resource, site: Site
+    session: Session,
+    kind: NotificationKind,
+    reservation: Reservation,
+    resource: Resource,
+    site: Site,
 ) -> tuple[str, str]:
+    """Subject and text in the language of the person booked, times in the site's zone."""
+    account = session.get(Account, reservation.account_id)
+    locale = person_locale(account.locale if account else None, site.timezone)
+    english = locale == "en"
     zone = site.zone
-    start = reservation.start_at.astimezone(zone)
     values = {
-        "name": resource.name,
-        "site": site.name,
-        "start": start.strftime("%Y-%m-%d %H:%M"),
+        "name": (english and resource.name_en) or resource.name,
+        "site": (english and site.name_en) or site.name,
+        "start": reservation.start_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
         "end": reservation.end_at.astimezone(zone).strftime("%H:%M"),
     }
-    return _TITLES[kind].format(**values), _TEXTS[kind].format(**values)
+    words = catalogue(locale)
+    return (
+        words.gettext(_TITLES[kind]).format(**values),
+        words.gettext(_TEXTS[kind]).format(**values),
+    )
 
 
 def _add(session: Session, notification: Notification) -> bool:
@@ -106,7 +127,7 @@ def queue_reminders(*, session: Session, now: datetime, lead: timedelta) -> int:
     ).all()
     made = 0
     for reservation, resource, site in rows:
-        subject, body = _render(NotificationKind.reminder, reservation, resource, site)
+        subject, body = _render(session, NotificationKind.reminder, reservation, resource, site)
         made += _add(
             session,
             Notification(
@@ -141,7 +162,7 @@ def queue_decisions(*, session: Session, now: datetime, lookback: timedelta) -> 
         if found is None:
             continue
         reservation, resource, site = found
-        subject, body = _render(kind, reservation, resource, site)
+        subject, body = _render(session, kind, reservation, resource, site)
         made += _add(
             session,
             Notification(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, or_, select
 
@@ -92,6 +94,48 @@ def check_training(
             {"category": resource.category},
             code="training_required",
         )
+
+
+@dataclass(frozen=True)
+class TrainingState:
+    """A person's training for a kind of machine, as of one day at the site."""
+
+    training: Training
+    expired: bool
+    # The machines of its category, for people to recognise it by.
+    resources: list[Resource]
+
+
+def trained_on(training: Training, day: date) -> bool:
+    """Whether a training still counts on `day` (its last valid day included)."""
+    return training.expires_on is None or training.expires_on >= day
+
+
+def list_trainings(
+    *, session: Session, account_id: int, now: datetime, zone: ZoneInfo
+) -> list[TrainingState]:
+    """An account's trainings, valid ones first, each judged by the site's date today."""
+    today = now.astimezone(zone).date()
+    trainings = session.exec(
+        select(Training)
+        .where(Training.account_id == account_id)
+        .order_by(col(Training.category), col(Training.id))
+    ).all()
+    categories = {t.category for t in trainings}
+    machines = session.exec(
+        select(Resource)
+        .where(col(Resource.category).in_(categories), col(Resource.active))
+        .order_by(col(Resource.site_id), col(Resource.id))
+    ).all()
+    found = [
+        TrainingState(
+            training=t,
+            expired=not trained_on(t, today),
+            resources=[r for r in machines if r.category == t.category],
+        )
+        for t in trainings
+    ]
+    return sorted(found, key=lambda state: state.expired)
 
 
 def week_bounds(site: Site, moment: datetime) -> tuple[datetime, datetime]:

@@ -115,3 +115,42 @@ def rate_for(resource: Resource, plan: RatePlan | None, terms: BillingTerms) -> 
         no_show_percent=terms.no_show_percent,
         min_minutes=0,
     )
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What a booking is expected to cost, counted as billing will count it.
+
+    `amount` is exact for booked time; for run time it is the most the booking can
+    cost (the machine running all along); a monthly room costs its monthly fee.
+    """
+
+    basis: RateBasis
+    minutes: int
+    price_per_hour: int
+    discount_percent: int
+    amount: int
+    monthly_price: int
+    no_show_percent: int
+    no_show_amount: int
+
+
+def estimate(*, rate: Rate, minutes: int, discount_percent: int = 0) -> Estimate:
+    """The price of booking `minutes` at `rate`, less a membership discount where it applies."""
+    if rate.basis == RateBasis.monthly:
+        amount = no_show = 0
+    else:
+        charged = max(minutes, rate.min_minutes) if rate.basis == RateBasis.run_time else minutes
+        amount = time_charge(charged, rate.price_per_hour, 100 - discount_percent)
+        # A no-show is charged on the booked minutes, without the discount (as billing does).
+        no_show = time_charge(minutes, rate.price_per_hour, rate.no_show_percent)
+    return Estimate(
+        basis=rate.basis,
+        minutes=minutes,
+        price_per_hour=rate.price_per_hour,
+        discount_percent=discount_percent,
+        amount=amount,
+        monthly_price=rate.monthly_price,
+        no_show_percent=rate.no_show_percent,
+        no_show_amount=no_show,
+    )

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, exists, func, or_, update
+from sqlalchemy import and_, exists, func, or_
 from sqlmodel import Session, col, select
 
 from ..models import (
@@ -29,10 +29,10 @@ from ..models import (
     Site,
 )
 from ..models.telemetry import Device
-from .audit import record_many
 from .commands import CommandSpec
 from .devices import open_alert, subject_of
 from .holding import holds
+from .lifecycle import transition_many
 from .sitetime import local_clock
 
 # A machine whose reservation ended longer ago than this is left to the operators.
@@ -81,16 +81,7 @@ def due_enables(*, session: Session, now: datetime) -> list[CommandSpec]:
         ~_sent("enable", until_matches=True),
     )
     return [
-        CommandSpec(
-            key=f"enable:{r.id}:{d.id}:{_stamp(r.end_at)}",
-            device_id=d.id,
-            resource_id=r.resource_id,
-            reservation_id=r.id,
-            action="enable",
-            until=r.end_at,
-            due_at=now,
-            message=f"reserved until {local_clock(r.end_at, site)}",
-        )
+        _until_end("enable", r, d, now, f"reserved until {local_clock(r.end_at, site)}")
         for r, d, site in session.exec(query)
     ]
 
@@ -105,18 +96,23 @@ def due_warnings(*, session: Session, now: datetime, policy: SlotPolicy) -> list
         ~_sent("warn", until_matches=True),
     )
     return [
-        CommandSpec(
-            key=f"warn:{r.id}:{d.id}:{_stamp(r.end_at)}",
-            device_id=d.id,
-            resource_id=r.resource_id,
-            reservation_id=r.id,
-            action="warn",
-            until=r.end_at,
-            due_at=now,
-            message=f"reservation ends at {local_clock(r.end_at, site)}",
-        )
+        _until_end("warn", r, d, now, f"reservation ends at {local_clock(r.end_at, site)}")
         for r, d, site in session.exec(query)
     ]
+
+
+def _until_end(action: str, r: Reservation, d: Device, now: datetime, message: str) -> CommandSpec:
+    """A command about the reservation's end: keyed by it, so a moved end is a new command."""
+    return CommandSpec(
+        key=f"{action}:{r.id}:{d.id}:{_stamp(r.end_at)}",
+        device_id=cast(int, d.id),  # a stored row's id
+        resource_id=r.resource_id,
+        reservation_id=r.id,
+        action=action,
+        until=r.end_at,
+        due_at=now,
+        message=message,
+    )
 
 
 def due_disables(*, session: Session, now: datetime, policy: SlotPolicy) -> list[CommandSpec]:
@@ -149,33 +145,22 @@ def due_disables(*, session: Session, now: datetime, policy: SlotPolicy) -> list
         )
         overstaying = d.state == "running" and r.end_at <= now and r.released_at is None
         holder = taken.get(r.resource_id)
+        outcome = None
         if holder is not None:
             spec = replace(
                 spec, state=CommandState.superseded, message="handed over to the next booking"
             )
             if overstaying and holder != r.account_id:
-                _overstay(
-                    session=session,
-                    now=now,
-                    reservation=r,
-                    device=d,
-                    site=site,
-                    outcome="handed over to the next booking",
-                )
+                outcome = "handed over to the next booking"
         elif overstaying:
             until = r.end_at + policy.grace
             spec = replace(
                 spec, due_at=max(now, until), message=f"overstay: off at {local_clock(until, site)}"
             )
             if until > now:
-                _overstay(
-                    session=session,
-                    now=now,
-                    reservation=r,
-                    device=d,
-                    site=site,
-                    outcome=f"switched off at {local_clock(until, site)}",
-                )
+                outcome = f"switched off at {local_clock(until, site)}"
+        if outcome is not None:
+            _overstay(session=session, now=now, reservation=r, device=d, site=site, outcome=outcome)
         specs.append(spec)
     return specs
 
@@ -217,29 +202,16 @@ def _taken_now(*, session: Session, now: datetime, resource_ids: set[int]) -> di
 
 def complete_ended(*, session: Session, now: datetime) -> list[int]:
     """Checked-in reservations whose end has passed become completed (claimed in one UPDATE)."""
-    ids = list(
-        session.execute(
-            update(Reservation)
-            .where(
-                col(Reservation.status) == ReservationStatus.active,
-                col(Reservation.end_at) <= now,
-            )
-            .values(
-                status=ReservationStatus.completed,
-                sequence=col(Reservation.sequence) + 1,
-                updated_at=now,
-            )
-            .returning(col(Reservation.id))
-            .execution_options(synchronize_session=False)
-        ).scalars()
-    )
-    record_many(
+    return transition_many(
         session=session,
         now=now,
-        action="reservation.complete",
-        subjects=[f"reservation:{rid}" for rid in ids],
+        where=(
+            col(Reservation.status) == ReservationStatus.active,
+            col(Reservation.end_at) <= now,
+        ),
+        status=ReservationStatus.completed,
+        action="complete",
     )
-    return ids
 
 
 def next_boundary(*, session: Session, now: datetime, policy: SlotPolicy) -> datetime | None:

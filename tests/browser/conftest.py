@@ -21,6 +21,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from werkzeug.serving import make_server
 
@@ -41,6 +42,8 @@ MAKER = "maker@smartfab.example"
 @dataclass
 class LiveServer:
     url: str
+    # The server's database, for tests that need records the demo data does not hold.
+    engine: Engine
 
     def __call__(self, path: str) -> str:
         return self.url + path
@@ -61,7 +64,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield LiveServer(f"http://127.0.0.1:{server.server_port}")
+    yield LiveServer(f"http://127.0.0.1:{server.server_port}", engine)
     server.shutdown()
     thread.join(timeout=10)
     engine.dispose()

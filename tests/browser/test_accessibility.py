@@ -8,6 +8,9 @@ from selenium.webdriver.common.by import By
 from tests.browser.conftest import PHONE, axe_violations, log_in, switch_language
 
 PAGES = ["/", "/resources", "/resources?kind=room", "/free", "{resource}"]
+PAGES += ["/me/usage", "/me/invoices", "/me/trainings", "/me/settings"]
+PAGES += ["/me/reservations", "/me/reservations/new-series"]
+PAGES += ["/book?site=seongsu&kind=machine", "/book?site=bongik&kind=machine&view=week"]
 
 
 def _resource_path(browser, live_server) -> str:

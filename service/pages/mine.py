@@ -1,0 +1,179 @@
+"""A person's own things: what they used, their invoices, trainings and settings."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response as BaseResponse
+
+from ..api.context import now
+from ..db import get_session
+from ..models import Invoice, InvoiceLine, LineBasis, Resource, Site, UsageSession
+from ..rules.accounts import account_names, reset_ical_secret
+from ..rules.invoicing import credit_note_of, get_invoice, invoice_lines, list_invoices
+from ..rules.policy import list_trainings
+from ..rules.pricing import parse_period
+from ..rules.usage import usage_with_places
+from .auth import login_required
+from .cells import duration
+from .i18n import LOCALES, site_zone
+from .render import render_page
+
+bp = Blueprint("mine", __name__, template_folder="templates", url_prefix="/me")
+
+ID = re.compile(r"[1-9][0-9]{0,8}")
+# Each language named in itself, so a reader finds theirs whatever the page speaks.
+LANGUAGE_NAMES = (("ko", "한국어"), ("en", "English"))
+# Lines billed by the minute; the others are monthly fees.
+TIMED = frozenset({LineBasis.run_time, LineBasis.booked_time, LineBasis.no_show})
+
+
+@dataclass(frozen=True)
+class Run:
+    """A usage session with the machine and center it was on."""
+
+    session: UsageSession
+    resource: Resource
+    site: Site
+
+    @property
+    def minutes(self) -> int:
+        # Whole minutes, rounded up as the invoice counts them.
+        return -(-self.session.run_seconds // 60)
+
+
+@dataclass(frozen=True)
+class Paper:
+    """An invoice or credit note as a reader sees it: what it is now, and its counterpart."""
+
+    invoice: Invoice
+    # "issued", "cancelled" (a credit note cancels it) or "credit_note" (it cancels `other`).
+    state: str
+    other: Invoice | None = None
+
+
+def _paper(invoice: Invoice, cancels: Invoice | None, credited_by: Invoice | None) -> Paper:
+    if invoice.corrects_id is not None:
+        return Paper(invoice, "credit_note", cancels)
+    if credited_by is not None:
+        return Paper(invoice, "cancelled", credited_by)
+    return Paper(invoice, "issued")
+
+
+@bp.app_template_filter("energy")
+def energy(watt_hours: float) -> str:
+    """Energy as people read a meter: Wh below one kWh, kWh with two decimals above."""
+    if watt_hours < 1000:
+        return f"{watt_hours:,.0f} Wh"
+    return f"{watt_hours / 1000:,.2f} kWh"
+
+
+# Minutes as people say them (1 h 30 min / 1시간 30분), the same words as the timeline's.
+bp.add_app_template_filter(duration, "duration")
+
+
+@bp.get("/usage")
+@login_required
+def usage() -> str:
+    zone = site_zone()
+    month = request.args.get("month") or now().astimezone(zone).strftime("%Y-%m")
+    period = parse_period(month, zone)
+    runs = [
+        Run(*row)
+        for row in usage_with_places(
+            session=get_session(),
+            actor=g.principal,
+            account_id=g.principal.id,
+            start=period.start,
+            end=period.end,
+        )
+    ]
+    return render_page(
+        "mine/usage.html",
+        block="results",
+        month=month,
+        previous=(period.start - timedelta(days=1)).strftime("%Y-%m"),
+        following=period.end.strftime("%Y-%m"),
+        runs=runs,
+        total_minutes=sum(run.minutes for run in runs),
+        total_wh=sum(run.session.energy_wh for run in runs),
+    )
+
+
+@bp.get("/invoices")
+@login_required
+def invoices() -> str:
+    db = get_session()
+    found = list_invoices(session=db, actor=g.principal, period=None, account_id=None)
+    # Newest first; who may read which is the rule's answer, not this page's.
+    found.reverse()
+    by_id = {i.id or 0: i for i in found}
+    credits = {i.corrects_id: i for i in found if i.corrects_id is not None}
+    others = {i.account_id for i in found if i.account_id != g.principal.id}
+    return render_page(
+        "mine/invoices.html",
+        papers=[_paper(i, by_id.get(i.corrects_id or 0), credits.get(i.id or 0)) for i in found],
+        names=account_names(session=db, account_ids=others),
+    )
+
+
+@bp.get("/invoices/<invoice_id>")
+@login_required
+def invoice(invoice_id: str) -> str:
+    # Only what a stored id can be: no other digits, nothing past the column's range.
+    if not ID.fullmatch(invoice_id):
+        abort(404)
+    db = get_session()
+    found = get_invoice(session=db, actor=g.principal, invoice_id=int(invoice_id))
+    assert found.id is not None  # noqa: S101 - a stored invoice has its id
+    cancels: Invoice | None = None
+    if found.corrects_id is not None:
+        cancels = get_invoice(session=db, actor=g.principal, invoice_id=found.corrects_id)
+    lines: list[InvoiceLine] = invoice_lines(session=db, invoice_id=found.id)
+    credited_by = credit_note_of(session=db, actor=g.principal, invoice_id=found.id)
+    return render_page(
+        "mine/invoice.html",
+        paper=_paper(found, cancels, credited_by),
+        invoice=found,
+        lines=lines,
+        timed=TIMED,
+        owner=account_names(session=db, account_ids={found.account_id}).get(found.account_id),
+    )
+
+
+@bp.get("/trainings")
+@login_required
+def trainings() -> str:
+    return render_page(
+        "mine/trainings.html",
+        trainings=list_trainings(
+            session=get_session(), account_id=g.principal.id, now=now(), zone=site_zone()
+        ),
+        today=now().astimezone(site_zone()).date(),
+    )
+
+
+@bp.get("/settings")
+@login_required
+def settings() -> str:
+    return render_page(
+        "mine/settings.html",
+        feed=url_for("home.ical", secret=g.account.ical_secret, _external=True),
+        languages=[(code, name) for code, name in LANGUAGE_NAMES if code in LOCALES],
+    )
+
+
+@bp.post("/settings/calendar-link")
+def reset_calendar_link() -> BaseResponse:
+    if g.get("account") is None:
+        # After the login, back to the page with the button: this address only takes a POST.
+        return redirect(url_for("signin.login", next=url_for("mine.settings")))
+    session = get_session()
+    reset_ical_secret(session=session, now=now(), account_id=g.principal.id)
+    session.commit()
+    flash(_("Your calendar has a new link. The old link no longer works."))
+    return redirect(url_for("mine.settings"))
