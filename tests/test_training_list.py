@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 from service.models import Training
 from service.rules.policy import list_trainings, trained_on
-from tests.factories import make_training
+from tests.factories import make_resource, make_training
 
 SEOUL_MIDNIGHT = datetime(2026, 3, 1, 15, 0, tzinfo=UTC)  # 2026-03-02 00:00 in Seoul
 
@@ -49,3 +49,21 @@ def test_only_the_persons_own_trainings_are_listed(session, world):
         zone=world.sites["seongsu"].zone,
     )
     assert [(s.training.category, s.expired) for s in states] == [("laser_cutter", False)]
+
+
+def test_a_trainings_machines_are_the_active_ones_listed_by_center(session, world):
+    other = world.accounts["other"]
+    make_training(session, other, "lathe", None)
+    # A lathe at Seongsu added after Mullae's, and one at Mullae taken out of service.
+    make_resource(session, world.sites["seongsu"], "lathe-2", category="lathe")
+    make_resource(session, world.sites["mullae"], "lathe-3", category="lathe", active=False)
+    session.commit()
+
+    (state,) = list_trainings(
+        session=session,
+        account_id=world.id("other"),
+        now=SEOUL_MIDNIGHT,
+        zone=world.sites["seongsu"].zone,
+    )
+
+    assert [r.slug for r in state.resources] == ["lathe-2", "lathe-1"]

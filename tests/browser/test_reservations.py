@@ -100,9 +100,9 @@ def test_a_maker_moves_then_cancels_a_booking(browser, live_server, lang, size):
     if size:
         browser.set_window_size(*size)
     booking = _book(live_server)
-    browser.get(live_server("/login"))
-    switch_language(browser, lang)
+    # The account's own choice: earlier tests may have left it set to another language.
     log_in(browser, live_server)
+    switch_language(browser, lang)
     browser.find_element(By.CSS_SELECTOR, f'nav a[href="{PAGE}"]').click()
     wait_for_path(browser, PAGE)
     card = _card(browser, booking)
@@ -145,9 +145,8 @@ def test_a_maker_moves_then_cancels_a_booking(browser, live_server, lang, size):
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_the_series_form_has_no_serious_accessibility_problem(browser, live_server, lang):
-    browser.get(live_server("/login"))
-    switch_language(browser, lang)
     log_in(browser, live_server)
+    switch_language(browser, lang)
     browser.get(live_server(f"{PAGE}/new-series"))
     assert browser.find_element(By.TAG_NAME, "h1").is_displayed()
     assert axe_violations(browser) == []
