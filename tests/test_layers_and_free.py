@@ -7,8 +7,8 @@ import pytest
 from service.rules.availability import (
     free_intervals_many,
     layers_and_free_many,
-    opening_intervals,
 )
+from service.rules.hours import opening_intervals
 from service.rules.intervals import clip
 from tests.conftest import CURRENT_TIME
 from tests.factories import seoul

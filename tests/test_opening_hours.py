@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from service.rules.availability import opening_intervals
+from service.rules.hours import opening_intervals
 from tests.factories import make_site, seoul
 
 

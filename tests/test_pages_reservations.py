@@ -9,7 +9,7 @@ import pytest
 from service.models import Reservation, ReservationStatus
 from service.rules.accounts import Principal
 from service.rules.catalogue import load_resource
-from service.rules.lifecycle import ACTIONS, allowed_actions
+from service.rules.guards import ACTIONS, allowed_actions
 from tests.factories import book, make_reservation, seoul
 from tests.pages import csrf_token, login
 

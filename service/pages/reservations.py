@@ -1,7 +1,7 @@
 """My reservations: upcoming, past and cancelled, each with what may be done to it.
 
 The actions offered, and the reason for each one not offered, come from
-rules.lifecycle.allowed_actions; a change is the same rule function the API calls.
+rules.guards.allowed_actions; a change is the same rule function the API calls.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from ..models import (
 from ..rules import lifecycle
 from ..rules.booking import create_series
 from ..rules.catalogue import load_resource, resources_with_sites
+from ..rules.guards import allowed_actions
 from .auth import login_required
 from .i18n import local_name, site_zone
 from .messages import refusal
@@ -101,9 +102,7 @@ def _rows() -> list[Row]:
         if reservation.resource_id not in places:
             continue
         resource, site = places[reservation.resource_id]
-        allowed = lifecycle.allowed_actions(
-            reservation=reservation, site=site, actor=g.principal, now=moment
-        )
+        allowed = allowed_actions(reservation=reservation, site=site, actor=g.principal, now=moment)
         reasons = {a: (refusal(e) if e else None) for a, e in allowed.items()}
         rows.append(Row(reservation, resource, site, reasons))
     return rows

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, or_
@@ -19,13 +19,13 @@ from ..errors import Conflict, RuleViolation
 from ..models import (
     OCCUPYING,
     Blackout,
-    OpeningHours,
     Reservation,
     ReservationStatus,
     Resource,
     Site,
 )
-from .intervals import Interval, clip, covers, merge, subtract
+from .hours import hours_by_site, open_intervals
+from .intervals import Interval, clip, covers, subtract
 from .sitetime import SlotGrid
 
 
@@ -49,15 +49,6 @@ class Closed(NamedTuple):
     start_at: datetime
     end_at: datetime
     reason: str
-
-
-class Hours(NamedTuple):
-    """One opening interval of a site on a weekday (0 = Monday), in local time."""
-
-    site_id: int
-    weekday: int
-    opens: time
-    closes: time
 
 
 def _id(row: Resource | Site) -> int:
@@ -101,12 +92,6 @@ _BUSY = (
     .order_by(col(Reservation.start_at))
 )
 _BUSY_BUT = _BUSY.where(col(Reservation.id) != bindparam("ignore_id"))
-_HOURS = select(
-    col(OpeningHours.site_id),
-    col(OpeningHours.weekday),
-    col(OpeningHours.opens),
-    col(OpeningHours.closes),
-).where(col(OpeningHours.site_id).in_(bindparam("site_ids", expanding=True)))
 
 
 @dataclass(frozen=True)
@@ -122,42 +107,6 @@ class Layers:
             subtract(self.open, (iv for iv, _ in self.blackouts)),
             (iv for iv, _ in self.busy),
         )
-
-
-def _hours_by_site(session: Session, site_ids: set[int]) -> dict[int, list[Hours]]:
-    found: dict[int, list[Hours]] = defaultdict(list)
-    for row in session.connection().execute(_HOURS, {"site_ids": list(site_ids)}):
-        hours = Hours(*row)
-        found[hours.site_id].append(hours)
-    return found
-
-
-def _open_intervals(
-    hours: list[Hours], site: Site, start: datetime, end: datetime
-) -> list[Interval]:
-    by_weekday: dict[int, list[Hours]] = defaultdict(list)
-    for row in hours:
-        by_weekday[row.weekday].append(row)
-    zone = site.zone
-    day = start.astimezone(zone).date() - timedelta(days=1)
-    last = end.astimezone(zone).date()
-    found: list[Interval] = []
-    while day <= last:
-        for row in by_weekday.get(day.weekday(), ()):
-            opens = datetime.combine(day, row.opens, tzinfo=zone)
-            closes_day = day if row.closes > row.opens else day + timedelta(days=1)
-            closes = datetime.combine(closes_day, row.closes, tzinfo=zone)
-            found.append(Interval(opens.astimezone(UTC), closes.astimezone(UTC)))
-        day += timedelta(days=1)
-    return clip(merge(found), start, end)
-
-
-def opening_intervals(
-    *, session: Session, site: Site, start: datetime, end: datetime
-) -> list[Interval]:
-    """The site's opening hours between start and end, in UTC."""
-    hours = _hours_by_site(session, {_id(site)}).get(_id(site), [])
-    return _open_intervals(hours, site, start, end)
 
 
 def layers_many(
@@ -193,9 +142,9 @@ def layers_many(
     for row in busy_rows:
         busy = Busy(*row)
         busy_by_resource[busy.resource_id].append(busy)
-    hours = _hours_by_site(session, set(sites))
+    hours = hours_by_site(session, set(sites))
     open_by_site = {
-        site_id: _open_intervals(hours.get(site_id, []), site, start, end)
+        site_id: open_intervals(hours.get(site_id, []), site, start, end)
         for site_id, site in sites.items()
     }
     found: dict[int, Layers] = {}

@@ -18,7 +18,8 @@ from itertools import pairwise
 from sqlmodel import Session
 
 from ..models import Resource, Site
-from .availability import Layers, free_intervals, layers_and_free_many, opening_intervals
+from .availability import Layers, free_intervals, layers_and_free_many
+from .hours import opening_intervals
 from .intervals import Interval, clip, merge, subtract
 from .sitetime import SlotGrid
 
