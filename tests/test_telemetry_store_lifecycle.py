@@ -75,7 +75,8 @@ def test_a_web_app_on_influxdb_only_reads_and_starts_no_thread(
     before = thread_names()
     app = create_app(influx_settings, engine)
     try:
-        assert thread_names() == before
+        # Threads other tests left behind may end meanwhile; none may start.
+        assert thread_names() - before == set()
         assert app.test_client().get("/healthz").json["checks"]["influxdb"] == "ok"
         with app.app_context():
             store = get_store()

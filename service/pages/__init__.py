@@ -19,6 +19,7 @@ from . import auth, booking, catalogue, home, language, mine, reservations
 from .i18n import LOCALES, local_clock, local_name, local_time, money, select_locale
 from .i18n import language as page_language
 from .messages import EXPIRED, KINDS, STATUSES, refusal
+from .nav import staff_links
 
 BLUEPRINTS = (
     auth.bp,
@@ -102,4 +103,5 @@ def _layout() -> dict[str, Any]:
         "csrf_token": generate_csrf,
         "here": request.full_path.rstrip("?"),
         "session_locale": session.get("locale"),
+        "staff_links": staff_links(g.get("principal")),
     }

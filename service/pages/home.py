@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, abort, g
+from flask import Blueprint, Response, abort, g, redirect
+from werkzeug.wrappers import Response as BaseResponse
 
 from ..api.context import now
 from ..db import get_session
@@ -15,6 +16,7 @@ from ..rules.lifecycle import list_reservations
 from .auth import login_required
 from .i18n import local_name, site_zone
 from .messages import KINDS
+from .nav import role_home
 from .render import render_page
 
 bp = Blueprint("home", __name__, template_folder="templates")
@@ -31,7 +33,10 @@ class Booking:
 
 @bp.get("/")
 @login_required
-def index() -> str:
+def index() -> str | BaseResponse:
+    elsewhere = role_home(g.principal)
+    if elsewhere is not None:
+        return redirect(elsewhere)
     db = get_session()
     reservations = list_reservations(
         session=db, actor=g.principal, mine=True, start=now(), end=None
