@@ -60,6 +60,13 @@ def _empty(engine: Engine) -> None:
             conn.execute(table.delete())
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # Before pytest reads the marks: a parametrize mark overrides the fixture's params.
+    if metafunc.definition.get_closest_marker("sqlite_only") and "db_url" in metafunc.fixturenames:
+        metafunc.definition.add_marker(pytest.mark.parametrize("db_url", ["sqlite"], indirect=True))
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh, migrated database: a copy of the SQLite template, or PostgreSQL emptied."""

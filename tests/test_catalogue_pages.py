@@ -10,6 +10,9 @@ from service.models import Resource
 from tests.factories import book
 from tests.pages import csrf_token, login
 
+# Pages render what the rules decide; the rules' own tests cover both databases.
+pytestmark = pytest.mark.sqlite_only
+
 DAY = "2026-03-03"
 
 

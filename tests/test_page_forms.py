@@ -6,6 +6,9 @@ import pytest
 
 from tests.pages import csrf_token, login
 
+# Pages render what the rules decide; the rules' own tests cover both databases.
+pytestmark = pytest.mark.sqlite_only
+
 
 def test_a_page_post_without_a_csrf_token_is_400(client, world):
     answer = client.post("/login", data={"email": "maker@example.com", "password": "x"})

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.pages import csrf_token, login
+
+# Pages render what the rules decide; the rules' own tests cover both databases.
+pytestmark = pytest.mark.sqlite_only
 
 
 def test_pages_need_a_login(client, world):

@@ -18,6 +18,9 @@ from tests.factories import make_run, make_training
 from tests.pages import csrf_token, login
 from tests.test_roles import PEOPLE
 
+# Pages render what the rules decide; the rules' own tests cover both databases.
+pytestmark = pytest.mark.sqlite_only
+
 PAGES = ["/me/usage", "/me/usage?month=2026-02", "/me/invoices", "/me/trainings", "/me/settings"]
 FEB = "2026-02"
 

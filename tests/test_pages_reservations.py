@@ -13,6 +13,9 @@ from service.rules.guards import ACTIONS, allowed_actions
 from tests.factories import book, make_reservation, seoul
 from tests.pages import csrf_token, login
 
+# Pages render what the rules decide; the rules' own tests cover both databases.
+pytestmark = pytest.mark.sqlite_only
+
 PAGE = "/me/reservations"
 LOGINS = {
     "maker": "maker@example.com",

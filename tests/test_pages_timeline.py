@@ -16,6 +16,9 @@ from tests.conftest import CURRENT_TIME
 from tests.factories import book, make_blackout, seoul
 from tests.pages import csrf_token, login
 
+# Pages render what the rules decide; the rules' own tests cover both databases.
+pytestmark = pytest.mark.sqlite_only
+
 DAY = "2026-03-03"  # a Tuesday; the tests' clock reads Monday 2026-03-02 09:00 in Seoul
 TIMELINE = f"/book?site=seongsu&kind=machine&day={DAY}"
 _CELL = re.compile(r'aria-label="([^"]+)"|<span class="sr-only">([^<]+)</span>')
