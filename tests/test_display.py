@@ -184,3 +184,31 @@ def _row(table, **given):
         python = column.type.python_type
         values[column.name] = {int: 1, bool: False, str: "x"}.get(python, "x")
     return values
+
+
+def test_a_booking_not_checked_in_and_a_pending_request_are_told_apart(client, world, session, app):
+    app.config["CLOCK"] = lambda: NOW
+    make_reservation(
+        session,
+        world,
+        "other",
+        "printer",
+        "2026-03-03 10:00",
+        "2026-03-03 11:00",
+        status=ReservationStatus.confirmed,
+    )
+    make_reservation(
+        session,
+        world,
+        "maker",
+        "printer",
+        "2026-03-03 12:00",
+        "2026-03-03 13:00",
+        status=ReservationStatus.pending,
+    )
+    session.commit()
+    secret = session.get(Resource, world.id("printer")).display_secret
+    page = client.get(f"/display/{secret}?lang=en").get_data(as_text=True)
+    assert "Booked by other, not checked in yet" in page
+    assert "12:00" not in page  # a request that may yet be declined is not the next booking
+    assert "Nothing booked later" in page

@@ -55,6 +55,8 @@ class Holder:
     until: datetime | None
     remaining: timedelta | None
     walk_in: bool = False
+    # False while a booking has begun but nobody has checked in yet.
+    checked_in: bool = True
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ def _holder(session: Session, resource: Resource, now: datetime) -> Holder | Non
             held.end_at,
             held.end_at - now,
             walk_in=held.walk_in,
+            checked_in=held.status == ReservationStatus.active,
         )
     walked = session.exec(
         select(UsageSession).where(
@@ -130,7 +133,8 @@ def _next(session: Session, resource: Resource, now: datetime) -> Next | None:
         select(Reservation)
         .where(
             Reservation.resource_id == resource.id,
-            col(Reservation.status).in_((ReservationStatus.confirmed, ReservationStatus.pending)),
+            # A pending request is not shown: it may yet be declined.
+            Reservation.status == ReservationStatus.confirmed,
             col(Reservation.start_at) > now,
         )
         .order_by(col(Reservation.start_at))
