@@ -144,3 +144,61 @@ def test_every_role_sees_the_pages_for_everyone(client, world, actor):
     for path in PAGES:
         answer = client.get(path.format(laser=world.id("laser")))
         assert answer.status_code == 200, path
+
+
+# --- staff pages, booking on behalf, and the display -----------------------------------
+
+PAGE_LOGINS = {
+    "maker": "maker@example.com",
+    "operator": "operator@example.com",
+    "mullae_operator": "mullae@example.com",
+    "admin": "admin@example.com",
+}
+STAFF_PAGES = {
+    "/ops/today": {"operator", "mullae_operator", "admin"},
+    "/ops/approvals": {"operator", "mullae_operator", "admin"},
+}
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("who", ["anonymous", *PAGE_LOGINS])
+@pytest.mark.parametrize("path", STAFF_PAGES)
+def test_staff_pages_follow_the_role_matrix(client, world, path, who):
+    from tests.pages import login
+
+    if who != "anonymous":
+        login(client, PAGE_LOGINS[who])
+    answer = client.get(path)
+    if who == "anonymous":
+        assert answer.status_code == 302
+        assert answer.headers["Location"].startswith("/login")
+    else:
+        assert answer.status_code == (200 if who in STAFF_PAGES[path] else 403)
+
+
+# actor -> status of booking a Seongsu printer for `maker`
+ON_BEHALF = {"maker": 403, "other": 403, "operator": 201, "mullae_operator": 403, "admin": 201}
+
+
+@pytest.mark.parametrize("actor", ON_BEHALF)
+def test_booking_on_behalf_follows_the_role_matrix(client, world, actor):
+    answer = client.post(
+        "/api/v1/reservations",
+        headers=world.headers(actor),
+        json={
+            "resource_id": world.id("printer"),
+            "account_id": world.id("other" if actor == "maker" else "maker"),
+            **BOOKING,
+        },
+    )
+    assert answer.status_code == ON_BEHALF[actor], answer.json
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_display_opens_for_anyone_with_its_secret_only(client, world):
+    from service.models import Resource
+
+    secret = world.resources["printer"].display_secret
+    assert isinstance(world.resources["printer"], Resource)
+    assert client.get(f"/display/{secret}").status_code == 200
+    assert client.get("/display/guess").status_code == 404

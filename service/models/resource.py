@@ -44,6 +44,10 @@ class Resource(ResourceBase, table=True):
     # None: charged at `rate_per_hour`, machines by run time and rooms by booked time.
     rate_plan_id: int | None = Field(default=None, foreign_key="rate_plan.id")
     ical_secret: str = Field(default_factory=lambda: secrets.token_urlsafe(24), index=True)
+    # Opens the display on a tablet beside the resource (no login): staff can reset it.
+    display_secret: str = Field(
+        default_factory=lambda: secrets.token_urlsafe(18), max_length=64, unique=True
+    )
 
 
 class ResourcePublic(ResourceBase):

@@ -41,6 +41,8 @@ REFUSALS = {
     "forbidden": _l("You may not do this."),
     "not_found": _l("This does not exist or is not yours."),
     "unauthorized": _l("Wrong e-mail or password."),
+    "override_reason": _l("Give a reason when overriding the booking rules."),
+    "decline_reason": _l("Give the maker a reason for declining."),
 }
 FALLBACK = _l("This cannot be done.")
 EXPIRED = _l(

@@ -228,19 +228,31 @@ def cancel_reservation(
 
 
 def decide_approval(
-    *, session: Session, now: datetime, actor: Principal, reservation_id: int, approve: bool
+    *,
+    session: Session,
+    now: datetime,
+    actor: Principal,
+    reservation_id: int,
+    approve: bool,
+    reason: str = "",
 ) -> Reservation:
-    """An operator confirms or declines a pending reservation."""
+    """An operator confirms or declines a pending reservation.
+
+    A reason, when given, goes into the audit entry and so into the maker's notification.
+    """
     reservation, target = _for_change(session, now, actor, reservation_id, "decide")
     if not actor.operates(target.site.id or 0):
         raise Forbidden("only an operator of this site may approve bookings")
-    return _transition(
-        session,
-        now,
-        actor,
-        reservation,
-        ReservationStatus.confirmed if approve else ReservationStatus.cancelled,
-        "approve" if approve else "decline",
+    reservation.status = ReservationStatus.confirmed if approve else ReservationStatus.cancelled
+    _touch(reservation, now)
+    session.add(reservation)
+    return record_reservation(
+        session=session,
+        now=now,
+        actor=actor,
+        reservation=reservation,
+        action="approve" if approve else "decline",
+        **({"reason": reason.strip()} if reason.strip() else {}),
     )
 
 

@@ -62,6 +62,8 @@ _TEXTS = {
     ),
 }
 
+_REASON = mark("The operator's reason: {reason}")
+
 
 def _render(
     session: Session,
@@ -86,6 +88,13 @@ def _render(
         words.gettext(_TITLES[kind]).format(**values),
         words.gettext(_TEXTS[kind]).format(**values),
     )
+
+
+def _reason_line(session: Session, reservation: Reservation, site: Site, reason: str) -> str:
+    """The operator's reason for a decision, introduced in the booker's language."""
+    account = session.get(Account, reservation.account_id)
+    locale = person_locale(account.locale if account else None, site.timezone)
+    return catalogue(locale).gettext(_REASON).format(reason=reason)
 
 
 def _add(session: Session, notification: Notification) -> bool:
@@ -163,6 +172,9 @@ def queue_decisions(*, session: Session, now: datetime, lookback: timedelta) -> 
             continue
         reservation, resource, site = found
         subject, body = _render(session, kind, reservation, resource, site)
+        reason = (entry.detail or {}).get("reason") if kind == NotificationKind.declined else None
+        if reason:
+            body += "\n" + _reason_line(session, reservation, site, str(reason))
         made += _add(
             session,
             Notification(

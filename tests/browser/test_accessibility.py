@@ -11,6 +11,8 @@ PAGES = ["/", "/resources", "/resources?kind=room", "/free", "{resource}"]
 PAGES += ["/me/usage", "/me/invoices", "/me/trainings", "/me/settings"]
 PAGES += ["/me/reservations", "/me/reservations/new-series"]
 PAGES += ["/book?site=seongsu&kind=machine", "/book?site=bongik&kind=machine&view=week"]
+# Staff pages, opened as the Seongsu operator; "{display}" is a machine's display.
+STAFF_PAGES = ["/ops/today", "/ops/approvals", "{display}"]
 
 
 def _resource_path(browser, live_server) -> str:
@@ -65,3 +67,47 @@ def test_the_keyboard_reaches_the_skip_link_first_with_a_visible_focus(browser, 
     assert focused.get_attribute("class") == "skip"
     outline = browser.execute_script("return getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none"
+
+
+WIDTHS = "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+
+
+def _display_path(live_server) -> str:
+    from sqlmodel import Session, col, select
+
+    from service.models import Resource
+
+    with Session(live_server.engine) as session:
+        secret = session.exec(
+            select(Resource.display_secret).where(col(Resource.active).is_(True))
+        ).first()
+    return f"/display/{secret}"
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_staff_pages_have_no_serious_accessibility_problem_and_fit_a_phone(
+    browser, live_server, lang
+):
+    browser.get(live_server("/login"))
+    switch_language(browser, lang)
+    log_in(browser, live_server, "operator@smartfab.example")
+    switch_language(browser, lang)
+    display = _display_path(live_server)
+    found, wide = {}, {}
+    for size in (None, PHONE):
+        if size:
+            browser.set_window_size(*size)
+        for path in STAFF_PAGES:
+            url = path.format(display=display)
+            # The display speaks the site's language unless asked otherwise.
+            browser.get(
+                live_server(url + ("?lang=en" if path == "{display}" and lang == "en" else ""))
+            )
+            assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang
+            if size is None and (problems := axe_violations(browser)):
+                found[path] = problems
+            sizes = browser.execute_script(WIDTHS)
+            if size and sizes[0] > sizes[1]:
+                wide[path] = sizes
+    assert found == {}
+    assert wide == {}
