@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import UTC
 
 import pytest
@@ -18,13 +17,8 @@ from service.pages.display import qr_svg
 from service.rules.display import first_name
 from tests.factories import make_reservation, seoul
 
-
-@pytest.fixture
-def db_url(tmp_path, sqlite_template) -> str:
-    """These pages check rendering: SQLite only."""
-    path = tmp_path / "smartfab.db"
-    shutil.copy(sqlite_template, path)
-    return f"sqlite:///{path}"
+# These pages check rendering: SQLite only.
+pytestmark = pytest.mark.sqlite_only
 
 
 NOW = seoul("2026-03-03 10:20").astimezone(UTC)

@@ -28,7 +28,7 @@ from service.rules.notify import queue_decisions
 from tests.factories import book, make_reservation, make_run, refused, seoul
 from tests.pages import csrf_token, login
 
-SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+SQLITE = pytest.mark.sqlite_only
 TODAY = "/ops/today"
 APPROVALS = "/ops/approvals"
 NOON = seoul("2026-03-03 12:00").astimezone(UTC)
