@@ -1,0 +1,114 @@
+"""What the staff's page of one machine shows: its bookings, runs and commands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from ..errors import Forbidden, NotFound
+from ..models import (
+    BLOCKING,
+    Account,
+    DeviceCommand,
+    Reservation,
+    Resource,
+    Site,
+    UsageSession,
+)
+from .accounts import Principal
+
+RECENT = 20
+
+
+def machines_of(*, session: Session, actor: Principal) -> list[tuple[Resource, Site]]:
+    """The active machines and rooms of the sites `actor` operates, by site, kind and name."""
+    rows = session.exec(
+        select(Resource, Site)
+        .join(Site, col(Site.id) == col(Resource.site_id))
+        .where(col(Resource.active).is_(True))
+        .order_by(col(Site.id), col(Resource.kind), col(Resource.name))
+    ).all()
+    return [(r, s) for r, s in rows if s.id is not None and actor.operates(s.id)]
+
+
+def machine_by_slug(
+    *, session: Session, actor: Principal, site: str, slug: str
+) -> tuple[Resource, Site]:
+    """The active resource `slug` of site `site`, if `actor` operates that site."""
+    row = session.exec(
+        select(Resource, Site)
+        .join(Site, col(Site.id) == col(Resource.site_id))
+        .where(Site.slug == site, Resource.slug == slug)
+    ).first()
+    if row is None or not row[0].active:
+        raise NotFound(f"no resource {site}/{slug}")
+    if row[1].id is None or not actor.operates(row[1].id):
+        raise Forbidden("only the site's operators and admins see this machine")
+    return row
+
+
+@dataclass(frozen=True)
+class Booking:
+    reservation: Reservation
+    holder: str
+    email: str
+
+
+def current_and_next(
+    *, session: Session, resource_id: int, now: datetime, ahead: int = 5
+) -> list[Booking]:
+    """The booking under way (if any) and the next `ahead` ones, with who holds them."""
+    rows = session.exec(
+        select(Reservation, Account)
+        .join(Account, col(Account.id) == col(Reservation.account_id))
+        .where(
+            Reservation.resource_id == resource_id,
+            col(Reservation.status).in_(BLOCKING),
+            col(Reservation.end_at) > now,
+        )
+        .order_by(col(Reservation.start_at))
+        .limit(ahead + 1)
+    ).all()
+    return [Booking(r, a.name, a.email) for r, a in rows]
+
+
+@dataclass(frozen=True)
+class Run:
+    usage: UsageSession
+    holder: str | None
+
+    @property
+    def minutes(self) -> int:
+        return round(self.usage.run_seconds / 60)
+
+    @property
+    def energy_kwh(self) -> float:
+        return round(self.usage.energy_wh / 1000, 2)
+
+
+def recent_runs(*, session: Session, resource_id: int, limit: int = RECENT) -> list[Run]:
+    """The machine's newest usage sessions, with who ran them when known."""
+    rows = session.exec(
+        select(UsageSession, Account)
+        .join(Account, col(Account.id) == col(UsageSession.account_id), isouter=True)
+        .where(UsageSession.resource_id == resource_id)
+        .order_by(col(UsageSession.start_at).desc())
+        .limit(limit)
+    ).all()
+    return [Run(u, a.name if a is not None else None) for u, a in rows]
+
+
+def recent_commands(
+    *, session: Session, resource_id: int, limit: int = RECENT
+) -> list[DeviceCommand]:
+    """The newest commands sent (or to be sent) to the machine's devices."""
+    return list(
+        session.exec(
+            select(DeviceCommand)
+            .where(DeviceCommand.resource_id == resource_id)
+            .order_by(col(DeviceCommand.id).desc())
+            .limit(limit)
+        )
+    )
