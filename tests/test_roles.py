@@ -144,3 +144,61 @@ def test_every_role_sees_the_pages_for_everyone(client, world, actor):
     for path in PAGES:
         answer = client.get(path.format(laser=world.id("laser")))
         assert answer.status_code == 200, path
+
+
+# -- staff pages: makers get 403, visitors the login, staff of the site the page ----------
+
+STAFF_PAGES = {
+    "/ops/machines": {"operator", "admin"},
+    "/ops/machines/seongsu/laser-1": {"operator", "admin"},
+    "/ops/machines/seongsu/laser-1/telemetry?field=power_w": {"operator", "admin"},
+    "/ops/machines/mullae/lathe-1": {"admin"},
+}
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("path", STAFF_PAGES)
+def test_staff_pages_follow_the_role_matrix(app, world, path):
+    from tests.pages import login
+
+    anonymous = app.test_client().get(path)
+    assert anonymous.status_code == 302
+    assert anonymous.headers["Location"].startswith("/login?next=")
+    for actor, email in PEOPLE.items():
+        client = app.test_client()
+        login(client, email=email)
+        expected = 200 if actor in STAFF_PAGES[path] else 403
+        assert client.get(path).status_code == expected, (actor, path)
+
+
+# actor -> the status of each staff API call on the Seongsu laser.
+STAFF_API = {
+    ("POST", "/api/v1/resources/{laser}/blackouts"): {"operator": 201, "admin": 201},
+    ("POST", "/api/v1/resources/{laser}/commands"): {"operator": 201, "admin": 201},
+}
+STAFF_API_BODIES = {
+    "blackouts": {
+        "start": "2026-03-03T10:00:00+09:00",
+        "end": "2026-03-03T12:00:00+09:00",
+        "reason": "maintenance",
+    },
+    "commands": {"action": "disable", "reason": "maintenance"},
+}
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("call", STAFF_API)
+@pytest.mark.parametrize("actor", MATRIX)
+def test_staff_api_follows_the_role_matrix(client, session, world, call, actor):
+    from service.rules.devices import ensure_devices
+
+    ensure_devices(session=session, site=world.sites["seongsu"])
+    session.commit()
+    method, path = call
+    answer = client.open(
+        path.format(laser=world.id("laser")),
+        method=method,
+        headers=world.headers(actor),
+        json=STAFF_API_BODIES[path.rsplit("/", 1)[1]],
+    )
+    assert answer.status_code == STAFF_API[call].get(actor, 403), answer.json
