@@ -4,6 +4,16 @@
 (function () {
   "use strict";
 
+  // 24-hour clock times, the date added under the ticks where the day changes (uPlot's
+  // format table: step, format, then what to add on a year, month, day, hour, minute and
+  // second change; mode 1 adds rather than replaces).
+  var TIME_AXIS = [
+    [86400, "{M}/{D}", "\n{YYYY}", null, null, null, null, null, 1],
+    [3600, "{HH}:{mm}", "\n{M}/{D}", null, "\n{M}/{D}", null, null, null, 1],
+    [60, "{HH}:{mm}", "\n{M}/{D}", null, "\n{M}/{D}", null, null, null, 1],
+    [1, "{HH}:{mm}:{ss}", "\n{M}/{D}", null, "\n{M}/{D}", null, null, null, 1],
+  ];
+
   function draw(figure) {
     var plot = figure.querySelector(".chart-plot");
     var status = figure.querySelector(".chart-status");
@@ -31,8 +41,8 @@
           height: 280,
           tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), zone); },
           scales: { x: { time: true } },
-          series: [{}, { label: figure.dataset.field, stroke: "#1d5fa8", width: 2, spanGaps: false }],
-          axes: [{}, { size: 60 }],
+          series: [{ label: figure.dataset.time, value: "{YYYY}-{MM}-{DD} {HH}:{mm}" }, { label: figure.dataset.field, stroke: "#1d5fa8", width: 2, spanGaps: false }],
+          axes: [{ values: TIME_AXIS }, { size: 60 }],
           legend: { show: true },
         };
         var chart = new uPlot(options, [xs, ys], plot);
