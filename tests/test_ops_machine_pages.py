@@ -33,7 +33,11 @@ SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 def as_staff(client, who: str = "operator") -> None:
-    login(client, f"{who}@example.com" if who != "mullae_operator" else "mullae@example.com")
+    """Log in as `who`, reading the pages in English."""
+    emails = {"mullae_operator": "mullae@example.com"}
+    login(client, emails.get(who, f"{who}@example.com"))
+    token = csrf_token(client, "/ops/machines" if who != "maker" else "/me/reservations")
+    client.post("/language", data={"locale": "en", "next": "/", "csrf_token": token})
 
 
 @pytest.fixture
@@ -251,7 +255,7 @@ def test_switching_a_machine_without_a_device_is_refused(client, world):
 
 @SQLITE
 def test_a_maker_cannot_post_to_the_machine_page(client, session, world):
-    login(client)
+    as_staff(client, "maker")
     token = csrf_token(client, "/me/reservations")
     answer = client.post(
         LASER + "/blackouts",
@@ -458,3 +462,31 @@ def test_the_api_switches_a_machine_by_hand(client, world, devices):
         ).status_code
         == 403
     )
+
+
+@SQLITE
+def test_maintenance_over_a_booking_names_the_booking_to_sort_out(client, session, world):
+    make_reservation(
+        session,
+        world,
+        "other",
+        "laser",
+        "2026-03-03 10:30",
+        "2026-03-03 11:30",
+        ReservationStatus.confirmed,
+    )
+    session.commit()
+    as_staff(client)
+    post(
+        client,
+        LASER + "/blackouts",
+        start="2026-03-03T10:00",
+        end="2026-03-03T12:00",
+        reason="lens cleaning",
+    )
+    page = client.get(LASER).get_data(as_text=True)
+    assert "1 booking(s) fall in this time" in page
+    card = page[page.index('id="blackout-') :]
+    card = card[: card.index("Plan maintenance")]
+    assert "1 booking falls in this time and stays booked" in card
+    assert "2026-03-03 10:30 KST</time>–11:30" in card and "other@example.com" in card

@@ -149,7 +149,15 @@ def _page(site: str, slug: str, *, error: str | None = None, status: int = 200) 
         ),
         runs=machine_view.recent_runs(session=db, resource_id=resource.id or 0),
         commands=machine_view.recent_commands(session=db, resource_id=resource.id or 0),
-        blackouts=maintenance.blackouts_ahead(session=db, now=moment, resource=resource),
+        blackouts=[
+            (
+                b,
+                machine_view.bookings_in(
+                    session=db, resource_id=resource.id or 0, start=b.start_at, end=b.end_at
+                ),
+            )
+            for b in maintenance.blackouts_ahead(session=db, now=moment, resource=resource)
+        ],
         device=maintenance.device_of(session=db, resource=resource),
         command_states=COMMAND_STATES,
         actions=ACTIONS,
@@ -222,14 +230,14 @@ def add_blackout(site: str, slug: str) -> BaseResponse | tuple[str, int]:
             end=end,
             reason=request.form.get("reason", ""),
         )
-        hit = maintenance.reservations_in(
+        hit = machine_view.bookings_in(
             session=db, resource_id=resource.id or 0, start=made.start_at, end=made.end_at
         )
         if hit:
             return str(
                 _l(
                     "Maintenance planned. %(count)d booking(s) fall in this time: "
-                    "contact the makers below.",
+                    "they stay booked, listed with the maintenance below.",
                     count=len(hit),
                 )
             )

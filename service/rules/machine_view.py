@@ -56,22 +56,36 @@ class Booking:
     email: str
 
 
-def current_and_next(
-    *, session: Session, resource_id: int, now: datetime, ahead: int = 5
+def bookings_in(
+    *,
+    session: Session,
+    resource_id: int,
+    start: datetime,
+    end: datetime | None = None,
+    limit: int = 100,
 ) -> list[Booking]:
-    """The booking under way (if any) and the next `ahead` ones, with who holds them."""
-    rows = session.exec(
+    """The standing bookings of the resource ending after `start` (and beginning before
+    `end`), soonest first, with who holds them."""
+    query = (
         select(Reservation, Account)
         .join(Account, col(Account.id) == col(Reservation.account_id))
         .where(
             Reservation.resource_id == resource_id,
             col(Reservation.status).in_(BLOCKING),
-            col(Reservation.end_at) > now,
+            col(Reservation.end_at) > start,
         )
-        .order_by(col(Reservation.start_at))
-        .limit(ahead + 1)
-    ).all()
+    )
+    if end is not None:
+        query = query.where(col(Reservation.start_at) < end)
+    rows = session.exec(query.order_by(col(Reservation.start_at)).limit(limit)).all()
     return [Booking(r, a.name, a.email) for r, a in rows]
+
+
+def current_and_next(
+    *, session: Session, resource_id: int, now: datetime, ahead: int = 5
+) -> list[Booking]:
+    """The booking under way (if any) and the next `ahead` ones, with who holds them."""
+    return bookings_in(session=session, resource_id=resource_id, start=now, limit=ahead + 1)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from ..errors import NotFound, RuleViolation
-from ..models import BLOCKING, Blackout, Device, Reservation, Resource
+from ..models import Blackout, Device, Resource
 from .accounts import Principal
 from .audit import record
 from .catalogue import watched_resource
@@ -110,24 +110,6 @@ def blackouts_ahead(*, session: Session, now: datetime, resource: Resource) -> l
             )
             .order_by(col(Blackout.start_at))
             .limit(50)
-        )
-    )
-
-
-def reservations_in(
-    *, session: Session, resource_id: int, start: datetime, end: datetime
-) -> list[Reservation]:
-    """Bookings still standing in [start, end): what a blackout leaves to sort out by hand."""
-    return list(
-        session.exec(
-            select(Reservation)
-            .where(
-                Reservation.resource_id == resource_id,
-                col(Reservation.status).in_(BLOCKING),
-                col(Reservation.start_at) < end,
-                col(Reservation.end_at) > start,
-            )
-            .order_by(col(Reservation.start_at))
         )
     )
 
