@@ -490,3 +490,25 @@ def test_maintenance_over_a_booking_names_the_booking_to_sort_out(client, sessio
     card = card[: card.index("Plan maintenance")]
     assert "1 booking falls in this time and stays booked" in card
     assert "2026-03-03 10:30 KST</time>–11:30" in card and "other@example.com" in card
+
+
+@SQLITE
+def test_the_list_says_which_are_online_and_which_are_closed_now(client, session, world, devices):
+    create_blackout(
+        session=session,
+        now=CURRENT_TIME,
+        actor=principal(session, world, "operator"),
+        resource_id=world.id("cnc"),
+        start=CURRENT_TIME - timedelta(hours=1),
+        end=CURRENT_TIME + timedelta(hours=1),
+        reason="belt",
+    )
+    session.commit()
+    as_staff(client)
+    page = client.get("/ops/machines").get_data(as_text=True)
+    cnc = page[page.index('id="machine-cnc-1"') :]
+    cnc = cnc[: cnc.index("</li>")]
+    laser = page[page.index('id="machine-laser-1"') :]
+    laser = laser[: laser.index("</li>")]
+    assert "Offline" in cnc and "Closed for maintenance now" in cnc
+    assert "Closed for maintenance now" not in laser

@@ -61,10 +61,10 @@ SWITCHED = {
 @bp.get("/ops/machines")
 @staff_required
 def machines() -> str:
-    rows = machine_view.machines_of(session=get_session(), actor=g.principal)
-    sites: dict[int, tuple[Site, list[Resource]]] = {}
-    for resource, site in rows:
-        sites.setdefault(site.id or 0, (site, []))[1].append(resource)
+    rows = machine_view.machines_of(session=get_session(), actor=g.principal, now=now())
+    sites: dict[int, tuple[Site, list[machine_view.Listed]]] = {}
+    for row in rows:
+        sites.setdefault(row.site.id or 0, (row.site, []))[1].append(row)
     return render_page("ops_machines/list.html", sites=list(sites.values()))
 
 

@@ -11,6 +11,8 @@ from ..errors import Forbidden, NotFound
 from ..models import (
     BLOCKING,
     Account,
+    Blackout,
+    Device,
     DeviceCommand,
     Reservation,
     Resource,
@@ -22,15 +24,39 @@ from .accounts import Principal
 RECENT = 20
 
 
-def machines_of(*, session: Session, actor: Principal) -> list[tuple[Resource, Site]]:
+@dataclass(frozen=True)
+class Listed:
+    """A machine or room on the staff's list, with its device and whether it is closed now."""
+
+    resource: Resource
+    site: Site
+    device: Device | None
+    closed: bool
+
+
+def machines_of(*, session: Session, actor: Principal, now: datetime) -> list[Listed]:
     """The active machines and rooms of the sites `actor` operates, by site, kind and name."""
     rows = session.exec(
-        select(Resource, Site)
+        select(Resource, Site, Device)
         .join(Site, col(Site.id) == col(Resource.site_id))
+        .join(Device, col(Device.resource_id) == col(Resource.id), isouter=True)
         .where(col(Resource.active).is_(True))
-        .order_by(col(Site.id), col(Resource.kind), col(Resource.name))
+        .order_by(col(Site.id), col(Resource.kind), col(Resource.name), col(Device.id))
     ).all()
-    return [(r, s) for r, s in rows if s.id is not None and actor.operates(s.id)]
+    closures = session.exec(
+        select(Blackout.site_id, Blackout.resource_id).where(
+            col(Blackout.start_at) <= now, col(Blackout.end_at) > now
+        )
+    ).all()
+    closed_sites = {site_id for site_id, resource_id in closures if resource_id is None}
+    closed = {resource_id for _, resource_id in closures}
+    listed: dict[int, Listed] = {}
+    for resource, site, device in rows:
+        if site.id is None or not actor.operates(site.id) or resource.id in listed:
+            continue
+        shut = resource.id in closed or site.id in closed_sites
+        listed[resource.id or 0] = Listed(resource, site, device, shut)
+    return list(listed.values())
 
 
 def machine_by_slug(
