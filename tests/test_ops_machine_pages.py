@@ -512,3 +512,27 @@ def test_the_list_says_which_are_online_and_which_are_closed_now(client, session
     laser = laser[: laser.index("</li>")]
     assert "Offline" in cnc and "Closed for maintenance now" in cnc
     assert "Closed for maintenance now" not in laser
+
+
+@SQLITE
+def test_ending_maintenance_early_on_the_page_opens_the_machine_again(client, session, world):
+    running = create_blackout(
+        session=session,
+        now=CURRENT_TIME,
+        actor=principal(session, world, "operator"),
+        resource_id=world.id("laser"),
+        start=CURRENT_TIME - timedelta(hours=1),
+        end=CURRENT_TIME + timedelta(hours=4),
+        reason="repair",
+    )
+    session.commit()
+    as_staff(client)
+    assert "End now" in client.get(LASER).get_data(as_text=True)
+    answer = post(client, f"{LASER}/blackouts/{running.id}/end")
+    assert answer.status_code == 302
+    assert "Maintenance ended" in client.get(LASER).get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Blackout, running.id).end_at == CURRENT_TIME
+    again = post(client, f"{LASER}/blackouts/{running.id}/end")
+    assert again.status_code == 422
+    assert "over already" in again.get_data(as_text=True)
