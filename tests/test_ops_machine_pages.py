@@ -19,7 +19,7 @@ from service.models import (
 )
 from service.rules.accounts import principal_for
 from service.rules.availability import free_intervals
-from service.rules.commands import CommandSpec, create_commands
+from service.rules.commands import CommandSpec, claim_first_sends, create_commands, outgoing
 from service.rules.devices import ensure_devices
 from service.rules.maintenance import create_blackout, end_blackout, switch_by_hand
 from telemetry.sqlstore import SqlTelemetryStore
@@ -408,6 +408,17 @@ def test_switching_by_hand_supersedes_open_commands_and_is_audited(session, worl
         "jammed",
     )
     assert command.due_at == CURRENT_TIME and command.next_try_at == CURRENT_TIME
+    # The scheduler's next pass sends it like any other command.
+    claimed = claim_first_sends(session=session, now=CURRENT_TIME, retry=timedelta(seconds=30))
+    assert claimed == [second]
+    (sent,) = outgoing(session=session, ids=claimed)
+    assert (sent.site, sent.device, sent.action, sent.message) == (
+        "seongsu",
+        "laser-1",
+        "disable",
+        "jammed",
+    )
+    session.commit()
     entries = session.exec(select(AuditLog).order_by(AuditLog.id)).all()
     assert [(e.action, e.detail["reason"]) for e in entries] == [
         ("machine.enabled", "test cut"),
