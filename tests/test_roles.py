@@ -157,10 +157,14 @@ PAGE_LOGINS = {
 STAFF_PAGES = {
     "/ops/today": {"operator", "mullae_operator", "admin"},
     "/ops/approvals": {"operator", "mullae_operator", "admin"},
+    "/ops/machines": {"operator", "mullae_operator", "admin"},
+    "/ops/machines/seongsu/laser-1": {"operator", "admin"},
+    "/ops/machines/seongsu/laser-1/telemetry?field=power_w": {"operator", "admin"},
+    "/ops/machines/mullae/lathe-1": {"mullae_operator", "admin"},
 }
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("who", ["anonymous", *PAGE_LOGINS])
 @pytest.mark.parametrize("path", STAFF_PAGES)
 def test_staff_pages_follow_the_role_matrix(client, world, path, who):
@@ -194,7 +198,7 @@ def test_booking_on_behalf_follows_the_role_matrix(client, world, actor):
     assert answer.status_code == ON_BEHALF[actor], answer.json
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.sqlite_only
 def test_the_display_opens_for_anyone_with_its_secret_only(client, world):
     from service.models import Resource
 
@@ -202,3 +206,36 @@ def test_the_display_opens_for_anyone_with_its_secret_only(client, world):
     assert isinstance(world.resources["printer"], Resource)
     assert client.get(f"/display/{secret}").status_code == 200
     assert client.get("/display/guess").status_code == 404
+
+
+# actor -> the status of each staff API call on the Seongsu laser.
+STAFF_API = {
+    ("POST", "/api/v1/resources/{laser}/blackouts"): {"operator": 201, "admin": 201},
+    ("POST", "/api/v1/resources/{laser}/commands"): {"operator": 201, "admin": 201},
+}
+STAFF_API_BODIES = {
+    "blackouts": {
+        "start": "2026-03-03T10:00:00+09:00",
+        "end": "2026-03-03T12:00:00+09:00",
+        "reason": "maintenance",
+    },
+    "commands": {"action": "disable", "reason": "maintenance"},
+}
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("call", STAFF_API)
+@pytest.mark.parametrize("actor", MATRIX)
+def test_staff_api_follows_the_role_matrix(client, session, world, call, actor):
+    from service.rules.devices import ensure_devices
+
+    ensure_devices(session=session, site=world.sites["seongsu"])
+    session.commit()
+    method, path = call
+    answer = client.open(
+        path.format(laser=world.id("laser")),
+        method=method,
+        headers=world.headers(actor),
+        json=STAFF_API_BODIES[path.rsplit("/", 1)[1]],
+    )
+    assert answer.status_code == STAFF_API[call].get(actor, 403), answer.json

@@ -11,7 +11,7 @@ from telemetry.store import HistoryQuery, StoreUnavailable
 
 from ..db import get_session
 from ..errors import DomainError, RuleViolation
-from ..models import Site
+from ..models import Resource, Site
 from ..rules.catalogue import visible_sites, watched_resource
 from ..telemetry_store import get_store
 from .context import current_principal, now
@@ -113,8 +113,20 @@ def _telemetry(resource_id: int, query: TelemetryQuery) -> TelemetryHistory | Te
             ts=ts if isinstance(ts, datetime) else None,
             values=latest,
         )
-    start, end = query.span(now())
-    points = store.history(
+    return history(resource=resource, site=site, query=query, moment=now())
+
+
+def history(
+    *, resource: Resource, site: Site, query: TelemetryQuery, moment: datetime
+) -> TelemetryHistory:
+    """One field's history as `query` asks; the API and the staff's machine page share it.
+
+    Raises StoreUnavailable when the telemetry store cannot be read.
+    """
+    if query.field is None:
+        raise RuleViolation("name a 'field' to read history", code="field_required")
+    start, end = query.span(moment)
+    points = get_store().history(
         HistoryQuery(
             site=site.slug,
             resource=resource.slug,
@@ -125,7 +137,7 @@ def _telemetry(resource_id: int, query: TelemetryQuery) -> TelemetryHistory | Te
         )
     )
     return TelemetryHistory(
-        resource_id=resource_id,
+        resource_id=resource.id or 0,
         site=site.slug,
         resource=resource.slug,
         field=query.field,

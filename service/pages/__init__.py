@@ -15,7 +15,18 @@ from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from werkzeug.exceptions import HTTPException
 
 from ..errors import DomainError
-from . import auth, booking, catalogue, display, home, language, mine, ops_today, reservations
+from . import (
+    auth,
+    booking,
+    catalogue,
+    display,
+    home,
+    language,
+    machines,
+    mine,
+    ops_today,
+    reservations,
+)
 from .i18n import LOCALES, local_clock, local_name, local_time, money, select_locale
 from .i18n import language as page_language
 from .messages import EXPIRED, KINDS, STATUSES, refusal
@@ -31,6 +42,7 @@ BLUEPRINTS = (
     reservations.bp,
     ops_today.bp,
     display.bp,
+    machines.bp,
 )
 PAGE_BLUEPRINTS = frozenset(bp.name for bp in BLUEPRINTS)
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})

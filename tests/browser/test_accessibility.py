@@ -13,6 +13,8 @@ PAGES += ["/me/reservations", "/me/reservations/new-series"]
 PAGES += ["/book?site=seongsu&kind=machine", "/book?site=bongik&kind=machine&view=week"]
 # Staff pages, opened as the Seongsu operator; "{display}" is a machine's display.
 STAFF_PAGES = ["/ops/today", "/ops/approvals", "{display}"]
+STAFF_PAGES += ["/ops/machines", "/ops/machines/seongsu/laser-1"]
+OPERATOR = "operator@smartfab.example"
 
 
 def _resource_path(browser, live_server) -> str:
@@ -90,7 +92,7 @@ def test_staff_pages_have_no_serious_accessibility_problem_and_fit_a_phone(
 ):
     browser.get(live_server("/login"))
     switch_language(browser, lang)
-    log_in(browser, live_server, "operator@smartfab.example")
+    log_in(browser, live_server, OPERATOR)
     switch_language(browser, lang)
     display = _display_path(live_server)
     found, wide = {}, {}
