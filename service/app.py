@@ -50,7 +50,17 @@ def create_app(
     telemetry_store.init_app(app, engine, store)
 
     from . import pages
-    from .api import auth, billing, catalogue, errors, meta, reservations, telemetry, usage
+    from .api import (
+        alerts,
+        auth,
+        billing,
+        catalogue,
+        errors,
+        meta,
+        reservations,
+        telemetry,
+        usage,
+    )
 
     errors.init_app(app)
     metrics.init_app(app)
@@ -59,6 +69,7 @@ def create_app(
         catalogue.bp,
         reservations.bp,
         telemetry.bp,
+        alerts.bp,
         usage.bp,
         billing.bp,
         meta.bp,
