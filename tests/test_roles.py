@@ -144,3 +144,56 @@ def test_every_role_sees_the_pages_for_everyone(client, world, actor):
     for path in PAGES:
         answer = client.get(path.format(laser=world.id("laser")))
         assert answer.status_code == 200, path
+
+
+# -- staff pages: operators and admins; makers 403; visitors to the login -------------------
+
+STAFF_PAGES = {
+    "/ops/alerts": {"operator", "admin"},
+    "/ops/dead-letters": {"operator", "admin"},
+}
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("path", STAFF_PAGES)
+def test_staff_pages_follow_the_role_matrix(app, world, path):
+    from tests.pages import login
+
+    anonymous = app.test_client().get(path)
+    assert anonymous.status_code == 302
+    assert anonymous.headers["Location"].startswith("/login?next=")
+    for actor, email in PEOPLE.items():
+        client = app.test_client()
+        login(client, email=email)
+        expected = 200 if actor in STAFF_PAGES[path] else 403
+        assert client.get(path).status_code == expected, (actor, path)
+
+
+# actor -> status of GET /api/v1/alerts and of POST /api/v1/alerts/{seongsu alert}/ack
+ALERT_API = {
+    "maker": (403, 404),
+    "other": (403, 404),
+    "operator": (200, 200),
+    "mullae_operator": (200, 404),
+    "admin": (200, 200),
+}
+
+
+@pytest.mark.parametrize("actor", ALERT_API)
+def test_the_alerts_api_follows_the_role_matrix(client, session, world, actor):
+    from service.models import AlertKind
+    from service.rules.devices import new_alert
+    from tests.conftest import CURRENT_TIME
+
+    alert = new_alert(
+        now=CURRENT_TIME,
+        kind=AlertKind.fault,
+        subject="seongsu/laser-1",
+        message="fault",
+        site_id=world.sites["seongsu"].id,
+    )
+    session.add(alert)
+    session.commit()
+    listed = client.get("/api/v1/alerts", headers=world.headers(actor))
+    acked = client.post(f"/api/v1/alerts/{alert.id}/ack", headers=world.headers(actor), json={})
+    assert (listed.status_code, acked.status_code) == ALERT_API[actor]

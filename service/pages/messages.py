@@ -41,6 +41,8 @@ REFUSALS = {
     "forbidden": _l("You may not do this."),
     "not_found": _l("This does not exist or is not yours."),
     "unauthorized": _l("Wrong e-mail or password."),
+    "alert_closed": _l("This alert has already been resolved."),
+    "note_too_long": _l("The note is too long."),
 }
 FALLBACK = _l("This cannot be done.")
 EXPIRED = _l(
