@@ -6,11 +6,14 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from tests.browser.conftest import PHONE, axe_violations, log_in, switch_language
+from tests.browser.records import add_alert_records
 
 PAGES = ["/", "/resources", "/resources?kind=room", "/free", "{resource}"]
 PAGES += ["/me/usage", "/me/invoices", "/me/trainings", "/me/settings"]
 PAGES += ["/me/reservations", "/me/reservations/new-series"]
 PAGES += ["/book?site=seongsu&kind=machine", "/book?site=bongik&kind=machine&view=week"]
+# Staff pages, opened by the Seongsu operator.
+STAFF_PAGES = ["/ops/alerts", "/ops/alerts?state=all", "/ops/dead-letters"]
 
 
 def _resource_path(browser, live_server) -> str:
@@ -65,3 +68,25 @@ def test_the_keyboard_reaches_the_skip_link_first_with_a_visible_focus(browser, 
     assert focused.get_attribute("class") == "skip"
     outline = browser.execute_script("return getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none"
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_staff_pages_are_accessible_and_fit_a_phone(browser, live_server, lang):
+    add_alert_records(live_server.engine)
+    browser.get(live_server("/login"))
+    switch_language(browser, lang)
+    log_in(browser, live_server, "operator@smartfab.example")
+    found, wide = {}, {}
+    for path in STAFF_PAGES:
+        browser.get(live_server(path))
+        if problems := axe_violations(browser):
+            found[path] = problems
+    browser.set_window_size(*PHONE)
+    for path in STAFF_PAGES:
+        browser.get(live_server(path))
+        sizes = browser.execute_script(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        if sizes[0] > sizes[1]:
+            wide[path] = sizes
+    assert (found, wide) == ({}, {})
