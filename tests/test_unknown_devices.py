@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlmodel import col, func, select
+import pytest
+from sqlmodel import Session, col, func, select
 
-from devices.contract import Telemetry
+from devices.contract import Telemetry, encode_telemetry, topic_for
 from scheduler.jobs import expire_unknown_devices
 from service.models import Alert, AlertKind, DeadLetter, DeadLetterCount
 from service.rules.unknown_devices import RECENT_NAMES, expire_quiet
 from telemetry.derive import apply
 from tests.conftest import CURRENT_TIME
+from tests.ingest import Listeners
+from tests.publish import Publisher, wait_for
+from tests.services import Mosquitto
 
 T0 = CURRENT_TIME - timedelta(hours=1)
 QUIET = timedelta(minutes=60)
@@ -86,3 +90,30 @@ def test_made_up_names_add_one_dead_letter_counter_per_site(session, world):
     session.expire_all()
     counts = session.exec(select(DeadLetterCount.source, DeadLetterCount.count)).all()
     assert sorted(counts) == [("mullae/*", 1), ("seongsu/*", 300)]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("store_kind", ["sql"], indirect=True)
+def test_five_thousand_names_published_to_the_listener_leave_one_alert(
+    listeners: Listeners, mosquitto: Mosquitto, engine, world
+) -> None:
+    listener = listeners.start()
+    publisher = Publisher(mosquitto.host, mosquitto.port)
+    sent = datetime.now(UTC) - timedelta(minutes=1)
+    try:
+        publisher.publish(
+            [
+                (
+                    topic_for("smartfab", "seongsu", f"made-up-{i}", "telemetry"),
+                    encode_telemetry(sent, "idle", {"power_w": 1.0}),
+                )
+                for i in range(5_000)
+            ]
+        )
+        wait_for(lambda: listener.stats.acked == 5_000, timeout=120)
+    finally:
+        publisher.close()
+    with Session(engine) as session:
+        found = session.exec(select(Alert.subject, Alert.count)).all()
+        counters = session.exec(select(func.count()).select_from(DeadLetterCount)).one()
+    assert (found, counters) == ([("seongsu/*", 5_000)], 1)
