@@ -23,6 +23,7 @@ from service.models import Device, Notification, NotificationState, Site
 from service.rules import attendance, commands, notify, slots
 from service.rules.access import answer_badge
 from service.rules.devices import mark_stale_offline
+from service.rules.unknown_devices import expire_quiet
 
 from .mail import Mailer
 
@@ -86,6 +87,15 @@ def mark_silent_devices(*, engine: Engine, now: datetime, settings: Settings) ->
         )
         session.commit()
     return marked
+
+
+def expire_unknown_devices(*, engine: Engine, now: datetime, settings: Settings) -> int:
+    """Close the unregistered-device alerts of sites where such devices went quiet."""
+    quiet = timedelta(minutes=settings.scheduler.unknown_device_quiet_min)
+    with write_session(engine) as session:
+        closed = expire_quiet(session=session, now=now, quiet=quiet)
+        session.commit()
+    return closed
 
 
 def send_commands(

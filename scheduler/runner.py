@@ -87,7 +87,9 @@ class Scheduler:
         now = now or self.clock()
         if not self.lease.acquire(now):
             return False
-        return bool(jobs.mark_silent_devices(engine=self.engine, now=now, settings=self.settings))
+        marked = jobs.mark_silent_devices(engine=self.engine, now=now, settings=self.settings)
+        expired = jobs.expire_unknown_devices(engine=self.engine, now=now, settings=self.settings)
+        return bool(marked or expired)
 
     # From the broker; any scheduler may do these, the lease holder or not.
 

@@ -51,6 +51,7 @@ def create_app(
 
     from . import pages
     from .api import (
+        alerts,
         auth,
         billing,
         catalogue,
@@ -70,6 +71,7 @@ def create_app(
         reservations.bp,
         telemetry.bp,
         maintenance.bp,
+        alerts.bp,
         usage.bp,
         billing.bp,
         meta.bp,

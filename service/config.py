@@ -101,6 +101,7 @@ class SchedulerSettings(_Section):
     no_show_after_min: int = Field(15, ge=0)
     warn_before_end_min: int = Field(5, ge=0)
     offline_after_s: int = Field(180, ge=1)
+    unknown_device_quiet_min: int = Field(60, ge=1)
     overstay_grace_min: int = Field(10, ge=0)
     tick_s: float = Field(2.0, gt=0, le=60)
     command_retry_s: float = Field(5.0, gt=0)

@@ -45,8 +45,13 @@ def dead_letters(
     session: Session,
     now: datetime,
     letters: Sequence[tuple[str, str, bytes]],
+    count_as: str | None = None,
 ) -> None:
-    """Keep refused messages as (topic, reason, payload), count them, log each kind once."""
+    """Keep refused messages as (topic, reason, payload), count them, log each kind once.
+
+    `count_as` counts them all under one source (e.g. "seongsu/*" for devices nobody
+    registered), so that made-up names add no counters.
+    """
     if not letters:
         return
     counts: dict[tuple[str, str], int] = {}
@@ -64,7 +69,7 @@ def dead_letters(
                 size=len(payload),
             )
         )
-        source = f"{site}/{device}" if site is not None else "-"
+        source = count_as or (f"{site}/{device}" if site is not None else "-")
         counts[(source, reason)] = counts.get((source, reason), 0) + 1
     connection = session.connection()
     for (source, reason), added in sorted(counts.items()):

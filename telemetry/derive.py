@@ -37,8 +37,8 @@ from service.models import (
     Site,
     UsageSession,
 )
-from service.rules.devices import open_alert, subject_of
 from service.rules.holding import holds, reservation_holds
+from service.rules.unknown_devices import note_unknown_devices
 
 from .batch import (
     BatchAlerts,
@@ -76,10 +76,11 @@ def apply(
     with session.no_autoflush:
         live = _lock_devices(session, by_device.keys(), messages)
         alerts = BatchAlerts(session, now, [target.subject for target in live.values()])
+        unknown = {key: batch for key, batch in by_device.items() if key not in live}
+        _unknown_devices(session, now, unknown, root)
         for key, batch in by_device.items():
             target = live.get(key)
             if target is None:
-                _unknown_device(session, now, key, batch, root)
                 continue
             target.alerts = alerts
             # sorted() is stable: same-time messages keep their arrival order.
@@ -286,25 +287,24 @@ def _event(target: LiveDevice, event: Event, now: datetime) -> None:
         live.last_values = {**live.last_values, "job_phase": event.data["phase"]}
 
 
-def _unknown_device(
-    session: Session, now: datetime, key: tuple[str, str], batch: list[Message], root: str
+def _unknown_devices(
+    session: Session, now: datetime, unknown: dict[tuple[str, str], list[Message]], root: str
 ) -> None:
-    site_slug, device_slug = key
-    subject = subject_of(site_slug, device_slug)
-    site_id = session.exec(select(Site.id).where(Site.slug == site_slug)).first()
-    open_alert(
-        session=session,
-        now=now,
-        kind=AlertKind.unknown_device,
-        subject=subject,
-        message=f"messages from unregistered device {subject}",
-        site_id=site_id,
-    )
-    dead_letters(
-        session=session,
-        now=now,
-        letters=[(_topic(root, m), "unknown_device", m.payload) for m in batch],
-    )
+    if not unknown:
+        return
+    seen = {key: len(batch) for key, batch in unknown.items()}
+    for group in note_unknown_devices(session=session, now=now, seen=seen):
+        # Counted under the alert's subject: one counter per site, as there is one alert.
+        dead_letters(
+            session=session,
+            now=now,
+            letters=[
+                (_topic(root, m), "unknown_device", m.payload)
+                for key in group.devices
+                for m in unknown[key]
+            ],
+            count_as=group.alert.subject,
+        )
 
 
 _KINDS: dict[type, Kind] = {

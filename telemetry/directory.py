@@ -44,16 +44,21 @@ class DeviceDirectory(Mapping[tuple[str, str], DeviceTags]):
     reloads it, at once the first time it is missed since the last load, then at most
     every `miss_s` seconds: a device registered a moment ago is found, and an
     unregistered one (`apply` dead-letters its messages as unknown_device) costs a few
-    reloads a second, not one per message."""
+    reloads a second, not one per message. Names never seen before reload at once only
+    `miss_burst` times per `miss_s`, so a flood of made-up names costs no more."""
 
-    def __init__(self, engine: Engine, refresh_s: float = 5.0, miss_s: float = 0.2) -> None:
+    def __init__(
+        self, engine: Engine, refresh_s: float = 5.0, miss_s: float = 0.2, miss_burst: int = 5
+    ) -> None:
         self._engine = engine
         self._refresh_s = refresh_s
         self._miss_s = miss_s
+        self._miss_burst = miss_burst
         self._lock = threading.Lock()
         self._tags: dict[tuple[str, str], DeviceTags] = {}
         self._absent: set[tuple[str, str]] = set()
         self._loaded = float("-inf")
+        self._window, self._new_misses = float("-inf"), 0
         self.reload()
 
     def reload(self) -> None:
@@ -68,7 +73,7 @@ class DeviceDirectory(Mapping[tuple[str, str], DeviceTags]):
             self.reload()
             age = 0.0
         found = self._tags.get(key)
-        if found is None and (key not in self._absent or age >= self._miss_s):
+        if found is None and (age >= self._miss_s or self._first_miss(key)):
             self.reload()
             found = self._tags.get(key)
         if found is None:
@@ -76,6 +81,18 @@ class DeviceDirectory(Mapping[tuple[str, str], DeviceTags]):
                 self._absent.add(key)
             raise KeyError(key)
         return found
+
+    def _first_miss(self, key: tuple[str, str]) -> bool:
+        """Whether `key` is missed for the first time since the last load, within the
+        burst of such reloads allowed per `miss_s`."""
+        if key in self._absent:
+            return False
+        with self._lock:
+            moment = time.monotonic()
+            if moment - self._window >= self._miss_s:
+                self._window, self._new_misses = moment, 0
+            self._new_misses += 1
+            return self._new_misses <= self._miss_burst
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return iter(dict(self._tags))

@@ -17,6 +17,7 @@ from service.models import (
     Site,
     UsageSession,
 )
+from service.rules.alerts import open_by_resource
 
 
 @dataclass(frozen=True)
@@ -56,13 +57,7 @@ def live_status(*, session: Session, site_ids: Collection[int] | None) -> list[L
             )
         )
     }
-    alerts: dict[int, list[Alert]] = {}
-    for alert in session.exec(
-        select(Alert)
-        .where(col(Alert.resource_id).in_(resource_ids), col(Alert.closed_at).is_(None))
-        .order_by(col(Alert.opened_at))
-    ):
-        alerts.setdefault(alert.resource_id or 0, []).append(alert)
+    alerts = open_by_resource(session=session, resource_ids=[i for i in resource_ids if i])
     return [
         LiveStatus(
             resource=resource,
@@ -110,3 +105,13 @@ def dead_letter_counts(
             return []
         statement = statement.where(or_(*prefixes))
     return list(session.exec(statement))
+
+
+def dead_letter_reasons(
+    *, session: Session, site_slugs: Collection[str] | None
+) -> list[tuple[str, int]]:
+    """How many letters were refused for each reason, most first (the counters, summed)."""
+    totals: dict[str, int] = {}
+    for counted in dead_letter_counts(session=session, site_slugs=site_slugs):
+        totals[counted.reason] = totals.get(counted.reason, 0) + counted.count
+    return sorted(totals.items(), key=lambda item: (-item[1], item[0]))

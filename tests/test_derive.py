@@ -354,13 +354,16 @@ def test_an_unknown_device_is_dead_lettered_and_alerted(session, world, devices,
     ]
     assert letters[0].payload == sent
     counts = {(c.source, c.reason): c.count for c in session.exec(select(DeadLetterCount))}
-    assert counts == {("seongsu/ghost-7", "unknown_device"): 2, ("nowhere/x", "unknown_device"): 1}
-    assert open_alerts(session) == {
-        ("unknown_device", "seongsu/ghost-7"),
-        ("unknown_device", "nowhere/x"),
-    }
-    alert = session.exec(select(Alert).where(Alert.subject == "seongsu/ghost-7")).one()
-    assert alert.site_id == world.sites["seongsu"].id
+    # Counted per site too, so that made-up names add no counters.
+    assert counts == {("seongsu/*", "unknown_device"): 2, ("*", "unknown_device"): 1}
+    # One alert per site for all its unregistered devices; one for sites unknown too.
+    assert open_alerts(session) == {("unknown_device", "seongsu/*"), ("unknown_device", "*")}
+    alert = session.exec(select(Alert).where(Alert.subject == "seongsu/*")).one()
+    assert (alert.site_id, alert.count, alert.recent) == (
+        world.sites["seongsu"].id,
+        2,
+        ["seongsu/ghost-7"],
+    )
     assert usages(session) == []
 
 

@@ -123,8 +123,9 @@ def test_every_kind_of_message_from_an_unknown_device_is_kept_as_it_was_sent(
 def test_an_unknown_device_at_an_unknown_site_is_alerted_without_a_site(session, world, devices):
     run(session, Telemetry("nowhere", "x", at(0), None, {"power_w": 1}))
     alert = session.exec(select(Alert)).one()
-    assert (alert.kind, alert.subject, alert.site_id) == ("unknown_device", "nowhere/x", None)
-    assert alert.message == "messages from unregistered device nowhere/x"
+    assert (alert.kind, alert.subject, alert.site_id) == ("unknown_device", "*", None)
+    assert alert.message == "messages from devices nobody registered at unknown sites"
+    assert (alert.count, alert.recent) == (1, ["nowhere/x"])
     assert alert.opened_at == CURRENT_TIME
 
 

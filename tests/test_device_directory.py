@@ -47,3 +47,19 @@ def test_an_unregistered_device_is_missing_until_it_is_registered(
     session.commit()
     time.sleep(0.3)
     assert directory.get(("seongsu", "laser-1")) is not None
+
+
+def test_a_flood_of_made_up_names_reloads_the_directory_only_a_few_times(
+    engine: Engine, session: Session, world: World
+) -> None:
+    class Counting(DeviceDirectory):
+        loads = 0
+
+        def reload(self) -> None:
+            self.loads += 1
+            super().reload()
+
+    directory = Counting(engine, refresh_s=3600, miss_s=60, miss_burst=5)
+    for i in range(5_000):
+        assert directory.get(("seongsu", f"ghost-{i}")) is None
+    assert directory.loads == 1 + 5  # the first load, then the burst for new names

@@ -29,7 +29,7 @@ from tests.factories import World, make_reservation, make_run, seoul
 from tests.pages import csrf_token, login
 
 LASER = "/ops/machines/seongsu/laser-1"
-SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+SQLITE = pytest.mark.sqlite_only
 
 
 def as_staff(client, who: str = "operator") -> None:

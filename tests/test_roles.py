@@ -158,6 +158,8 @@ STAFF_PAGES = {
     "/ops/today": {"operator", "mullae_operator", "admin"},
     "/ops/approvals": {"operator", "mullae_operator", "admin"},
     "/ops/machines": {"operator", "mullae_operator", "admin"},
+    "/ops/alerts": {"operator", "mullae_operator", "admin"},
+    "/ops/dead-letters": {"operator", "mullae_operator", "admin"},
     "/ops/machines/seongsu/laser-1": {"operator", "admin"},
     "/ops/machines/seongsu/laser-1/telemetry?field=power_w": {"operator", "admin"},
     "/ops/machines/mullae/lathe-1": {"mullae_operator", "admin"},
@@ -239,3 +241,33 @@ def test_staff_api_follows_the_role_matrix(client, session, world, call, actor):
         json=STAFF_API_BODIES[path.rsplit("/", 1)[1]],
     )
     assert answer.status_code == STAFF_API[call].get(actor, 403), answer.json
+
+
+# actor -> status of GET /api/v1/alerts and of POST /api/v1/alerts/{seongsu alert}/ack
+ALERT_API = {
+    "maker": (403, 404),
+    "other": (403, 404),
+    "operator": (200, 200),
+    "mullae_operator": (200, 404),
+    "admin": (200, 200),
+}
+
+
+@pytest.mark.parametrize("actor", ALERT_API)
+def test_the_alerts_api_follows_the_role_matrix(client, session, world, actor):
+    from service.models import AlertKind
+    from service.rules.devices import new_alert
+    from tests.conftest import CURRENT_TIME
+
+    alert = new_alert(
+        now=CURRENT_TIME,
+        kind=AlertKind.fault,
+        subject="seongsu/laser-1",
+        message="fault",
+        site_id=world.sites["seongsu"].id,
+    )
+    session.add(alert)
+    session.commit()
+    listed = client.get("/api/v1/alerts", headers=world.headers(actor))
+    acked = client.post(f"/api/v1/alerts/{alert.id}/ack", headers=world.headers(actor), json={})
+    assert (listed.status_code, acked.status_code) == ALERT_API[actor]

@@ -120,6 +120,14 @@ class Alert(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     acknowledged_by: int | None = Field(default=None, foreign_key="account.id")
     acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ack_note: str = Field(default="", max_length=500)
+    closed_by: int | None = Field(default=None, foreign_key="account.id")
+    close_note: str = Field(default="", max_length=500)
+    # An alert that groups many occurrences (unregistered devices of a site): how many
+    # messages it stands for, when the newest came, and the last few names seen.
+    count: int = 1
+    last_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    recent: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
 class DeadLetter(SQLModel, table=True):

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, render_template, request, session
+from flask import Flask, current_app, g, render_template, request, session
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from werkzeug.exceptions import HTTPException
 
+from ..db import get_session
 from ..errors import DomainError
+from ..rules.alerts import count_open
 from . import (
     auth,
     booking,
@@ -24,6 +26,8 @@ from . import (
     language,
     machines,
     mine,
+    ops_alerts,
+    ops_dead_letters,
     ops_today,
     reservations,
 )
@@ -43,6 +47,8 @@ BLUEPRINTS = (
     ops_today.bp,
     display.bp,
     machines.bp,
+    ops_alerts.bp,
+    ops_dead_letters.bp,
 )
 PAGE_BLUEPRINTS = frozenset(bp.name for bp in BLUEPRINTS)
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -118,4 +124,15 @@ def _layout() -> dict[str, Any]:
         "here": request.full_path.rstrip("?"),
         "session_locale": session.get("locale"),
         "staff_links": staff_links(g.get("principal")),
+        "open_alerts": _open_alerts(),
     }
+
+
+def _open_alerts() -> int | None:
+    """How many alerts a staff member has open, for the header (None: not shown)."""
+    principal = g.get("principal")
+    if principal is None or not principal.is_staff:
+        return None
+    if "ops_alerts.alerts" not in current_app.view_functions:
+        return None
+    return count_open(session=get_session(), principal=principal)

@@ -47,6 +47,8 @@ REFUSALS = {
     "unauthorized": _l("Wrong e-mail or password."),
     "override_reason": _l("Give a reason when overriding the booking rules."),
     "decline_reason": _l("Give the maker a reason for declining."),
+    "alert_closed": _l("This alert has already been resolved."),
+    "note_too_long": _l("The note is too long."),
 }
 FALLBACK = _l("This cannot be done.")
 EXPIRED = _l(

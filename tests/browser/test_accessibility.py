@@ -6,6 +6,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from tests.browser.conftest import PHONE, axe_violations, log_in, switch_language
+from tests.browser.records import add_alert_records
 
 PAGES = ["/", "/resources", "/resources?kind=room", "/free", "{resource}"]
 PAGES += ["/me/usage", "/me/invoices", "/me/trainings", "/me/settings"]
@@ -14,6 +15,7 @@ PAGES += ["/book?site=seongsu&kind=machine", "/book?site=bongik&kind=machine&vie
 # Staff pages, opened as the Seongsu operator; "{display}" is a machine's display.
 STAFF_PAGES = ["/ops/today", "/ops/approvals", "{display}"]
 STAFF_PAGES += ["/ops/machines", "/ops/machines/seongsu/laser-1"]
+STAFF_PAGES += ["/ops/alerts", "/ops/alerts?state=all", "/ops/dead-letters"]
 OPERATOR = "operator@smartfab.example"
 
 
@@ -90,6 +92,7 @@ def _display_path(live_server) -> str:
 def test_staff_pages_have_no_serious_accessibility_problem_and_fit_a_phone(
     browser, live_server, lang
 ):
+    add_alert_records(live_server.engine)
     browser.get(live_server("/login"))
     switch_language(browser, lang)
     log_in(browser, live_server, OPERATOR)
