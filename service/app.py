@@ -50,7 +50,18 @@ def create_app(
     telemetry_store.init_app(app, engine, store)
 
     from . import pages
-    from .api import auth, billing, catalogue, errors, meta, reservations, telemetry, usage
+    from .api import (
+        admin_catalogue,
+        admin_people,
+        auth,
+        billing,
+        catalogue,
+        errors,
+        meta,
+        reservations,
+        telemetry,
+        usage,
+    )
 
     errors.init_app(app)
     metrics.init_app(app)
@@ -61,6 +72,8 @@ def create_app(
         telemetry.bp,
         usage.bp,
         billing.bp,
+        admin_catalogue.bp,
+        admin_people.bp,
         meta.bp,
     ):
         app.register_blueprint(blueprint)

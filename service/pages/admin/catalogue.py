@@ -1,0 +1,296 @@
+"""Resources and sites: their lists, a new one, and one's settings (sites: hours, holidays)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from flask import flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response as BaseResponse
+
+from ...api.context import now
+from ...db import get_session
+from ...errors import DomainError
+from ...models import Resource, ResourceKind, Site
+from ...models.admin import HolidayCreate, ResourceCreate, ResourceUpdate, SiteCreate, SiteUpdate
+from ...rules import admin_catalogue
+from ..auth import admin_required, staff_required
+from ..i18n import local_name
+from ..messages import KINDS
+from ..render import render_page
+from .base import WEEKDAYS, bp
+from .forms import admin_refusal, form_values, validate
+
+Page = str | BaseResponse | tuple[str, int]
+
+FLAGS = ("requires_training", "requires_approval", "walk_in_allowed", "active")
+NUMBERS = (
+    "slot_minutes",
+    "min_minutes",
+    "max_minutes",
+    "buffer_minutes",
+    "lead_minutes",
+    "max_days_ahead",
+    "capacity",
+    "rate_per_hour",
+)
+
+
+def _site_options() -> list[tuple[int | None, str]]:
+    sites = admin_catalogue.managed_sites(session=get_session(), actor=g.principal)
+    return [(s.id, local_name(s)) for s in sites]
+
+
+def _saved(page: str, errors: dict[str, str], **context: Any) -> Page:
+    rendered = render_page(page, errors=errors, **context)
+    return (rendered, 422) if errors else rendered
+
+
+# -- resources ---------------------------------------------------------------------------
+
+
+@bp.get("/resources")
+@staff_required
+def resources() -> str:
+    site = request.args.get("site", "")
+    site_id = int(site) if site.isdigit() and len(site) < 10 else None
+    rows = admin_catalogue.managed_resources(
+        session=get_session(), actor=g.principal, site_id=site_id
+    )
+    return render_page(
+        "admin/resources.html",
+        block="results",
+        rows=rows,
+        site=site_id,
+        site_options=_site_options(),
+    )
+
+
+def _resource_values(resource: Resource) -> dict[str, Any]:
+    return resource.model_dump()
+
+
+@bp.route("/resources/new", methods=["GET", "POST"])
+@staff_required
+def new_resource() -> Page:
+    values: dict[str, Any] = _resource_values(
+        Resource(site_id=0, kind=ResourceKind.machine, slug="", name="")
+    )
+    values["site_id"] = request.args.get("site", "")
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values = form_values(flags=FLAGS)
+        body, errors = validate(ResourceCreate, values)
+        if body is not None:
+            db = get_session()
+            try:
+                resource = admin_catalogue.create_resource(
+                    session=db, now=now(), actor=g.principal, body=body
+                )
+            except DomainError as exc:
+                db.rollback()
+                errors = {"": admin_refusal(exc)}
+            else:
+                db.commit()
+                flash(_("%(name)s has been added.", name=local_name(resource)))
+                return redirect(url_for("admin.resources", site=resource.site_id))
+    return _saved(
+        "admin/resource.html",
+        errors,
+        resource=None,
+        values=values,
+        site_options=_site_options(),
+        kind_options=[(k.value, label) for k, label in KINDS.items()],
+    )
+
+
+@bp.route("/resources/<int:resource_id>", methods=["GET", "POST"])
+@staff_required
+def resource(resource_id: int) -> Page:
+    db = get_session()
+    found = admin_catalogue.load_resource_for(
+        session=db, actor=g.principal, resource_id=resource_id
+    )
+    values = _resource_values(found)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values = form_values(flags=FLAGS)
+        body, errors = validate(ResourceUpdate, values)
+        if body is not None:
+            try:
+                admin_catalogue.update_resource(
+                    session=db, now=now(), actor=g.principal, resource_id=resource_id, body=body
+                )
+            except DomainError as exc:
+                db.rollback()
+                errors = {"": admin_refusal(exc)}
+            else:
+                db.commit()
+                flash(_("%(name)s has been saved.", name=local_name(found)))
+                return redirect(url_for("admin.resources", site=found.site_id))
+        values = {**_resource_values(found), **values}
+    site = db.get(Site, found.site_id)
+    return _saved("admin/resource.html", errors, resource=found, site=site, values=values)
+
+
+# -- sites -------------------------------------------------------------------------------
+
+
+@bp.get("/sites")
+@admin_required
+def sites() -> str:
+    found = admin_catalogue.managed_sites(session=get_session(), actor=g.principal)
+    return render_page("admin/sites.html", sites=found)
+
+
+def _hours_values(site_id: int | None) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if site_id is None:
+        return values
+    for hours in admin_catalogue.site_hours(session=get_session(), site_id=site_id):
+        values.setdefault(f"opens_{hours.weekday}", hours.opens.strftime("%H:%M"))
+        values.setdefault(f"closes_{hours.weekday}", hours.closes.strftime("%H:%M"))
+    return values
+
+
+def _site_form() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The posted site with its week: each weekday with both times is open, else closed."""
+    values = form_values()
+    body = {k: v for k, v in values.items() if not k.startswith(("opens_", "closes_"))}
+    hours = []
+    for day in range(7):
+        opens, closes = values.get(f"opens_{day}"), values.get(f"closes_{day}")
+        if opens or closes:
+            hours.append({"weekday": day, "opens": opens or "", "closes": closes or ""})
+    body["hours"] = hours
+    return values, body
+
+
+def _hours_errors(errors: dict[str, str], body: dict[str, Any]) -> dict[str, str]:
+    """Errors of hours.N.field named after the weekday's inputs."""
+    named: dict[str, str] = {}
+    for where, message in errors.items():
+        parts = where.split(".")
+        if parts[0] == "hours" and len(parts) >= 2:
+            day = body["hours"][int(parts[1])]["weekday"]
+            named[f"{'closes' if len(parts) == 2 else parts[2]}_{day}"] = message
+        else:
+            named[where] = message
+    return named
+
+
+@bp.route("/sites/new", methods=["GET", "POST"])
+@admin_required
+def new_site() -> Page:
+    values: dict[str, Any] = {"timezone": "Asia/Seoul", "machine_quota_hours": 0,
+                              "room_quota_hours": 0}
+    for day in range(5):
+        values[f"opens_{day}"], values[f"closes_{day}"] = "09:00", "18:00"
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values, raw = _site_form()
+        body, errors = validate(SiteCreate, raw)
+        errors = _hours_errors(errors, raw)
+        if body is not None:
+            db = get_session()
+            try:
+                site = admin_catalogue.create_site(
+                    session=db, now=now(), actor=g.principal, body=body
+                )
+            except DomainError as exc:
+                db.rollback()
+                errors = {"": admin_refusal(exc)}
+            else:
+                db.commit()
+                flash(_("%(name)s has been added.", name=local_name(site)))
+                return redirect(url_for("admin.site", site_id=site.id))
+    return _saved("admin/site.html", errors, site=None, values=values, weekdays=WEEKDAYS)
+
+
+@bp.route("/sites/<int:site_id>", methods=["GET", "POST"])
+@admin_required
+def site(site_id: int) -> Page:
+    db = get_session()
+    found = admin_catalogue.load_site_for(session=db, actor=g.principal, site_id=site_id)
+    values = {**found.model_dump(), **_hours_values(site_id)}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values, raw = _site_form()
+        raw.pop("slug", None)
+        body, errors = validate(SiteUpdate, raw)
+        errors = _hours_errors(errors, raw)
+        if body is not None:
+            admin_catalogue.update_site(
+                session=db, now=now(), actor=g.principal, site_id=site_id, body=body
+            )
+            db.commit()
+            flash(_("%(name)s has been saved.", name=local_name(found)))
+            return redirect(url_for("admin.site", site_id=site_id))
+    return _site_page(found, values, errors, {}, {})
+
+
+def _site_page(
+    found: Site,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    holiday: dict[str, Any],
+    holiday_errors: dict[str, str],
+) -> Page:
+    holidays = admin_catalogue.site_holidays(session=get_session(), site_id=found.id or 0)
+    page = render_page(
+        "admin/site.html",
+        site=found,
+        values=values,
+        errors=errors,
+        weekdays=WEEKDAYS,
+        holidays=holidays,
+        holiday=holiday,
+        holiday_errors=holiday_errors,
+    )
+    return (page, 422) if errors or holiday_errors else page
+
+
+@bp.post("/sites/<int:site_id>/holidays")
+@admin_required
+def add_holiday(site_id: int) -> Page:
+    db = get_session()
+    found = admin_catalogue.load_site_for(session=db, actor=g.principal, site_id=site_id)
+    values = form_values()
+    errors: dict[str, str] = {}
+    days: dict[str, date] = {}
+    for name in ("start", "end"):
+        try:
+            days[name] = date.fromisoformat(values.get(name, ""))
+        except ValueError:
+            errors[name] = _("Enter a date such as 2026-03-03.")
+    if not errors:
+        # A holiday closes whole local days: from the first one's midnight to the last one's end.
+        raw = {
+            "start": datetime.combine(days["start"], time(0), found.zone),
+            "end": datetime.combine(days["end"] + timedelta(days=1), time(0), found.zone),
+            "reason": values.get("reason", ""),
+        }
+        body, problems = validate(HolidayCreate, raw)
+        errors = {("end" if k == "" else k): v for k, v in problems.items()}
+        if body is not None:
+            admin_catalogue.add_holiday(
+                session=db, now=now(), actor=g.principal, site_id=site_id, body=body
+            )
+            db.commit()
+            flash(_("The holiday has been added: the site is closed then."))
+            return redirect(url_for("admin.site", site_id=site_id) + "#holidays")
+    values_site = {**found.model_dump(), **_hours_values(site_id)}
+    return _site_page(found, values_site, {}, values, errors)
+
+
+@bp.post("/sites/<int:site_id>/holidays/<int:blackout_id>/delete")
+@admin_required
+def remove_holiday(site_id: int, blackout_id: int) -> BaseResponse:
+    db = get_session()
+    admin_catalogue.remove_holiday(
+        session=db, now=now(), actor=g.principal, site_id=site_id, blackout_id=blackout_id
+    )
+    db.commit()
+    flash(_("The holiday has been removed."))
+    return redirect(url_for("admin.site", site_id=site_id) + "#holidays")
