@@ -13,6 +13,7 @@ NEW_RESOURCE = {"kind": "machine", "slug": "uv-1", "name": "UV 프린터", "rate
 
 def audited(session, action: str) -> list[AuditLog]:
     session.rollback()
+    session.expire_all()
     return list(session.exec(select(AuditLog).where(AuditLog.action == action)))
 
 
@@ -117,6 +118,7 @@ def test_deactivating_an_account_closes_tokens_page_logins_and_the_calendar(
     assert page.get("/me/settings").status_code == 302
     assert client.get(feed).status_code == 404
     session.rollback()
+    session.expire_all()
     tokens = session.exec(select(ApiToken).where(ApiToken.account_id == world.id("maker"))).all()
     assert tokens and all(t.revoked for t in tokens)
     assert len(audited(session, "account.deactivated")) == 1
@@ -263,6 +265,7 @@ def test_operators_change_only_their_sites_resources(client, world, session):
     )
     refused(maker, 403, "forbidden")
     session.rollback()
+    session.expire_all()
     assert session.get(Resource, world.id("lathe")).rate_per_hour == 0
 
 
@@ -288,8 +291,11 @@ def test_admin_creates_a_site_with_hours_and_a_holiday(client, world, session):
     holiday = client.post(
         f"/api/v1/sites/{site_id}/holidays",
         headers=world.headers("admin"),
-        json={"start": "2026-03-01T00:00:00+09:00", "end": "2026-03-02T00:00:00+09:00",
-              "reason": "삼일절"},
+        json={
+            "start": "2026-03-01T00:00:00+09:00",
+            "end": "2026-03-02T00:00:00+09:00",
+            "reason": "삼일절",
+        },
     )
     assert holiday.status_code == 201, holiday.json
     gone = client.delete(
@@ -297,6 +303,7 @@ def test_admin_creates_a_site_with_hours_and_a_holiday(client, world, session):
     )
     assert gone.status_code == 204
     session.rollback()
+    session.expire_all()
     assert session.exec(select(Blackout).where(Blackout.site_id == site_id)).all() == []
     assert len(audited(session, "site.holiday_removed")) == 1
 
@@ -334,7 +341,11 @@ def test_devices_bind_to_resources_of_their_own_site(client, world, session):
     made = client.post(
         "/api/v1/devices",
         headers=world.headers("operator"),
-        json={"site_id": world.sites["seongsu"].id, "slug": "laser-ctl", "resource_id": world.id("laser")},
+        json={
+            "site_id": world.sites["seongsu"].id,
+            "slug": "laser-ctl",
+            "resource_id": world.id("laser"),
+        },
     )
     assert made.status_code == 201, made.json
     assert made.json["secret"]
@@ -359,7 +370,11 @@ def test_trainings_are_granted_extended_and_revoked(client, world, session):
     granted = client.post(
         "/api/v1/trainings",
         headers=world.headers("operator"),
-        json={"account_id": world.id("other"), "category": "cnc_router", "expires_on": "2026-06-30"},
+        json={
+            "account_id": world.id("other"),
+            "category": "cnc_router",
+            "expires_on": "2026-06-30",
+        },
     )
     assert granted.status_code == 201, granted.json
     training_id = granted.json["id"]
@@ -378,6 +393,7 @@ def test_trainings_are_granted_extended_and_revoked(client, world, session):
     gone = client.delete(f"/api/v1/trainings/{training_id}", headers=world.headers("operator"))
     assert gone.status_code == 204
     session.rollback()
+    session.expire_all()
     assert session.get(Training, training_id) is None
     actions = [e.action for e in session.exec(select(AuditLog).order_by(AuditLog.id))]
     assert actions[-3:] == ["training.granted", "training.extended", "training.revoked"]

@@ -39,7 +39,11 @@ def _public(person: Person) -> PersonPublic:
 
 
 @operation(
-    bp, "/accounts", "GET", summary="Accounts the caller manages", response=list[PersonPublic],
+    bp,
+    "/accounts",
+    "GET",
+    summary="Accounts the caller manages",
+    response=list[PersonPublic],
     errors=(403,),
 )
 def list_accounts() -> list[PersonPublic]:
@@ -48,8 +52,14 @@ def list_accounts() -> list[PersonPublic]:
 
 
 @operation(
-    bp, "/accounts", "POST", summary="Create an account (a made-up password is shown once)",
-    body=AccountCreate, response=PersonCreated, status=201, errors=(403, 409),
+    bp,
+    "/accounts",
+    "POST",
+    summary="Create an account (a made-up password is shown once)",
+    body=AccountCreate,
+    response=PersonCreated,
+    status=201,
+    errors=(403, 409),
 )
 def create_account(body: AccountCreate) -> PersonCreated:
     person, password = admin_accounts.create_person(
@@ -59,35 +69,52 @@ def create_account(body: AccountCreate) -> PersonCreated:
 
 
 @operation(
-    bp, "/accounts/<int:account_id>", "PATCH",
+    bp,
+    "/accounts/<int:account_id>",
+    "PATCH",
     summary="Change an account's name, role, site, card or active (deactivating revokes "
     "its tokens, page logins and calendar link)",
-    body=AccountUpdate, response=PersonPublic, errors=(403, 404, 409),
+    body=AccountUpdate,
+    response=PersonPublic,
+    errors=(403, 404, 409),
 )
 def update_account(account_id: int, body: AccountUpdate) -> PersonPublic:
     person = admin_accounts.update_person(
-        session=get_session(), now=now(), actor=current_principal(), account_id=account_id,
+        session=get_session(),
+        now=now(),
+        actor=current_principal(),
+        account_id=account_id,
         body=body,
     )
     return _public(person)
 
 
 @operation(
-    bp, "/accounts/<int:account_id>/password", "POST",
+    bp,
+    "/accounts/<int:account_id>/password",
+    "POST",
     summary="Set a new password, or make one up (shown once); ends the account's logins",
-    body=PasswordReset, response=NewPassword, errors=(403, 404),
+    body=PasswordReset,
+    response=NewPassword,
+    errors=(403, 404),
 )
 def reset_password(account_id: int, body: PasswordReset) -> NewPassword:
     password = admin_accounts.reset_password(
-        session=get_session(), now=now(), actor=current_principal(), account_id=account_id,
+        session=get_session(),
+        now=now(),
+        actor=current_principal(),
+        account_id=account_id,
         body=body,
     )
     return NewPassword(password=password)
 
 
 @operation(
-    bp, "/accounts/<int:account_id>/revoke-tokens", "POST",
-    summary="Revoke every API token and page login of an account", response=Revoked,
+    bp,
+    "/accounts/<int:account_id>/revoke-tokens",
+    "POST",
+    summary="Revoke every API token and page login of an account",
+    response=Revoked,
     errors=(403, 404),
 )
 def revoke_tokens(account_id: int) -> Revoked:
@@ -102,8 +129,12 @@ def _training(training: object) -> TrainingPublic:
 
 
 @operation(
-    bp, "/trainings", "GET", summary="Trainings held, with their expiry",
-    response=list[TrainingPublic], errors=(403,),
+    bp,
+    "/trainings",
+    "GET",
+    summary="Trainings held, with their expiry",
+    response=list[TrainingPublic],
+    errors=(403,),
 )
 def list_trainings() -> list[TrainingPublic]:
     rows = admin_trainings.held_trainings(session=get_session(), actor=current_principal())
@@ -111,8 +142,14 @@ def list_trainings() -> list[TrainingPublic]:
 
 
 @operation(
-    bp, "/trainings", "POST", summary="Grant a training (or renew one held)",
-    body=TrainingGrant, response=TrainingPublic, status=201, errors=(403, 404),
+    bp,
+    "/trainings",
+    "POST",
+    summary="Grant a training (or renew one held)",
+    body=TrainingGrant,
+    response=TrainingPublic,
+    status=201,
+    errors=(403, 404),
 )
 def grant_training(body: TrainingGrant) -> TrainingPublic:
     training = admin_trainings.grant_training(
@@ -122,20 +159,32 @@ def grant_training(body: TrainingGrant) -> TrainingPublic:
 
 
 @operation(
-    bp, "/trainings/<int:training_id>", "PATCH", summary="Extend or shorten a training",
-    body=TrainingUpdate, response=TrainingPublic, errors=(403, 404),
+    bp,
+    "/trainings/<int:training_id>",
+    "PATCH",
+    summary="Extend or shorten a training",
+    body=TrainingUpdate,
+    response=TrainingPublic,
+    errors=(403, 404),
 )
 def extend_training(training_id: int, body: TrainingUpdate) -> TrainingPublic:
     training = admin_trainings.extend_training(
-        session=get_session(), now=now(), actor=current_principal(), training_id=training_id,
+        session=get_session(),
+        now=now(),
+        actor=current_principal(),
+        training_id=training_id,
         body=body,
     )
     return _training(training)
 
 
 @operation(
-    bp, "/trainings/<int:training_id>", "DELETE", summary="Revoke a training",
-    status=204, errors=(403, 404),
+    bp,
+    "/trainings/<int:training_id>",
+    "DELETE",
+    summary="Revoke a training",
+    status=204,
+    errors=(403, 404),
 )
 def revoke_training(training_id: int) -> Response:
     admin_trainings.revoke_training(

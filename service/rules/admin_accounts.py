@@ -39,7 +39,9 @@ def require_staff(actor: Principal) -> None:
 def list_people(*, session: Session, actor: Principal) -> list[Person]:
     """The accounts `actor` may manage, by name: admins see everyone, operators makers."""
     require_staff(actor)
-    people = [_person(session, a) for a in session.exec(select(Account).order_by(col(Account.name)))]
+    people = [
+        _person(session, a) for a in session.exec(select(Account).order_by(col(Account.name)))
+    ]
     return [p for p in people if actor.admin or p.role == RoleName.maker]
 
 
@@ -124,7 +126,7 @@ def update_person(
         raise Conflict("you cannot demote or deactivate yourself", code="own_account")
     if role != person.role or (role == RoleName.operator and site_id != person.site_id):
         _check_role(session, actor, role, site_id)
-        session.exec(delete(Role).where(col(Role.account_id) == account.id))  # type: ignore[call-overload]
+        session.exec(delete(Role).where(col(Role.account_id) == account.id))
         kept_site = site_id if role == RoleName.operator else None
         session.add(Role(account_id=account.id or 0, role=role, site_id=kept_site))
         person = Person(account, role, kept_site)
@@ -155,7 +157,7 @@ def _close_doors(session: Session, account: Account) -> int:
     account.ical_secret = secrets.token_urlsafe(24)
     session.add(account)
     result = session.exec(
-        update(ApiToken)  # type: ignore[call-overload]
+        update(ApiToken)
         .where(col(ApiToken.account_id) == account.id, col(ApiToken.revoked).is_(False))
         .values(revoked=True)
     )
@@ -166,7 +168,7 @@ def revoke_tokens(*, session: Session, now: datetime, actor: Principal, account_
     """Log the person out everywhere: every API token and page login stops working."""
     person = load_person(session=session, actor=actor, account_id=account_id)
     result = session.exec(
-        update(ApiToken)  # type: ignore[call-overload]
+        update(ApiToken)
         .where(col(ApiToken.account_id) == account_id, col(ApiToken.revoked).is_(False))
         .values(revoked=True)
     )
@@ -194,7 +196,7 @@ def reset_password(
     person.account.password_hash = hash_password(body.password or made_up or "")
     session.add(person.account)
     session.exec(
-        update(ApiToken)  # type: ignore[call-overload]
+        update(ApiToken)
         .where(col(ApiToken.account_id) == account_id, col(ApiToken.revoked).is_(False))
         .values(revoked=True)
     )

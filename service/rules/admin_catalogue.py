@@ -46,7 +46,9 @@ def _flush(session: Session, message: str) -> None:
         raise Conflict(message, code="slug_taken") from None
 
 
-def _audit(session: Session, now: datetime, actor: Principal, action: str, subject: str, **detail: Any) -> None:
+def _audit(
+    session: Session, now: datetime, actor: Principal, action: str, subject: str, **detail: Any
+) -> None:
     record(session=session, now=now, actor_id=actor.id, action=action, subject=subject, **detail)
 
 
@@ -111,7 +113,11 @@ def update_site(
     session.add(site)
     _set_hours(session, site, body)
     _audit(
-        session, now, actor, "site.updated", f"site:{site.id}",
+        session,
+        now,
+        actor,
+        "site.updated",
+        f"site:{site.id}",
         **body.model_dump(mode="json", exclude_unset=True),
     )
     return site
@@ -120,7 +126,7 @@ def update_site(
 def _set_hours(session: Session, site: Site, body: SiteUpdate) -> None:
     if body.hours is None:
         return
-    session.exec(delete(OpeningHours).where(col(OpeningHours.site_id) == site.id))  # type: ignore[call-overload]
+    session.exec(delete(OpeningHours).where(col(OpeningHours.site_id) == site.id))
     for hours in body.hours:
         session.add(OpeningHours(site_id=site.id or 0, **hours.model_dump()))
     session.flush()
@@ -130,12 +136,19 @@ def add_holiday(
     *, session: Session, now: datetime, actor: Principal, site_id: int, body: HolidayCreate
 ) -> Blackout:
     site = load_site_for(session=session, actor=actor, site_id=site_id)
-    holiday = Blackout(site_id=site.id or 0, start_at=body.start, end_at=body.end, reason=body.reason)
+    holiday = Blackout(
+        site_id=site.id or 0, start_at=body.start, end_at=body.end, reason=body.reason
+    )
     session.add(holiday)
     session.flush()
     _audit(
-        session, now, actor, "site.holiday_added", f"site:{site.id}",
-        blackout_id=holiday.id, **body.model_dump(mode="json"),
+        session,
+        now,
+        actor,
+        "site.holiday_added",
+        f"site:{site.id}",
+        blackout_id=holiday.id,
+        **body.model_dump(mode="json"),
     )
     return holiday
 
@@ -198,7 +211,11 @@ def create_resource(
     session.add(resource)
     _flush(session, f"the site has a resource {body.slug!r}")
     _audit(
-        session, now, actor, "resource.created", f"resource:{resource.id}",
+        session,
+        now,
+        actor,
+        "resource.created",
+        f"resource:{resource.id}",
         **body.model_dump(mode="json", exclude_none=True),
     )
     return resource
@@ -223,7 +240,9 @@ def update_resource(
 # -- devices -----------------------------------------------------------------------------
 
 
-def managed_devices(*, session: Session, actor: Principal) -> list[tuple[Device, Site, Resource | None]]:
+def managed_devices(
+    *, session: Session, actor: Principal
+) -> list[tuple[Device, Site, Resource | None]]:
     require_staff(actor)
     rows = session.exec(
         select(Device, Site, Resource)
@@ -254,7 +273,9 @@ def _check_binding(session: Session, site_id: int, resource_id: int | None) -> N
         )
 
 
-def create_device(*, session: Session, now: datetime, actor: Principal, body: DeviceCreate) -> Device:
+def create_device(
+    *, session: Session, now: datetime, actor: Principal, body: DeviceCreate
+) -> Device:
     _require_site(actor, body.site_id)
     _check_binding(session, body.site_id, body.resource_id)
     taken = select(Device.id).where(Device.site_id == body.site_id, Device.slug == body.slug)
@@ -265,8 +286,14 @@ def create_device(*, session: Session, now: datetime, actor: Principal, body: De
     _flush(session, f"the site has a device {body.slug!r}")
     # The secret is the device's MQTT password: it stays out of the log.
     _audit(
-        session, now, actor, "device.created", f"device:{device.id}",
-        site_id=body.site_id, slug=body.slug, resource_id=body.resource_id,
+        session,
+        now,
+        actor,
+        "device.created",
+        f"device:{device.id}",
+        site_id=body.site_id,
+        slug=body.slug,
+        resource_id=body.resource_id,
     )
     return device
 
@@ -281,7 +308,11 @@ def update_device(
     session.add(device)
     session.flush()
     _audit(
-        session, now, actor, "device.updated", f"device:{device.id}",
+        session,
+        now,
+        actor,
+        "device.updated",
+        f"device:{device.id}",
         resource_id=[before, body.resource_id],
     )
     return device

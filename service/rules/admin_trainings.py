@@ -102,9 +102,7 @@ def extend_training(
     return training
 
 
-def revoke_training(
-    *, session: Session, now: datetime, actor: Principal, training_id: int
-) -> None:
+def revoke_training(*, session: Session, now: datetime, actor: Principal, training_id: int) -> None:
     training = load_training_for(session=session, actor=actor, training_id=training_id)
     session.delete(training)
     session.flush()

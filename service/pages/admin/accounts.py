@@ -64,7 +64,9 @@ def new_account() -> Page:
                 db.commit()
                 flash(_("The account of %(name)s has been created.", name=person.account.name))
                 if password:
-                    flash(_("Their password, shown only this once: %(password)s", password=password))
+                    flash(
+                        _("Their password, shown only this once: %(password)s", password=password)
+                    )
                 return redirect(url_for("admin.account", account_id=person.account.id))
     page = render_page("admin/account_new.html", values=values, errors=errors, **_choices())
     return (page, 422) if errors else page

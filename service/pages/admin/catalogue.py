@@ -183,8 +183,11 @@ def _hours_errors(errors: dict[str, str], body: dict[str, Any]) -> dict[str, str
 @bp.route("/sites/new", methods=["GET", "POST"])
 @admin_required
 def new_site() -> Page:
-    values: dict[str, Any] = {"timezone": "Asia/Seoul", "machine_quota_hours": 0,
-                              "room_quota_hours": 0}
+    values: dict[str, Any] = {
+        "timezone": "Asia/Seoul",
+        "machine_quota_hours": 0,
+        "room_quota_hours": 0,
+    }
     for day in range(5):
         values[f"opens_{day}"], values[f"closes_{day}"] = "09:00", "18:00"
     errors: dict[str, str] = {}

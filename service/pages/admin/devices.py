@@ -56,7 +56,9 @@ def new_device() -> Page:
             else:
                 db.commit()
                 flash(_("The device %(slug)s has been registered.", slug=device.slug))
-                flash(_("Its MQTT password, shown only this once: %(secret)s", secret=device.secret))
+                flash(
+                    _("Its MQTT password, shown only this once: %(secret)s", secret=device.secret)
+                )
                 return redirect(url_for("admin.devices"))
     sites = admin_catalogue.managed_sites(session=get_session(), actor=g.principal)
     page = render_page(

@@ -62,9 +62,7 @@ def admin_refusal(error: DomainError) -> str:
 
 def form_values(*, flags: Iterable[str] = (), optional: Iterable[str] = ()) -> dict[str, Any]:
     """The posted form as a JSON-like dict: ticked boxes true, empty optional fields None."""
-    values: dict[str, Any] = {
-        k: v.strip() for k, v in request.form.items() if k != "csrf_token"
-    }
+    values: dict[str, Any] = {k: v.strip() for k, v in request.form.items() if k != "csrf_token"}
     for name in flags:
         values[name] = name in request.form
     for name in optional:
