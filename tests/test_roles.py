@@ -144,3 +144,80 @@ def test_every_role_sees_the_pages_for_everyone(client, world, actor):
     for path in PAGES:
         answer = client.get(path.format(laser=world.id("laser")))
         assert answer.status_code == 200, path
+
+
+# -- staff pages: makers get 403, visitors the login, the allowed roles the page ------------
+
+STAFF_PAGES = {
+    "/admin/accounts": {"operator", "admin"},
+    "/admin/accounts/new": {"operator", "admin"},
+    "/admin/accounts/{maker}": {"operator", "admin"},
+    "/admin/accounts/{admin}": {"admin"},
+    "/admin/resources": {"operator", "admin"},
+    "/admin/resources/new": {"operator", "admin"},
+    "/admin/resources/{laser}": {"operator", "admin"},
+    "/admin/resources/{lathe}": {"admin"},
+    "/admin/sites": {"admin"},
+    "/admin/sites/new": {"admin"},
+    "/admin/sites/{seongsu}": {"admin"},
+    "/admin/devices": {"operator", "admin"},
+    "/admin/devices/new": {"operator", "admin"},
+    "/admin/trainings": {"operator", "admin"},
+}
+
+
+def _staff_path(path: str, world) -> str:
+    return path.format(
+        maker=world.id("maker"),
+        admin=world.id("admin"),
+        laser=world.id("laser"),
+        lathe=world.id("lathe"),
+        seongsu=world.sites["seongsu"].id,
+    )
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("path", STAFF_PAGES)
+def test_staff_pages_follow_the_role_matrix(app, world, path):
+    from tests.pages import login
+
+    url = _staff_path(path, world)
+    anonymous = app.test_client().get(url)
+    assert anonymous.status_code == 302
+    assert anonymous.headers["Location"].startswith("/login?next=")
+    for actor, email in PEOPLE.items():
+        client = app.test_client()
+        login(client, email=email)
+        allowed = actor in STAFF_PAGES[path]
+        assert client.get(url).status_code == (200 if allowed else 403), (actor, url)
+
+
+# -- admin API: who may list and change the catalogue and the people ------------------------
+
+ADMIN_API = {
+    ("GET", "/api/v1/accounts"): {"operator", "mullae_operator", "admin"},
+    ("GET", "/api/v1/devices"): {"operator", "mullae_operator", "admin"},
+    ("GET", "/api/v1/trainings"): {"operator", "mullae_operator", "admin"},
+    ("PATCH", "/api/v1/resources/{laser}"): {"operator", "admin"},
+    ("PATCH", "/api/v1/resources/{lathe}"): {"mullae_operator", "admin"},
+    ("PATCH", "/api/v1/sites/{seongsu}"): {"admin"},
+    ("PATCH", "/api/v1/accounts/{other}"): {"operator", "mullae_operator", "admin"},
+    ("PATCH", "/api/v1/accounts/{mullae_operator}"): {"admin"},
+}
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("call", ADMIN_API)
+@pytest.mark.parametrize("actor", MATRIX)
+def test_admin_api_follows_the_role_matrix(client, world, call, actor):
+    method, path = call
+    url = path.format(
+        laser=world.id("laser"),
+        lathe=world.id("lathe"),
+        other=world.id("other"),
+        mullae_operator=world.id("mullae_operator"),
+        seongsu=world.sites["seongsu"].id,
+    )
+    body = {} if method == "PATCH" else None
+    answer = client.open(url, method=method, headers=world.headers(actor), json=body)
+    assert answer.status_code == (200 if actor in ADMIN_API[call] else 403), answer.json
