@@ -41,16 +41,21 @@ def _resource_form(resource: Resource, **changes) -> dict[str, str]:
     return form
 
 
+def _in_english(client):
+    client.post("/language", data={"locale": "en", "csrf_token": csrf_token(client, "/")})
+    return client
+
+
 @pytest.fixture
 def admin(client, world):
     login(client, email="admin@example.com")
-    return client
+    return _in_english(client)
 
 
 @pytest.fixture
 def operator(client, world):
     login(client, email="operator@example.com")
-    return client
+    return _in_english(client)
 
 
 def test_admin_edits_a_resources_rate_and_the_list_shows_it(admin, world, session):
@@ -68,7 +73,7 @@ def test_admin_edits_a_resources_rate_and_the_list_shows_it(admin, world, sessio
     )
     assert answer.status_code == 302
     listed = _text(admin.get(answer.headers["Location"]))
-    assert "30,000원" in listed
+    assert "₩30,000" in listed
     session.rollback()
     session.expire_all()
     assert session.get(Resource, world.id("laser")).rate_per_hour == 30000

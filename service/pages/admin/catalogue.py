@@ -23,6 +23,7 @@ from .base import WEEKDAYS, bp
 from .forms import admin_refusal, form_values, validate
 
 Page = str | BaseResponse | tuple[str, int]
+_INSTANT = timedelta(microseconds=1)
 
 FLAGS = ("requires_training", "requires_approval", "walk_in_allowed", "active")
 NUMBERS = (
@@ -240,7 +241,12 @@ def _site_page(
     holiday: dict[str, Any],
     holiday_errors: dict[str, str],
 ) -> Page:
-    holidays = admin_catalogue.site_holidays(session=get_session(), site_id=found.id or 0)
+    zone = found.zone
+    # Shown as the first and the last day closed: the end is the midnight after the last.
+    holidays = [
+        (h, h.start_at.astimezone(zone).date(), (h.end_at - _INSTANT).astimezone(zone).date())
+        for h in admin_catalogue.site_holidays(session=get_session(), site_id=found.id or 0)
+    ]
     page = render_page(
         "admin/site.html",
         site=found,
