@@ -327,3 +327,19 @@ def test_admin_pages_speak_korean(admin, world, path):
 def test_a_form_without_its_csrf_token_is_refused(admin, world):
     answer = admin.post(f"/admin/accounts/{world.id('maker')}/revoke-tokens")
     assert answer.status_code == 400
+
+
+def test_an_empty_choice_reads_as_missing(operator, world):
+    answer = operator.post(
+        "/admin/trainings",
+        data={
+            "account_id": "",
+            "category": "",
+            "expires_on": "",
+            "csrf_token": csrf_token(operator, "/admin/trainings"),
+        },
+    )
+    assert answer.status_code == 422
+    page = _text(answer)
+    assert 'id="f-account_id-error"' in page and 'id="f-category-error"' in page
+    assert "Fill in this field." in page

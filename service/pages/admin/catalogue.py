@@ -81,7 +81,7 @@ def new_resource() -> Page:
     values["site_id"] = request.args.get("site", "")
     errors: dict[str, str] = {}
     if request.method == "POST":
-        values = form_values(flags=FLAGS)
+        values = form_values(flags=FLAGS, choices=("site_id", "kind"))
         body, errors = validate(ResourceCreate, values)
         if body is not None:
             db = get_session()

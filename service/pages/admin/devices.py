@@ -42,7 +42,7 @@ def new_device() -> Page:
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     if request.method == "POST":
-        values = form_values(optional=("resource_id",))
+        values = form_values(optional=("resource_id",), choices=("site_id",))
         body, errors = validate(DeviceCreate, values)
         if body is not None:
             db = get_session()

@@ -60,14 +60,22 @@ def admin_refusal(error: DomainError) -> str:
     return str(REFUSALS[error.code]) if error.code in REFUSALS else refusal(error)
 
 
-def form_values(*, flags: Iterable[str] = (), optional: Iterable[str] = ()) -> dict[str, Any]:
-    """The posted form as a JSON-like dict: ticked boxes true, empty optional fields None."""
+def form_values(
+    *, flags: Iterable[str] = (), optional: Iterable[str] = (), choices: Iterable[str] = ()
+) -> dict[str, Any]:
+    """The posted form as a JSON-like dict: ticked boxes true, empty optional fields None.
+
+    A required choice left empty is left out, so that it reads as missing.
+    """
     values: dict[str, Any] = {k: v.strip() for k, v in request.form.items() if k != "csrf_token"}
     for name in flags:
         values[name] = name in request.form
     for name in optional:
         if not values.get(name):
             values[name] = None
+    for name in choices:
+        if not values.get(name):
+            values.pop(name, None)
     return values
 
 

@@ -53,7 +53,7 @@ def trainings() -> Page:
 @bp.post("/trainings")
 @staff_required
 def grant_training() -> Page:
-    values = form_values(optional=("expires_on",))
+    values = form_values(optional=("expires_on",), choices=("account_id", "category"))
     body, errors = validate(TrainingGrant, values)
     if body is not None:
         db = get_session()
