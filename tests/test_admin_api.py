@@ -316,6 +316,12 @@ def test_admin_creates_a_site_with_hours_and_a_holiday(client, world, session):
         {"hours": [{"weekday": 7, "opens": "10:00", "closes": "19:00"}]},
         {"hours": [{"weekday": 1, "opens": "19:00", "closes": "10:00"}]},
         {"machine_quota_hours": -1},
+        {
+            "hours": [
+                {"weekday": 1, "opens": "09:00", "closes": "13:00"},
+                {"weekday": 1, "opens": "12:00", "closes": "18:00"},
+            ]
+        },
     ],
 )
 def test_bad_site_changes_are_422(client, world, payload):

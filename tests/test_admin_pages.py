@@ -343,3 +343,31 @@ def test_an_empty_choice_reads_as_missing(operator, world):
     page = _text(answer)
     assert 'id="f-account_id-error"' in page and 'id="f-category-error"' in page
     assert "Fill in this field." in page
+
+
+def test_a_day_with_a_lunch_break_keeps_both_intervals(admin, world, session):
+    site_id = world.sites["mullae"].id
+    path = f"/admin/sites/{site_id}"
+    form = {
+        "name": "문래",
+        "name_en": "",
+        "timezone": "Asia/Seoul",
+        "address": "",
+        "machine_quota_hours": "0",
+        "room_quota_hours": "0",
+        "opens_2": "09:00",
+        "closes_2": "12:00",
+        "opens_2_2": "13:00",
+        "closes_2_2": "18:00",
+        "csrf_token": csrf_token(admin, path),
+    }
+    assert admin.post(path, data=form).status_code == 302
+    page = _text(admin.get(path))
+    assert 'id="f-opens_2_2" name="opens_2_2" type="time" value="13:00"' in page
+    overlap = admin.post(path, data={**form, "opens_2_2": "11:00"})
+    assert overlap.status_code == 422
+    assert "overlap" in _text(overlap)
+    session.rollback()
+    session.expire_all()
+    hours = session.exec(select(OpeningHours).where(OpeningHours.site_id == site_id)).all()
+    assert sorted((h.weekday, h.opens.hour) for h in hours) == [(2, 9), (2, 13)]

@@ -83,6 +83,14 @@ class SiteUpdate(_Shape):
     # When given, replaces the whole week.
     hours: list[Hours] | None = Field(default=None, max_length=28)
 
+    @model_validator(mode="after")
+    def _apart(self) -> Self:
+        spans = sorted((h.weekday, h.opens, h.closes) for h in self.hours or ())
+        for (day, _, closes), (next_day, opens, _) in zip(spans, spans[1:], strict=False):
+            if day == next_day and opens < closes:
+                raise PydanticCustomError("hours_overlap", "a day's opening hours overlap")
+        return self
+
 
 class SiteCreate(SiteUpdate):
     slug: Slug

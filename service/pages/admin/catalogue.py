@@ -145,37 +145,52 @@ def sites() -> str:
     return render_page("admin/sites.html", sites=found)
 
 
+# Each weekday on the page: one opening interval, and a second one (after a lunch break).
+INTERVALS = ("", "_2")
+
+
 def _hours_values(site_id: int | None) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if site_id is None:
         return values
+    taken: dict[int, int] = {}
     for hours in admin_catalogue.site_hours(session=get_session(), site_id=site_id):
-        values.setdefault(f"opens_{hours.weekday}", hours.opens.strftime("%H:%M"))
-        values.setdefault(f"closes_{hours.weekday}", hours.closes.strftime("%H:%M"))
+        index = taken.get(hours.weekday, 0)
+        taken[hours.weekday] = index + 1
+        if index < len(INTERVALS):
+            suffix = f"{hours.weekday}{INTERVALS[index]}"
+            values[f"opens_{suffix}"] = hours.opens.strftime("%H:%M")
+            values[f"closes_{suffix}"] = hours.closes.strftime("%H:%M")
     return values
 
 
-def _site_form() -> tuple[dict[str, Any], dict[str, Any]]:
-    """The posted site with its week: each weekday with both times is open, else closed."""
+def _site_form() -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """The posted site with its week, and the input suffix of each interval read.
+
+    A weekday interval with either time given is read (and checked); both empty, it is none.
+    """
     values = form_values()
     body = {k: v for k, v in values.items() if not k.startswith(("opens_", "closes_"))}
-    hours = []
+    hours, suffixes = [], []
     for day in range(7):
-        opens, closes = values.get(f"opens_{day}"), values.get(f"closes_{day}")
-        if opens or closes:
-            hours.append({"weekday": day, "opens": opens or "", "closes": closes or ""})
+        for interval in INTERVALS:
+            suffix = f"{day}{interval}"
+            opens, closes = values.get(f"opens_{suffix}"), values.get(f"closes_{suffix}")
+            if opens or closes:
+                hours.append({"weekday": day, "opens": opens or "", "closes": closes or ""})
+                suffixes.append(suffix)
     body["hours"] = hours
-    return values, body
+    return values, body, suffixes
 
 
-def _hours_errors(errors: dict[str, str], body: dict[str, Any]) -> dict[str, str]:
-    """Errors of hours.N.field named after the weekday's inputs."""
+def _hours_errors(errors: dict[str, str], suffixes: list[str]) -> dict[str, str]:
+    """Errors of hours.N.field named after the inputs of that interval."""
     named: dict[str, str] = {}
     for where, message in errors.items():
         parts = where.split(".")
-        if parts[0] == "hours" and len(parts) >= 2:
-            day = body["hours"][int(parts[1])]["weekday"]
-            named[f"{'closes' if len(parts) == 2 else parts[2]}_{day}"] = message
+        if parts[0] == "hours" and len(parts) >= 2 and parts[1].isdigit():
+            field = "closes" if len(parts) == 2 else parts[2]
+            named[f"{field}_{suffixes[int(parts[1])]}"] = message
         else:
             named[where] = message
     return named
@@ -193,9 +208,9 @@ def new_site() -> Page:
         values[f"opens_{day}"], values[f"closes_{day}"] = "09:00", "18:00"
     errors: dict[str, str] = {}
     if request.method == "POST":
-        values, raw = _site_form()
+        values, raw, suffixes = _site_form()
         body, errors = validate(SiteCreate, raw)
-        errors = _hours_errors(errors, raw)
+        errors = _hours_errors(errors, suffixes)
         if body is not None:
             db = get_session()
             try:
@@ -220,10 +235,10 @@ def site(site_id: int) -> Page:
     values = {**found.model_dump(), **_hours_values(site_id)}
     errors: dict[str, str] = {}
     if request.method == "POST":
-        values, raw = _site_form()
+        values, raw, suffixes = _site_form()
         raw.pop("slug", None)
         body, errors = validate(SiteUpdate, raw)
-        errors = _hours_errors(errors, raw)
+        errors = _hours_errors(errors, suffixes)
         if body is not None:
             admin_catalogue.update_site(
                 session=db, now=now(), actor=g.principal, site_id=site_id, body=body

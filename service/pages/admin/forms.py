@@ -38,6 +38,9 @@ FIELD_ERRORS = {
     "time_zone": _l("Enter a time zone such as Asia/Seoul."),
     "email": _l("Enter an e-mail address such as name@example.com."),
     "hours_order": _l("The closing time must be after the opening time."),
+    "hours_overlap": _l(
+        "A day's opening hours overlap: the second interval starts after the first ends."
+    ),
     "invalid_range": _l("The end must be after the start."),
     "min_over_max": _l("The shortest booking cannot be longer than the longest."),
 }
