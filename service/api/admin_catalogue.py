@@ -18,7 +18,7 @@ from ..models.admin import (
     SiteCreate,
     SiteUpdate,
 )
-from ..rules import admin_catalogue
+from ..rules import admin_catalogue, admin_devices
 from .context import current_principal, now
 from .openapi import operation
 
@@ -150,7 +150,7 @@ def _device(device: Device) -> DevicePublic:
     errors=(403,),
 )
 def list_devices() -> list[DevicePublic]:
-    rows = admin_catalogue.managed_devices(session=get_session(), actor=current_principal())
+    rows = admin_devices.managed_devices(session=get_session(), actor=current_principal())
     return [_device(d) for d, _, _ in rows]
 
 
@@ -165,7 +165,7 @@ def list_devices() -> list[DevicePublic]:
     errors=(403, 409),
 )
 def create_device(body: DeviceCreate) -> DeviceCreated:
-    device = admin_catalogue.create_device(
+    device = admin_devices.create_device(
         session=get_session(), now=now(), actor=current_principal(), body=body
     )
     return DeviceCreated.model_validate(device, from_attributes=True)
@@ -181,7 +181,7 @@ def create_device(body: DeviceCreate) -> DeviceCreated:
     errors=(403, 404),
 )
 def update_device(device_id: int, body: DeviceUpdate) -> DevicePublic:
-    device = admin_catalogue.update_device(
+    device = admin_devices.update_device(
         session=get_session(),
         now=now(),
         actor=current_principal(),

@@ -1,7 +1,7 @@
-"""Administering the catalogue: sites with their hours and holidays, resources, devices.
+"""Administering the catalogue: sites with their hours and holidays, and resources.
 
-Admins change everything; an operator changes the resources and devices of the sites
-they operate, and no site itself. Every change is audited.
+Admins change everything; an operator changes the resources of the sites they operate,
+and no site itself. Every change is audited.
 """
 
 from __future__ import annotations
@@ -13,10 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from ..errors import Conflict, Forbidden, NotFound, RuleViolation
-from ..models import Blackout, Device, OpeningHours, Resource, Site
+from ..models import Blackout, OpeningHours, Resource, Site
 from ..models.admin import (
-    DeviceCreate,
-    DeviceUpdate,
     HolidayCreate,
     ResourceCreate,
     ResourceUpdate,
@@ -33,20 +31,20 @@ def _require_admin(actor: Principal) -> None:
         raise Forbidden("only admins change sites")
 
 
-def _require_site(actor: Principal, site_id: int) -> None:
+def require_site(actor: Principal, site_id: int) -> None:
     require_staff(actor)
     if not actor.operates(site_id):
         raise Forbidden("you do not operate this site")
 
 
-def _flush(session: Session, message: str) -> None:
+def flush_unique(session: Session, message: str) -> None:
     try:
         session.flush()
     except IntegrityError:
         raise Conflict(message, code="slug_taken") from None
 
 
-def _audit(
+def audit_change(
     session: Session, now: datetime, actor: Principal, action: str, subject: str, **detail: Any
 ) -> None:
     record(session=session, now=now, actor_id=actor.id, action=action, subject=subject, **detail)
@@ -98,9 +96,11 @@ def create_site(*, session: Session, now: datetime, actor: Principal, body: Site
     values = body.model_dump(exclude={"hours"}, exclude_none=True)
     site = Site(**values)
     session.add(site)
-    _flush(session, f"a site {body.slug!r} exists")
+    flush_unique(session, f"a site {body.slug!r} exists")
     _set_hours(session, site, body)
-    _audit(session, now, actor, "site.created", f"site:{site.id}", **body.model_dump(mode="json"))
+    audit_change(
+        session, now, actor, "site.created", f"site:{site.id}", **body.model_dump(mode="json")
+    )
     return site
 
 
@@ -112,7 +112,7 @@ def update_site(
         setattr(site, name, value)
     session.add(site)
     _set_hours(session, site, body)
-    _audit(
+    audit_change(
         session,
         now,
         actor,
@@ -141,7 +141,7 @@ def add_holiday(
     )
     session.add(holiday)
     session.flush()
-    _audit(
+    audit_change(
         session,
         now,
         actor,
@@ -162,7 +162,9 @@ def remove_holiday(
         raise NotFound(f"no holiday {blackout_id} at this site")
     session.delete(holiday)
     session.flush()
-    _audit(session, now, actor, "site.holiday_removed", f"site:{site.id}", blackout_id=blackout_id)
+    audit_change(
+        session, now, actor, "site.holiday_removed", f"site:{site.id}", blackout_id=blackout_id
+    )
 
 
 # -- resources ---------------------------------------------------------------------------
@@ -184,7 +186,7 @@ def load_resource_for(*, session: Session, actor: Principal, resource_id: int) -
     resource = session.get(Resource, resource_id)
     if resource is None:
         raise NotFound(f"no resource {resource_id}")
-    _require_site(actor, resource.site_id)
+    require_site(actor, resource.site_id)
     return resource
 
 
@@ -200,7 +202,7 @@ def _check_durations(resource: Resource) -> None:
 def create_resource(
     *, session: Session, now: datetime, actor: Principal, body: ResourceCreate
 ) -> Resource:
-    _require_site(actor, body.site_id)
+    require_site(actor, body.site_id)
     if session.get(Site, body.site_id) is None:
         raise RuleViolation(f"no site {body.site_id}", code="unknown_site")
     taken = select(Resource.id).where(Resource.site_id == body.site_id, Resource.slug == body.slug)
@@ -209,8 +211,8 @@ def create_resource(
     resource = Resource(**body.model_dump(exclude_none=True))
     _check_durations(resource)
     session.add(resource)
-    _flush(session, f"the site has a resource {body.slug!r}")
-    _audit(
+    flush_unique(session, f"the site has a resource {body.slug!r}")
+    audit_change(
         session,
         now,
         actor,
@@ -233,86 +235,7 @@ def update_resource(
     session.add(resource)
     session.flush()
     changed = {k: [before[k], v] for k, v in changes.items() if before[k] != v}
-    _audit(session, now, actor, "resource.updated", f"resource:{resource.id}", changed=changed)
+    audit_change(
+        session, now, actor, "resource.updated", f"resource:{resource.id}", changed=changed
+    )
     return resource
-
-
-# -- devices -----------------------------------------------------------------------------
-
-
-def managed_devices(
-    *, session: Session, actor: Principal
-) -> list[tuple[Device, Site, Resource | None]]:
-    require_staff(actor)
-    rows = session.exec(
-        select(Device, Site, Resource)
-        .join(Site, col(Site.id) == col(Device.site_id))
-        .outerjoin(Resource, col(Resource.id) == col(Device.resource_id))
-        .order_by(col(Site.id), col(Device.slug))
-    ).all()
-    return [(d, s, r) for d, s, r in rows if actor.operates(d.site_id)]
-
-
-def load_device_for(*, session: Session, actor: Principal, device_id: int) -> Device:
-    device = session.get(Device, device_id)
-    if device is None:
-        raise NotFound(f"no device {device_id}")
-    _require_site(actor, device.site_id)
-    return device
-
-
-def _check_binding(session: Session, site_id: int, resource_id: int | None) -> None:
-    if resource_id is None:
-        return
-    resource = session.get(Resource, resource_id)
-    if resource is None or resource.site_id != site_id:
-        raise RuleViolation(
-            "the resource must be at the device's site",
-            code="resource_elsewhere",
-            details={"field": "resource_id"},
-        )
-
-
-def create_device(
-    *, session: Session, now: datetime, actor: Principal, body: DeviceCreate
-) -> Device:
-    _require_site(actor, body.site_id)
-    _check_binding(session, body.site_id, body.resource_id)
-    taken = select(Device.id).where(Device.site_id == body.site_id, Device.slug == body.slug)
-    if session.exec(taken).first() is not None:
-        raise Conflict(f"the site has a device {body.slug!r}", code="slug_taken")
-    device = Device(site_id=body.site_id, slug=body.slug, resource_id=body.resource_id)
-    session.add(device)
-    _flush(session, f"the site has a device {body.slug!r}")
-    # The secret is the device's MQTT password: it stays out of the log.
-    _audit(
-        session,
-        now,
-        actor,
-        "device.created",
-        f"device:{device.id}",
-        site_id=body.site_id,
-        slug=body.slug,
-        resource_id=body.resource_id,
-    )
-    return device
-
-
-def update_device(
-    *, session: Session, now: datetime, actor: Principal, device_id: int, body: DeviceUpdate
-) -> Device:
-    device = load_device_for(session=session, actor=actor, device_id=device_id)
-    _check_binding(session, device.site_id, body.resource_id)
-    before = device.resource_id
-    device.resource_id = body.resource_id
-    session.add(device)
-    session.flush()
-    _audit(
-        session,
-        now,
-        actor,
-        "device.updated",
-        f"device:{device.id}",
-        resource_id=[before, body.resource_id],
-    )
-    return device

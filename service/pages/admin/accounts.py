@@ -18,10 +18,8 @@ from ...rules.admin_catalogue import managed_sites
 from ..auth import staff_required
 from ..i18n import local_name
 from ..render import render_page
-from .base import ROLES, bp
+from .base import ROLES, Page, bp
 from .forms import admin_refusal, form_values, validate
-
-Page = str | BaseResponse | tuple[str, int]
 
 
 def _choices() -> dict[str, Any]:

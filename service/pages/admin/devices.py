@@ -6,20 +6,17 @@ from typing import Any
 
 from flask import flash, g, redirect, request, url_for
 from flask_babel import gettext as _
-from werkzeug.wrappers import Response as BaseResponse
 
 from ...api.context import now
 from ...db import get_session
 from ...errors import DomainError
 from ...models.admin import DeviceCreate, DeviceUpdate
-from ...rules import admin_catalogue
+from ...rules import admin_catalogue, admin_devices
 from ..auth import staff_required
 from ..i18n import local_name
 from ..render import render_page
-from .base import bp
+from .base import Page, bp
 from .forms import admin_refusal, form_values, validate
-
-Page = str | BaseResponse | tuple[str, int]
 
 
 def _resource_options(site_id: int | None = None) -> list[tuple[int | None, str]]:
@@ -32,7 +29,7 @@ def _resource_options(site_id: int | None = None) -> list[tuple[int | None, str]
 @bp.get("/devices")
 @staff_required
 def devices() -> str:
-    rows = admin_catalogue.managed_devices(session=get_session(), actor=g.principal)
+    rows = admin_devices.managed_devices(session=get_session(), actor=g.principal)
     return render_page("admin/devices.html", rows=rows)
 
 
@@ -47,7 +44,7 @@ def new_device() -> Page:
         if body is not None:
             db = get_session()
             try:
-                device = admin_catalogue.create_device(
+                device = admin_devices.create_device(
                     session=db, now=now(), actor=g.principal, body=body
                 )
             except DomainError as exc:
@@ -76,7 +73,7 @@ def new_device() -> Page:
 @staff_required
 def device(device_id: int) -> Page:
     db = get_session()
-    found = admin_catalogue.load_device_for(session=db, actor=g.principal, device_id=device_id)
+    found = admin_devices.load_device_for(session=db, actor=g.principal, device_id=device_id)
     values: dict[str, Any] = {"resource_id": found.resource_id}
     errors: dict[str, str] = {}
     if request.method == "POST":
@@ -84,7 +81,7 @@ def device(device_id: int) -> Page:
         body, errors = validate(DeviceUpdate, values)
         if body is not None:
             try:
-                admin_catalogue.update_device(
+                admin_devices.update_device(
                     session=db, now=now(), actor=g.principal, device_id=device_id, body=body
                 )
             except DomainError as exc:

@@ -17,10 +17,8 @@ from ...rules import admin_accounts, admin_trainings
 from ..auth import staff_required
 from ..i18n import site_zone
 from ..render import render_page
-from .base import bp
+from .base import Page, bp
 from .forms import admin_refusal, form_values, validate
-
-Page = str | BaseResponse | tuple[str, int]
 
 
 def _page(values: dict[str, Any], errors: dict[str, str]) -> Page:
