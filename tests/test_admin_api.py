@@ -372,6 +372,18 @@ def test_devices_bind_to_resources_of_their_own_site(client, world, session):
     assert device.secret not in str(entry.detail)
 
 
+def test_operators_see_the_makers_trainings_for_their_sites_machines(client, world, session):
+    from tests.factories import make_training
+
+    make_training(session, world.accounts["mullae_operator"], "laser_cutter")
+    make_training(session, world.accounts["other"], "lathe")
+    session.commit()
+    mine = client.get("/api/v1/trainings", headers=world.headers("operator")).json
+    assert {(t["account_id"], t["category"]) for t in mine} == {(world.id("maker"), "laser_cutter")}
+    everyone = client.get("/api/v1/trainings", headers=world.headers("admin")).json
+    assert len(everyone) == 3
+
+
 def test_trainings_are_granted_extended_and_revoked(client, world, session):
     granted = client.post(
         "/api/v1/trainings",

@@ -14,7 +14,7 @@ from ..errors import Forbidden, NotFound
 from ..models import Account, Resource, Training
 from ..models.admin import TrainingGrant, TrainingUpdate
 from .accounts import Principal
-from .admin_accounts import load_person, require_staff
+from .admin_accounts import list_people, load_person, require_staff
 from .audit import record
 
 
@@ -26,14 +26,20 @@ def categories_for(*, session: Session, actor: Principal) -> list[str]:
 
 
 def held_trainings(*, session: Session, actor: Principal) -> list[tuple[Training, Account]]:
-    """The trainings `actor` manages with their holders, by holder and machine type."""
+    """The trainings `actor` manages with their holders, by holder and machine type.
+
+    An operator sees the makers' trainings for the machine types of their sites.
+    """
     allowed = set(categories_for(session=session, actor=actor))
     rows = session.exec(
         select(Training, Account)
         .join(Account, col(Account.id) == col(Training.account_id))
         .order_by(col(Account.name), col(Training.category))
     ).all()
-    return [(t, a) for t, a in rows if actor.admin or t.category in allowed]
+    if actor.admin:
+        return list(rows)
+    makers = {p.account.id for p in list_people(session=session, actor=actor)}
+    return [(t, a) for t, a in rows if t.category in allowed and a.id in makers]
 
 
 def _check(session: Session, actor: Principal, account_id: int, category: str) -> None:
