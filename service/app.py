@@ -51,6 +51,8 @@ def create_app(
 
     from . import pages
     from .api import (
+        admin_catalogue,
+        admin_people,
         alerts,
         auth,
         billing,
@@ -74,6 +76,8 @@ def create_app(
         alerts.bp,
         usage.bp,
         billing.bp,
+        admin_catalogue.bp,
+        admin_people.bp,
         meta.bp,
     ):
         app.register_blueprint(blueprint)

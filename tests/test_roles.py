@@ -163,7 +163,31 @@ STAFF_PAGES = {
     "/ops/machines/seongsu/laser-1": {"operator", "admin"},
     "/ops/machines/seongsu/laser-1/telemetry?field=power_w": {"operator", "admin"},
     "/ops/machines/mullae/lathe-1": {"mullae_operator", "admin"},
+    "/admin/accounts": {"operator", "mullae_operator", "admin"},
+    "/admin/accounts/new": {"operator", "mullae_operator", "admin"},
+    "/admin/accounts/{maker}": {"operator", "mullae_operator", "admin"},
+    "/admin/accounts/{admin}": {"admin"},
+    "/admin/resources": {"operator", "mullae_operator", "admin"},
+    "/admin/resources/new": {"operator", "mullae_operator", "admin"},
+    "/admin/resources/{laser}": {"operator", "admin"},
+    "/admin/resources/{lathe}": {"mullae_operator", "admin"},
+    "/admin/sites": {"admin"},
+    "/admin/sites/new": {"admin"},
+    "/admin/sites/{seongsu}": {"admin"},
+    "/admin/devices": {"operator", "mullae_operator", "admin"},
+    "/admin/devices/new": {"operator", "mullae_operator", "admin"},
+    "/admin/trainings": {"operator", "mullae_operator", "admin"},
 }
+
+
+def _staff_path(path: str, world) -> str:
+    return path.format(
+        maker=world.id("maker"),
+        admin=world.id("admin"),
+        laser=world.id("laser"),
+        lathe=world.id("lathe"),
+        seongsu=world.sites["seongsu"].id,
+    )
 
 
 @pytest.mark.sqlite_only
@@ -174,7 +198,7 @@ def test_staff_pages_follow_the_role_matrix(client, world, path, who):
 
     if who != "anonymous":
         login(client, PAGE_LOGINS[who])
-    answer = client.get(path)
+    answer = client.get(_staff_path(path, world))
     if who == "anonymous":
         assert answer.status_code == 302
         assert answer.headers["Location"].startswith("/login")
@@ -271,3 +295,34 @@ def test_the_alerts_api_follows_the_role_matrix(client, session, world, actor):
     listed = client.get("/api/v1/alerts", headers=world.headers(actor))
     acked = client.post(f"/api/v1/alerts/{alert.id}/ack", headers=world.headers(actor), json={})
     assert (listed.status_code, acked.status_code) == ALERT_API[actor]
+
+
+# -- admin API: who may list and change the catalogue and the people ------------------------
+
+ADMIN_API = {
+    ("GET", "/api/v1/accounts"): {"operator", "mullae_operator", "admin"},
+    ("GET", "/api/v1/devices"): {"operator", "mullae_operator", "admin"},
+    ("GET", "/api/v1/trainings"): {"operator", "mullae_operator", "admin"},
+    ("PATCH", "/api/v1/resources/{laser}"): {"operator", "admin"},
+    ("PATCH", "/api/v1/resources/{lathe}"): {"mullae_operator", "admin"},
+    ("PATCH", "/api/v1/sites/{seongsu}"): {"admin"},
+    ("PATCH", "/api/v1/accounts/{other}"): {"operator", "mullae_operator", "admin"},
+    ("PATCH", "/api/v1/accounts/{mullae_operator}"): {"admin"},
+}
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("call", ADMIN_API)
+@pytest.mark.parametrize("actor", MATRIX)
+def test_admin_api_follows_the_role_matrix(client, world, call, actor):
+    method, path = call
+    url = path.format(
+        laser=world.id("laser"),
+        lathe=world.id("lathe"),
+        other=world.id("other"),
+        mullae_operator=world.id("mullae_operator"),
+        seongsu=world.sites["seongsu"].id,
+    )
+    body = {} if method == "PATCH" else None
+    answer = client.open(url, method=method, headers=world.headers(actor), json=body)
+    assert answer.status_code == (200 if actor in ADMIN_API[call] else 403), answer.json

@@ -18,6 +18,7 @@ from ..db import get_session
 from ..errors import DomainError
 from ..rules.alerts import count_open
 from . import (
+    admin,
     auth,
     booking,
     catalogue,
@@ -49,6 +50,7 @@ BLUEPRINTS = (
     machines.bp,
     ops_alerts.bp,
     ops_dead_letters.bp,
+    admin.bp,
 )
 PAGE_BLUEPRINTS = frozenset(bp.name for bp in BLUEPRINTS)
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})

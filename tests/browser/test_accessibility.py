@@ -17,6 +17,11 @@ STAFF_PAGES = ["/ops/today", "/ops/approvals", "{display}"]
 STAFF_PAGES += ["/ops/machines", "/ops/machines/seongsu/laser-1"]
 STAFF_PAGES += ["/ops/alerts", "/ops/alerts?state=all", "/ops/dead-letters"]
 OPERATOR = "operator@smartfab.example"
+# The admin pages, opened by the demo's administrator.
+ADMIN = "admin@smartfab.example"
+ADMIN_PAGES = ["/admin/accounts", "/admin/accounts/new", "/admin/resources"]
+ADMIN_PAGES += ["/admin/resources/new", "/admin/sites", "/admin/sites/new", "/admin/devices"]
+ADMIN_PAGES += ["/admin/devices/new", "/admin/trainings"]
 
 
 def _resource_path(browser, live_server) -> str:
@@ -115,4 +120,48 @@ def test_staff_pages_have_no_serious_accessibility_problem_and_fit_a_phone(
             if size and sizes[0] > sizes[1]:
                 wide[path] = sizes
     assert found == {}
+
+
+def _admin_pages(browser, live_server) -> list[str]:
+    """The list pages, and the first account, resource, site and device each links to."""
+    pages = list(ADMIN_PAGES)
+    for listing, prefix in [
+        ("/admin/accounts", "/admin/accounts/"),
+        ("/admin/resources", "/admin/resources/"),
+        ("/admin/sites", "/admin/sites/"),
+        ("/admin/devices", "/admin/devices/"),
+    ]:
+        browser.get(live_server(listing))
+        links = browser.execute_script(
+            "return [...document.querySelectorAll('main td a')].map(a => a.pathname);"
+        )
+        pages += [link for link in links if link.startswith(prefix)][:1]
+    return pages
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_admin_pages_have_no_serious_accessibility_problem(browser, live_server, lang):
+    log_in(browser, live_server, ADMIN)
+    # After the login: the language an account chose before outlives a logout.
+    switch_language(browser, lang)
+    found = {}
+    for path in _admin_pages(browser, live_server):
+        browser.get(live_server(path))
+        assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang
+        if problems := axe_violations(browser):
+            found[path] = problems
+    assert found == {}
+
+
+def test_admin_pages_fit_a_phone_screen(browser, live_server):
+    browser.set_window_size(*PHONE)
+    log_in(browser, live_server, ADMIN)
+    wide = {}
+    for path in _admin_pages(browser, live_server):
+        browser.get(live_server(path))
+        sizes = browser.execute_script(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        if sizes[0] > sizes[1]:
+            wide[path] = sizes
     assert wide == {}
