@@ -50,7 +50,7 @@ def create_app(
     telemetry_store.init_app(app, engine, store)
 
     from . import pages
-    from .api import auth, billing, catalogue, errors, meta, reservations, telemetry, usage
+    from .api import auth, billing, catalogue, errors, meta, reports, reservations, telemetry, usage
 
     errors.init_app(app)
     metrics.init_app(app)
@@ -61,6 +61,7 @@ def create_app(
         telemetry.bp,
         usage.bp,
         billing.bp,
+        reports.bp,
         meta.bp,
     ):
         app.register_blueprint(blueprint)
