@@ -144,3 +144,40 @@ def test_every_role_sees_the_pages_for_everyone(client, world, actor):
     for path in PAGES:
         answer = client.get(path.format(laser=world.id("laser")))
         assert answer.status_code == 200, path
+
+
+# -- staff pages: makers 403, visitors the login, the roles named here 200 -----------------
+
+STAFF_PAGES = {
+    "/admin/regional": {"admin"},
+    "/admin/regional.csv": {"admin"},
+}
+
+
+@pytest.mark.parametrize("path", STAFF_PAGES)
+def test_staff_pages_follow_the_role_matrix(client, world, path):
+    from tests.pages import login
+
+    anonymous = client.get(path)
+    assert anonymous.status_code == 302
+    assert anonymous.headers["Location"].startswith("/login?next=")
+    for actor, email in PEOPLE.items():
+        fresh = client.application.test_client()
+        login(fresh, email=email)
+        expected = 200 if actor in STAFF_PAGES[path] else 403
+        assert fresh.get(path).status_code == expected, (actor, path)
+
+
+# -- staff API endpoints: actor -> status --------------------------------------------------
+
+STAFF_API = {
+    "/api/v1/reports/utilisation": {"maker": 403, "operator": 200, "admin": 200},
+    "/api/v1/reports/utilisation?format=csv": {"maker": 403, "operator": 200, "admin": 200},
+}
+
+
+@pytest.mark.parametrize("path", STAFF_API)
+def test_staff_api_follows_the_role_matrix(client, world, path):
+    assert client.get(path).status_code == 401
+    for actor, status in STAFF_API[path].items():
+        assert client.get(path, headers=world.headers(actor)).status_code == status, actor
