@@ -13,7 +13,7 @@ def test_openapi_document_describes_every_api_route(client, app):
         for r in app.url_map.iter_rules()
         if r.rule.startswith("/api/v1/")
         and r.endpoint.split(".")[0]
-        in ("auth", "billing", "catalogue", "reservations", "telemetry", "usage")
+        in ("auth", "billing", "catalogue", "reports", "reservations", "telemetry", "usage")
         for m in r.methods - {"HEAD", "OPTIONS"}
     }
     documented = {
