@@ -9,40 +9,22 @@ worked out in Python, per site and day, never per reservation or run.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, and_, case, func, literal, or_, union_all
-from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from ..errors import Forbidden
-from ..models import Blackout, Reservation, ReservationStatus, Resource, Site, UsageSession
-from ..models.types import UTCDateTime
+from ..models import Blackout, Resource, Site
 from .accounts import Principal
 from .buckets import EVERY, Bucket, buckets
 from .hours import hours_by_site, open_intervals
 from .intervals import Interval, clip, merge, subtract
+from .report_sql import reservation_sums, run_sums
 
 GROUPS = ("site", "kind", "resource")
-# Held the resource: booked and not cancelled; a no-show kept others off until it was declared.
-BOOKED = (
-    ReservationStatus.pending,
-    ReservationStatus.confirmed,
-    ReservationStatus.active,
-    ReservationStatus.completed,
-    ReservationStatus.no_show,
-)
-# Reached their start: the booker was expected (pending bookings were never confirmed).
-EXPECTED = (
-    ReservationStatus.confirmed,
-    ReservationStatus.active,
-    ReservationStatus.completed,
-    ReservationStatus.no_show,
-)
 RANKED = 10
 
 __all__ = ["EVERY", "GROUPS", "Figures", "Line", "Report", "utilisation"]
@@ -120,103 +102,6 @@ class Report:
     most_used: list[Line]
 
 
-def _bucket_table(spans: Sequence[Bucket]) -> Any:
-    """The buckets as a small derived table (index, start_at, end_at), portable SQL."""
-    rows = [
-        select(
-            literal(i, Integer).label("i"),
-            literal(b.start, UTCDateTime).label("start_at"),
-            literal(b.end, UTCDateTime).label("end_at"),
-        )
-        for i, b in enumerate(spans)
-    ]
-    return (union_all(*rows) if len(rows) > 1 else rows[0]).subquery("bucket")
-
-
-def _seconds(session: Session, start: Any, end: Any) -> ColumnElement[Any]:
-    if session.get_bind().dialect.name == "sqlite":
-        return (func.julianday(end) - func.julianday(start)) * 86400.0
-    return func.extract("epoch", end - start)
-
-
-def _overlap(session: Session, start: Any, end: Any, bucket: Any) -> ColumnElement[Any]:
-    """Seconds of [start, end) inside the bucket (rows are joined only where they overlap)."""
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    least, greatest = (func.min, func.max) if sqlite else (func.least, func.greatest)
-    return _seconds(session, greatest(start, bucket.c.start_at), least(end, bucket.c.end_at))
-
-
-def _group_column(group: str) -> Any:
-    if group == "site":
-        return col(Resource.site_id)
-    if group == "kind":
-        return col(Resource.kind)
-    return col(Resource.id)
-
-
-def _booked(session: Session, group: str, bucket: Any, scope: Any) -> dict[tuple[str, int], float]:
-    key = _group_column(group)
-    r = Reservation
-    seconds = func.sum(_overlap(session, col(r.start_at), col(r.end_at), bucket))
-    statement = (
-        select(key, bucket.c.i, seconds)
-        .select_from(r)
-        .join(Resource, col(Resource.id) == col(r.resource_id))
-        .join(bucket, and_(col(r.start_at) < bucket.c.end_at, col(r.end_at) > bucket.c.start_at))
-        .where(col(r.status).in_(BOOKED), scope)
-        .group_by(key, bucket.c.i)
-    )
-    return {(str(k), i): float(s or 0) for k, i, s in session.exec(statement)}
-
-
-def _expected(
-    session: Session, group: str, bucket: Any, scope: Any, now: datetime
-) -> dict[tuple[str, int], tuple[int, int]]:
-    key = _group_column(group)
-    r = Reservation
-    no_show = func.sum(case((col(r.status) == ReservationStatus.no_show, 1), else_=0))
-    statement = (
-        select(key, bucket.c.i, func.count(), no_show)
-        .select_from(r)
-        .join(Resource, col(Resource.id) == col(r.resource_id))
-        .join(bucket, and_(col(r.start_at) >= bucket.c.start_at, col(r.start_at) < bucket.c.end_at))
-        .where(col(r.status).in_(EXPECTED), col(r.start_at) <= now, scope)
-        .group_by(key, bucket.c.i)
-    )
-    return {(str(k), i): (int(n), int(m or 0)) for k, i, n, m in session.exec(statement)}
-
-
-def _runs(
-    session: Session, group: str, bucket: Any, scope: Any
-) -> dict[tuple[str, int], tuple[float, float]]:
-    key = _group_column(group)
-    u = UsageSession
-    end = func.coalesce(col(u.end_at), col(u.last_sample_at))
-    span = _seconds(session, col(u.start_at), end)
-    # The share of the session inside the bucket; a session of no length lies where it starts.
-    share = case((span > 0, _overlap(session, col(u.start_at), end, bucket) / span), else_=1.0)
-    statement = (
-        select(
-            key,
-            bucket.c.i,
-            func.sum(col(u.run_seconds) * share),
-            func.sum(col(u.energy_wh) * share),
-        )
-        .select_from(u)
-        .join(Resource, col(Resource.id) == col(u.resource_id))
-        .join(
-            bucket,
-            and_(
-                col(u.start_at) < bucket.c.end_at,
-                or_(end > bucket.c.start_at, col(u.start_at) >= bucket.c.start_at),
-            ),
-        )
-        .where(scope)
-        .group_by(key, bucket.c.i)
-    )
-    return {(str(k), i): (float(s or 0), float(e or 0)) for k, i, s, e in session.exec(statement)}
-
-
 def _open_seconds(
     session: Session, sites: dict[int, Site], resources: list[Resource], spans: list[Bucket]
 ) -> dict[tuple[int, int], float]:
@@ -239,15 +124,25 @@ def _open_seconds(
         )
         for site_id, site in sites.items()
     }
+
+    def seconds(intervals: list[Interval]) -> list[float]:
+        return [
+            sum((iv.end - iv.start).total_seconds() for iv in clip(intervals, b.start, b.end))
+            for b in spans
+        ]
+
+    # Worked out per site; only a machine with blackouts of its own needs its own sums.
+    per_site = {site_id: seconds(intervals) for site_id, intervals in site_open.items()}
     found: dict[tuple[int, int], float] = {}
     for resource in resources:
-        spans_open = site_open[resource.site_id]
         own = closed.get((resource.site_id, resource.id))
-        if own:
-            spans_open = subtract(spans_open, merge(own))
-        for i, bucket in enumerate(spans):
-            inside = clip(spans_open, bucket.start, bucket.end)
-            found[(resource.id or 0, i)] = sum((iv.end - iv.start).total_seconds() for iv in inside)
+        figures = (
+            seconds(subtract(site_open[resource.site_id], merge(own)))
+            if own
+            else per_site[resource.site_id]
+        )
+        for i, value in enumerate(figures):
+            found[(resource.id or 0, i)] = value
     return found
 
 
@@ -276,10 +171,9 @@ def utilisation(
         )
     )
     scope = col(Resource.site_id).in_(sites)
-    bucket = _bucket_table(spans)
-    booked = _booked(session, group, bucket, scope)
-    expected = _expected(session, group, bucket, scope, now)
-    runs = _runs(session, group, bucket, scope)
+    period = Bucket(start, end)
+    booked = reservation_sums(session, group, spans, period, scope, now)
+    runs = run_sums(session, group, spans, period, scope)
     opened = _open_seconds(session, sites, [r for r in resources if r.active], spans)
 
     lines: dict[str, Line] = {}
@@ -290,9 +184,8 @@ def utilisation(
     by_id = {r.id or 0: r for r in resources}
     for (resource_id, i), seconds in opened.items():
         lines[_key_of(group, by_id[resource_id])].per_bucket[i].open_s += seconds
-    for (key, i), seconds in booked.items():
+    for (key, i), (seconds, n, m) in booked.items():
         lines[key].per_bucket[i].booked_s += seconds
-    for (key, i), (n, m) in expected.items():
         lines[key].per_bucket[i].started += n
         lines[key].per_bucket[i].no_shows += m
     for (key, i), (seconds, wh) in runs.items():
@@ -347,8 +240,8 @@ def _machines(
     if group == "resource":
         per_machine = [lines[str(r.id)] for r in machines]
     else:
-        whole = _bucket_table([Bucket(spans[0].start, spans[-1].end)])
-        runs = _runs(session, "resource", whole, scope)
+        whole = Bucket(spans[0].start, spans[-1].end)
+        runs = run_sums(session, "resource", [whole], whole, scope)
         per_machine = []
         for resource in machines:
             line = _new_line("resource", str(resource.id), resource, sites, 0)
