@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, func, literal, or_, union_all
+from sqlalchemy import Integer, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from ..models import Reservation, ReservationStatus, Resource, UsageSession
 from ..models.types import UTCDateTime
@@ -108,7 +108,7 @@ def reservation_sums(
     )
     return {
         (str(k), i): (float(s or 0), int(n or 0), int(m or 0))
-        for k, i, s, n, m in session.exec(statement)
+        for k, i, s, n, m in session.connection().execute(statement)
     }
 
 
@@ -140,4 +140,5 @@ def run_sums(
         .where(col(u.start_at) < period.end, scope)
         .group_by(key, bucket.c.i)
     )
-    return {(str(k), i): (float(s or 0), float(e or 0)) for k, i, s, e in session.exec(statement)}
+    rows = session.connection().execute(statement)
+    return {(str(k), i): (float(s or 0), float(e or 0)) for k, i, s, e in rows}
