@@ -1,8 +1,10 @@
 """The utilisation report's sums in SQL: one pass over reservations, one over usage sessions.
 
-Each row is joined to the buckets it overlaps (a small derived table) and clipped to
-them; the sums are grouped by site, kind or resource and bucket. SQLite and PostgreSQL
-differ only in how they subtract times and take the larger of two values.
+Each row is counted in the bucket it starts in (a CASE over the bucket edges), cut at that
+bucket's end; the few rows that run past it (overnight, or over a month's end) are then
+joined to the later buckets they overlap (a small derived table). Sums are grouped by site,
+kind or resource and bucket. SQLite and PostgreSQL differ only in how they subtract times
+and take the larger of two values.
 """
 
 from __future__ import annotations
@@ -59,10 +61,24 @@ def _seconds(session: Session, start: Any, end: Any) -> ColumnElement[Any]:
     return func.extract("epoch", end - start)
 
 
-def _overlap(session: Session, start: Any, end: Any, bucket: Any) -> ColumnElement[Any]:
-    """Seconds of [start, end) inside the bucket (rows are joined only where they overlap)."""
+def _clipped(session: Session, start: Any, end: Any, lo: Any, hi: Any) -> ColumnElement[Any]:
+    """Seconds of [start, end) between lo and hi (callers pick rows that overlap them)."""
     least, greatest = (func.min, func.max) if _sqlite(session) else (func.least, func.greatest)
-    return _seconds(session, greatest(start, bucket.c.start_at), least(end, bucket.c.end_at))
+    return _seconds(session, greatest(start, lo), least(end, hi))
+
+
+def _edge(moment: datetime) -> Any:
+    return literal(moment, UTCDateTime)
+
+
+def _first_bucket(start: Any, spans: Sequence[Bucket]) -> tuple[Any, Any]:
+    """The index and the end of the bucket a row starts in (before the period: the first)."""
+    if len(spans) == 1:
+        return literal(0, Integer), _edge(spans[0].end)
+    inside = [(start < _edge(b.end), i, _edge(b.end)) for i, b in enumerate(spans[:-1])]
+    index = case(*((when, i) for when, i, _ in inside), else_=len(spans) - 1)
+    end = case(*((when, edge) for when, _, edge in inside), else_=_edge(spans[-1].end))
+    return index, end
 
 
 def group_column(group: str) -> Any:
@@ -82,63 +98,94 @@ def reservation_sums(
     now: datetime,
 ) -> dict[tuple[str, int], tuple[float, int, int]]:
     """(group, bucket) → (booked seconds, reservations that reached their start, no-shows)."""
-    key, bucket, r = group_column(group), _bucket_table(spans), Reservation
+    key, r = group_column(group), Reservation
+    start, end = col(r.start_at), col(r.end_at)
+    first, first_end = _first_bucket(start, spans)
+    # Grouped by its name: PostgreSQL sees a repeated expression with parameters as another.
+    first = first.label("bucket_i")
     # Counted in the bucket it starts in, once it has started.
-    started = and_(col(r.start_at) >= bucket.c.start_at, col(r.start_at) <= now)
+    started = and_(start >= period.start, start <= now)
     expected = and_(started, col(r.status).in_(EXPECTED))
     no_show = and_(started, col(r.status) == ReservationStatus.no_show)
-    statement = (
-        select(
-            key,
-            bucket.c.i,
-            func.sum(_overlap(session, col(r.start_at), col(r.end_at), bucket)),
-            func.sum(case((expected, 1), else_=0)),
-            func.sum(case((no_show, 1), else_=0)),
-        )
-        .select_from(r)
-        .join(Resource, col(Resource.id) == col(r.resource_id))
-        .join(bucket, and_(col(r.start_at) < bucket.c.end_at, col(r.end_at) > bucket.c.start_at))
-        .where(
-            col(r.status).in_(BOOKED),
-            col(r.start_at) < period.end,
-            col(r.end_at) > period.start,
-            scope,
-        )
-        .group_by(key, bucket.c.i)
+    rows = (
+        select(Resource)
+        .join(r, col(Resource.id) == col(r.resource_id))
+        .where(col(r.status).in_(BOOKED), start < period.end, end > period.start, scope)
     )
-    return {
+    statement = rows.with_only_columns(
+        key,
+        first,
+        func.sum(_clipped(session, start, end, _edge(period.start), first_end)),
+        func.sum(case((expected, 1), else_=0)),
+        func.sum(case((no_show, 1), else_=0)),
+    ).group_by(key, first)
+    found = {
         (str(k), i): (float(s or 0), int(n or 0), int(m or 0))
         for k, i, s, n, m in session.connection().execute(statement)
     }
+    bucket = _bucket_table(spans)
+    spill = (
+        rows.join(bucket, and_(bucket.c.start_at >= first_end, bucket.c.start_at < end))
+        .where(end > first_end)
+        .with_only_columns(
+            key,
+            bucket.c.i,
+            func.sum(_clipped(session, start, end, bucket.c.start_at, bucket.c.end_at)),
+        )
+        .group_by(key, bucket.c.i)
+    )
+    for k, i, s in session.connection().execute(spill):
+        seconds, n, m = found.get((str(k), i), (0.0, 0, 0))
+        found[(str(k), i)] = (seconds + float(s or 0), n, m)
+    return found
 
 
 def run_sums(
     session: Session, group: str, spans: Sequence[Bucket], period: Bucket, scope: Any
 ) -> dict[tuple[str, int], tuple[float, float]]:
     """(group, bucket) → (run seconds, energy Wh), each session shared out by its overlap."""
-    key, bucket, u = group_column(group), _bucket_table(spans), UsageSession
+    key, u = group_column(group), UsageSession
+    start = col(u.start_at)
     end = func.coalesce(col(u.end_at), col(u.last_sample_at))
-    span = _seconds(session, col(u.start_at), end)
-    # The share of the session inside the bucket; a session of no length lies where it starts.
-    share = case((span > 0, _overlap(session, col(u.start_at), end, bucket) / span), else_=1.0)
-    statement = (
-        select(
+    span = _seconds(session, start, end)
+    first, first_end = _first_bucket(start, spans)
+    first = first.label("bucket_i")
+    # Most sessions lie inside one bucket: only those that do not are measured.
+    inside = and_(start >= period.start, end <= first_end)
+    share = case(
+        (inside, 1.0),
+        (span > 0, _clipped(session, start, end, _edge(period.start), first_end) / span),
+        else_=1.0,
+    )
+    rows = (
+        select(Resource)
+        .join(u, col(Resource.id) == col(u.resource_id))
+        .where(start < period.end, or_(end > period.start, start >= period.start), scope)
+    )
+    statement = rows.with_only_columns(
+        key,
+        first,
+        func.sum(col(u.run_seconds) * share),
+        func.sum(col(u.energy_wh) * share),
+    ).group_by(key, first)
+    found = {
+        (str(k), i): (float(s or 0), float(e or 0))
+        for k, i, s, e in session.connection().execute(statement)
+    }
+    bucket = _bucket_table(spans)
+    part = _clipped(session, start, end, bucket.c.start_at, bucket.c.end_at) / span
+    spill = (
+        rows.join(bucket, and_(bucket.c.start_at >= first_end, bucket.c.start_at < end))
+        .where(end > first_end)
+        .with_only_columns(
             key,
             bucket.c.i,
-            func.sum(col(u.run_seconds) * share),
-            func.sum(col(u.energy_wh) * share),
+            func.sum(col(u.run_seconds) * part),
+            func.sum(col(u.energy_wh) * part),
         )
-        .select_from(u)
-        .join(Resource, col(Resource.id) == col(u.resource_id))
-        .join(
-            bucket,
-            and_(
-                col(u.start_at) < bucket.c.end_at,
-                or_(end > bucket.c.start_at, col(u.start_at) >= bucket.c.start_at),
-            ),
-        )
-        .where(col(u.start_at) < period.end, scope)
         .group_by(key, bucket.c.i)
     )
-    rows = session.connection().execute(statement)
-    return {(str(k), i): (float(s or 0), float(e or 0)) for k, i, s, e in rows}
+    for k, i, s, e in session.connection().execute(spill):
+        seconds, wh = found.get((str(k), i), (0.0, 0.0))
+        found[(str(k), i)] = (seconds + float(s or 0), wh + float(e or 0))
+    return found
