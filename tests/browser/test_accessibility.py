@@ -11,6 +11,8 @@ PAGES = ["/", "/resources", "/resources?kind=room", "/free", "{resource}"]
 PAGES += ["/me/usage", "/me/invoices", "/me/trainings", "/me/settings"]
 PAGES += ["/me/reservations", "/me/reservations/new-series"]
 PAGES += ["/book?site=seongsu&kind=machine", "/book?site=bongik&kind=machine&view=week"]
+# Pages for staff: checked logged in as the demo admin.
+STAFF_PAGES = ["/admin/regional", "/admin/regional?every=week"]
 
 
 def _resource_path(browser, live_server) -> str:
@@ -65,3 +67,19 @@ def test_the_keyboard_reaches_the_skip_link_first_with_a_visible_focus(browser, 
     assert focused.get_attribute("class") == "skip"
     outline = browser.execute_script("return getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none"
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_staff_pages_have_no_serious_accessibility_problem(browser, live_server, lang):
+    browser.get(live_server("/login"))
+    switch_language(browser, lang)
+    log_in(browser, live_server, "admin@smartfab.example")
+    found = {}
+    for path in STAFF_PAGES:
+        browser.get(live_server(path))
+        # The admin's own choice of language (kept on the account) wins over the login's.
+        switch_language(browser, lang)
+        assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang
+        if problems := axe_violations(browser):
+            found[path] = problems
+    assert found == {}
