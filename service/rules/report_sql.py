@@ -1,8 +1,8 @@
 """The utilisation report's sums in SQL: one pass over reservations, one over usage sessions.
 
 Each row is counted in the bucket it starts in (a CASE over the bucket edges), cut at that
-bucket's end; the few rows that run past it (overnight, or over a month's end) are then
-joined to the later buckets they overlap (a small derived table). Sums are grouped by site,
+bucket's end; the few rows that run past it (overnight, or over a month's end) are read
+once more and shared out over the later buckets they overlap. Sums are grouped by site,
 kind or resource and bucket. SQLite and PostgreSQL differ only in how they subtract times
 and take the larger of two values.
 """
@@ -10,10 +10,10 @@ and take the larger of two values.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, func, literal, or_, select, union_all
+from sqlalchemy import Integer, and_, case, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
@@ -36,19 +36,6 @@ EXPECTED = (
     ReservationStatus.completed,
     ReservationStatus.no_show,
 )
-
-
-def _bucket_table(spans: Sequence[Bucket]) -> Any:
-    """The buckets as a small derived table (i, start_at, end_at), in SQL both databases speak."""
-    rows = [
-        select(
-            literal(i, Integer).label("i"),
-            literal(b.start, UTCDateTime).label("start_at"),
-            literal(b.end, UTCDateTime).label("end_at"),
-        )
-        for i, b in enumerate(spans)
-    ]
-    return (union_all(*rows) if len(rows) > 1 else rows[0]).subquery("bucket")
 
 
 def _sqlite(session: Session) -> bool:
@@ -79,6 +66,21 @@ def _first_bucket(start: Any, spans: Sequence[Bucket]) -> tuple[Any, Any]:
     index = case(*((when, i) for when, i, _ in inside), else_=len(spans) - 1)
     end = case(*((when, edge) for when, _, edge in inside), else_=_edge(spans[-1].end))
     return index, end
+
+
+def _past_first(spans: Sequence[Bucket], start: datetime, end: datetime) -> list[tuple[int, float]]:
+    """Seconds of [start, end) in each bucket after the one it starts in (SQL counted that one).
+
+    Only rows that run past their first bucket come here: few (overnight, a month's end).
+    """
+    if start.tzinfo is None:  # SQLite hands back naive UTC from a bare column
+        start, end = start.replace(tzinfo=UTC), end.replace(tzinfo=UTC)
+    first = next((i for i, b in enumerate(spans) if start < b.end), len(spans) - 1)
+    return [
+        (i, (min(end, b.end) - b.start).total_seconds())
+        for i, b in enumerate(spans)
+        if i > first and b.start < end
+    ]
 
 
 def group_column(group: str) -> Any:
@@ -123,20 +125,11 @@ def reservation_sums(
         (str(k), i): (float(s or 0), int(n or 0), int(m or 0))
         for k, i, s, n, m in session.connection().execute(statement)
     }
-    bucket = _bucket_table(spans)
-    spill = (
-        rows.join(bucket, and_(bucket.c.start_at >= first_end, bucket.c.start_at < end))
-        .where(end > first_end)
-        .with_only_columns(
-            key,
-            bucket.c.i,
-            func.sum(_clipped(session, start, end, bucket.c.start_at, bucket.c.end_at)),
-        )
-        .group_by(key, bucket.c.i)
-    )
-    for k, i, s in session.connection().execute(spill):
-        seconds, n, m = found.get((str(k), i), (0.0, 0, 0))
-        found[(str(k), i)] = (seconds + float(s or 0), n, m)
+    spill = rows.where(end > first_end).with_only_columns(key, start, end)
+    for k, row_start, row_end in session.connection().execute(spill):
+        for i, seconds in _past_first(spans, row_start, row_end):
+            booked, n, m = found.get((str(k), i), (0.0, 0, 0))
+            found[(str(k), i)] = (booked + seconds, n, m)
     return found
 
 
@@ -172,20 +165,12 @@ def run_sums(
         (str(k), i): (float(s or 0), float(e or 0))
         for k, i, s, e in session.connection().execute(statement)
     }
-    bucket = _bucket_table(spans)
-    part = _clipped(session, start, end, bucket.c.start_at, bucket.c.end_at) / span
-    spill = (
-        rows.join(bucket, and_(bucket.c.start_at >= first_end, bucket.c.start_at < end))
-        .where(end > first_end)
-        .with_only_columns(
-            key,
-            bucket.c.i,
-            func.sum(col(u.run_seconds) * part),
-            func.sum(col(u.energy_wh) * part),
-        )
-        .group_by(key, bucket.c.i)
+    spill = rows.where(end > first_end, span > 0).with_only_columns(
+        key, start, end, col(u.run_seconds), col(u.energy_wh)
     )
-    for k, i, s, e in session.connection().execute(spill):
-        seconds, wh = found.get((str(k), i), (0.0, 0.0))
-        found[(str(k), i)] = (seconds + float(s or 0), wh + float(e or 0))
+    for k, row_start, row_end, run_seconds, wh in session.connection().execute(spill):
+        whole = (row_end - row_start).total_seconds()
+        for i, seconds in _past_first(spans, row_start, row_end):
+            ran, used = found.get((str(k), i), (0.0, 0.0))
+            found[(str(k), i)] = (ran + run_seconds * seconds / whole, used + wh * seconds / whole)
     return found
