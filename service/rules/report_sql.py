@@ -21,14 +21,8 @@ from ..models import Reservation, ReservationStatus, Resource, UsageSession
 from ..models.types import UTCDateTime
 from .buckets import Bucket
 
-# Held the resource: booked and not cancelled; a no-show kept others off until it was declared.
-BOOKED = (
-    ReservationStatus.pending,
-    ReservationStatus.confirmed,
-    ReservationStatus.active,
-    ReservationStatus.completed,
-    ReservationStatus.no_show,
-)
+# Booked hours: every reservation but a cancelled one held the resource (a no-show kept
+# others off until it was declared).
 # Reached their start: the booker was expected (pending bookings were never confirmed).
 EXPECTED = (
     ReservationStatus.confirmed,
@@ -112,7 +106,14 @@ def reservation_sums(
     rows = (
         select(Resource)
         .join(r, col(Resource.id) == col(r.resource_id))
-        .where(col(r.status).in_(BOOKED), start < period.end, end > period.start, scope)
+        # "Not cancelled" rather than a list: the planner then walks each resource's span
+        # index instead of the status index.
+        .where(
+            col(r.status) != ReservationStatus.cancelled,
+            start < period.end,
+            end > period.start,
+            scope,
+        )
     )
     statement = rows.with_only_columns(
         key,
@@ -120,11 +121,15 @@ def reservation_sums(
         func.sum(_clipped(session, start, end, _edge(period.start), first_end)),
         func.sum(case((expected, 1), else_=0)),
         func.sum(case((no_show, 1), else_=0)),
+        func.sum(case((end > first_end, 1), else_=0)),
     ).group_by(key, first)
-    found = {
-        (str(k), i): (float(s or 0), int(n or 0), int(m or 0))
-        for k, i, s, n, m in session.connection().execute(statement)
-    }
+    found: dict[tuple[str, int], tuple[float, int, int]] = {}
+    spilling = 0
+    for k, i, s, n, m, past in session.connection().execute(statement):
+        found[(str(k), i)] = (float(s or 0), int(n or 0), int(m or 0))
+        spilling += int(past or 0)
+    if not spilling:
+        return found
     spill = rows.where(end > first_end).with_only_columns(key, start, end)
     for k, row_start, row_end in session.connection().execute(spill):
         for i, seconds in _past_first(spans, row_start, row_end):
@@ -160,11 +165,15 @@ def run_sums(
         first,
         func.sum(col(u.run_seconds) * share),
         func.sum(col(u.energy_wh) * share),
+        func.sum(case((end > first_end, 1), else_=0)),
     ).group_by(key, first)
-    found = {
-        (str(k), i): (float(s or 0), float(e or 0))
-        for k, i, s, e in session.connection().execute(statement)
-    }
+    found: dict[tuple[str, int], tuple[float, float]] = {}
+    spilling = 0
+    for k, i, s, e, past in session.connection().execute(statement):
+        found[(str(k), i)] = (float(s or 0), float(e or 0))
+        spilling += int(past or 0)
+    if not spilling:
+        return found
     spill = rows.where(end > first_end, span > 0).with_only_columns(
         key, start, end, col(u.run_seconds), col(u.energy_wh)
     )
