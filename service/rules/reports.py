@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -170,7 +169,7 @@ def utilisation(
             select(Resource).where(col(Resource.site_id).in_(sites)).order_by(col(Resource.id))
         )
     )
-    scope = col(Resource.site_id).in_(sites)
+    scope = None if actor.admin else list(sites)
     period = Bucket(start, end)
     booked = reservation_sums(session, group, spans, period, scope, now)
     runs = run_sums(session, group, spans, period, scope)
@@ -233,7 +232,7 @@ def _machines(
     group: str,
     lines: dict[str, Line],
     spans: list[Bucket],
-    scope: Any,
+    scope: list[int] | None,
 ) -> list[Line]:
     """Active machines from least to most run time over the whole period."""
     machines = [r for r in resources if r.active and r.kind == "machine"]
