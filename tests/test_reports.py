@@ -16,12 +16,14 @@ Reservations (booked hours per day):
   R6 room       Tue 15-17   confirmed            Tue 2   (started 15:00, before 16:00)
   R7 cnc        Tue 18-19   confirmed            Tue 1   (not yet started at 16:00)
   R8 laser      Mon 23 - Tue 01  completed       Mon 1, Tue 1 (cut at midnight)
+  R9 laser      Sun 23 - Mon 01  completed       Mon 1   (began before the period: not started)
 Usage sessions (run seconds, energy):
   U1 laser      Mon 10:05  6000 s  1500 Wh
   U2 lathe      Mon 09:10  3600 s  2000 Wh
   U3 printer    Tue 10:00  7200 s   800 Wh
   U4 laser      Mon 23:30  3600 s  1000 Wh   half (1800 s, 500 Wh) on each day
   U5 laser      Sun 10:00  3600 s   900 Wh   before the period: not counted
+  U6 laser      Sun 23:30  3600 s   600 Wh   its second half (1800 s, 300 Wh) on Monday
 """
 
 from __future__ import annotations
@@ -67,11 +69,13 @@ def history(session, world) -> None:
         session, world, "maker", "cnc", "2026-02-17 18:00", "2026-02-17 19:00", S.confirmed
     )
     make_reservation(session, world, "maker", "laser", "2026-02-16 23:00", "2026-02-17 01:00")
+    make_reservation(session, world, "maker", "laser", "2026-02-15 23:00", "2026-02-16 01:00")
     make_run(session, world, "laser", "2026-02-16 10:05", 6000, "maker", r1, energy_wh=1500.0)
     make_run(session, world, "lathe", "2026-02-16 09:10", 3600, "maker", energy_wh=2000.0)
     make_run(session, world, "printer", "2026-02-17 10:00", 7200, "other", energy_wh=800.0)
     make_run(session, world, "laser", "2026-02-16 23:30", 3600, energy_wh=1000.0)
     make_run(session, world, "laser", "2026-02-15 10:00", 3600, energy_wh=900.0)
+    make_run(session, world, "laser", "2026-02-15 23:30", 3600, energy_wh=600.0)
     session.commit()
 
 
@@ -112,20 +116,20 @@ def test_by_site_every_figure_matches_the_hand_count(session, world, history):
     seongsu = lines[str(world.sites["seongsu"].id)]
     mullae = lines[str(world.sites["mullae"].id)]
     assert seongsu.name == "성수 광역센터"
-    # Seongsu Mon: open 5 x 12 = 60 h; booked R1 2 + R2 1 + R8 1 = 4 h; run U1 6000 s +
-    # half of U4 1800 s = 7800 s = 2.17 h; started R1, R2, R8 = 3, one no-show;
-    # 1500 + 500 Wh = 2.0 kWh.
+    # Seongsu Mon: open 5 x 12 = 60 h; booked R1 2 + R2 1 + R8 1 + R9 1 = 5 h; run U1 6000 s
+    # + half of U4 1800 s + half of U6 1800 s = 9600 s = 2.67 h; started R1, R2, R8 = 3, one
+    # no-show; 1500 + 500 + 300 Wh = 2.3 kWh.
     # Seongsu Tue: open 60 - 4 (laser maintenance) = 56 h; booked R8 1 + R3 3 + R6 2 + R7 1 =
     # 7 h; run 1800 + 7200 = 9000 s = 2.5 h; started R3, R6 = 2; 500 + 800 Wh = 1.3 kWh.
-    # Period: 116 h open, 11 booked, 16800 s = 4.67 h run, 5 started, 1 no-show, 3.3 kWh.
+    # Period: 116 h open, 12 booked, 18600 s = 5.17 h run, 5 started, 1 no-show, 3.6 kWh.
     assert figures(seongsu) == [
-        (60.0, 4.0, 2.17, 3, 1, 2.0),
+        (60.0, 5.0, 2.67, 3, 1, 2.3),
         (56.0, 7.0, 2.5, 2, 0, 1.3),
-        (116.0, 11.0, 4.67, 5, 1, 3.3),
+        (116.0, 12.0, 5.17, 5, 1, 3.6),
     ]
-    # 11 / 116 = 0.09483; 16800 s / 39600 s = 0.42424; 1 / 5 = 0.2
-    assert seongsu.total.booked_ratio == 0.0948
-    assert seongsu.total.run_ratio == 0.4242
+    # 12 / 116 = 0.10345; 18600 s / 43200 s = 0.43056; 1 / 5 = 0.2
+    assert seongsu.total.booked_ratio == 0.1034
+    assert seongsu.total.run_ratio == 0.4306
     assert seongsu.total.no_show_rate == 0.2
     # Mullae: the lathe, 12 h a day; R4 2 h, U2 3600 s and 2000 Wh on Monday.
     assert figures(mullae) == [
@@ -143,14 +147,15 @@ def test_by_site_every_figure_matches_the_hand_count(session, world, history):
 
 def test_by_kind_machines_and_rooms(session, history):
     lines = {line.key: line for line in report(session, "kind").lines}
-    # Machines Mon: 5 machines x 12 = 60 h open; booked R1 2 + R2 1 + R4 2 + R8 1 = 6 h;
-    # run 6000 + 3600 + 1800 = 11400 s = 3.17 h; started R1, R2, R4, R8; 1500+2000+500 Wh.
+    # Machines Mon: 5 machines x 12 = 60 h open; booked R1 2 + R2 1 + R4 2 + R8 1 + R9 1 =
+    # 7 h; run 6000 + 3600 + 1800 + 1800 = 13200 s = 3.67 h; started R1, R2, R4, R8;
+    # 1500 + 2000 + 500 + 300 Wh.
     # Machines Tue: 60 - 4 = 56 h; booked R8 1 + R3 3 + R7 1 = 5 h; run 1800 + 7200 = 2.5 h;
     # started R3; 500 + 800 Wh.
     assert figures(lines["machine"]) == [
-        (60.0, 6.0, 3.17, 4, 1, 4.0),
+        (60.0, 7.0, 3.67, 4, 1, 4.3),
         (56.0, 5.0, 2.5, 1, 0, 1.3),
-        (116.0, 11.0, 5.67, 5, 1, 5.3),
+        (116.0, 12.0, 6.17, 5, 1, 5.6),
     ]
     # The room: 12 h a day; R6 2 h on Tuesday, started; no machine runs in a room.
     assert figures(lines["room"]) == [
@@ -163,12 +168,13 @@ def test_by_kind_machines_and_rooms(session, history):
 def test_by_resource_the_laser(session, world, history):
     lines = {line.key: line for line in report(session, "resource").lines}
     laser = lines[str(world.id("laser"))]
-    # Mon: 12 h open; R1 2 + R8 1 h booked; U1 6000 + 1800 s = 2.17 h run; R1, R8 started.
+    # Mon: 12 h open; R1 2 + R8 1 + R9 1 h booked; U1 6000 + 1800 + 1800 s = 2.67 h run;
+    # R1, R8 started (R9 before the period).
     # Tue: 8 h open (maintenance 09-13); R8 1 h (R5 cancelled); U4's other 1800 s = 0.5 h.
     assert figures(laser) == [
-        (12.0, 3.0, 2.17, 2, 0, 2.0),
+        (12.0, 4.0, 2.67, 2, 0, 2.3),
         (8.0, 1.0, 0.5, 0, 0, 0.5),
-        (20.0, 4.0, 2.67, 2, 0, 2.5),
+        (20.0, 5.0, 3.17, 2, 0, 2.8),
     ]
     assert len(lines) == 6
 
@@ -176,12 +182,12 @@ def test_by_resource_the_laser(session, world, history):
 @pytest.mark.parametrize("group", ["site", "resource"])
 def test_least_and_most_used_machines(session, world, history, group):
     found = report(session, group)
-    # Run over the period: laser 9600 s, printer 7200, lathe 3600, cnc and embroidery 0;
+    # Run over the period: laser 11400 s, printer 7200, lathe 3600, cnc and embroidery 0;
     # the room is no machine. Ties go by id (cnc before embroidery).
     order = ["cnc", "embroidery", "lathe", "printer", "laser"]
     assert [line.key for line in found.least_used] == [str(world.id(n)) for n in order]
     assert [line.key for line in found.most_used] == [str(world.id(n)) for n in order[::-1]]
-    assert [line.total.run_hours for line in found.most_used] == [2.67, 2.0, 1.0, 0.0, 0.0]
+    assert [line.total.run_hours for line in found.most_used] == [3.17, 2.0, 1.0, 0.0, 0.0]
 
 
 def test_an_operator_sees_only_their_site(session, world, history):
@@ -225,8 +231,8 @@ def test_api_report_by_site(client, world, history):
     seongsu = next(x for x in body["lines"] if x["key"] == str(world.sites["seongsu"].id))
     total = seongsu["total"]
     # As above, but read at the app's clock (Mon 2 March): R7 has started too.
-    assert (total["open_hours"], total["booked_hours"], total["run_hours"]) == (116.0, 11.0, 4.67)
-    assert (total["started"], total["no_shows"], total["energy_kwh"]) == (6, 1, 3.3)
+    assert (total["open_hours"], total["booked_hours"], total["run_hours"]) == (116.0, 12.0, 5.17)
+    assert (total["started"], total["no_shows"], total["energy_kwh"]) == (6, 1, 3.6)
     assert [b["start"] for b in seongsu["buckets"]] == [
         "2026-02-15T15:00:00Z",
         "2026-02-16T15:00:00Z",
@@ -242,7 +248,7 @@ def test_api_csv_export(client, world, history):
     assert answer.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True))))
     assert [(r["key"], r["start"][:10], r["booked_hours"]) for r in rows] == [
-        ("machine", "2026-02-16", "6.0"),
+        ("machine", "2026-02-16", "7.0"),
         ("machine", "2026-02-17", "5.0"),
         ("room", "2026-02-16", "0.0"),
         ("room", "2026-02-17", "2.0"),

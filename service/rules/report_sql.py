@@ -1,8 +1,9 @@
 """The utilisation report's sums in SQL: one pass over reservations, one over usage sessions.
 
-Each row is counted in the bucket it starts in (a CASE over the bucket edges), cut at that
-bucket's end; the few rows that run past it (overnight, or over a month's end) are read
-once more and shared out over the later buckets they overlap. Sums are grouped by site,
+Each row is counted whole in the bucket it starts in (a CASE over the bucket edges); when
+some group's earliest start or latest end lies outside its bucket, the few rows that do
+(overnight, over a month's end, begun before the period) are read once more and shared
+out over the buckets they overlap. Sums are grouped by site,
 kind or resource and bucket. SQLite and PostgreSQL differ only in how they subtract times
 and take the larger of two values.
 """
@@ -42,12 +43,6 @@ def _seconds(session: Session, start: Any, end: Any) -> ColumnElement[Any]:
     return func.extract("epoch", end - start)
 
 
-def _clipped(session: Session, start: Any, end: Any, lo: Any, hi: Any) -> ColumnElement[Any]:
-    """Seconds of [start, end) between lo and hi (callers pick rows that overlap them)."""
-    least, greatest = (func.min, func.max) if _sqlite(session) else (func.least, func.greatest)
-    return _seconds(session, greatest(start, lo), least(end, hi))
-
-
 def _edge(moment: datetime) -> Any:
     return literal(moment, UTCDateTime)
 
@@ -62,19 +57,30 @@ def _first_bucket(start: Any, spans: Sequence[Bucket]) -> tuple[Any, Any]:
     return index, end
 
 
-def _past_first(spans: Sequence[Bucket], start: datetime, end: datetime) -> list[tuple[int, float]]:
-    """Seconds of [start, end) in each bucket after the one it starts in (SQL counted that one).
+def _aware(value: datetime | str) -> datetime:
+    """A time as SQLite or PostgreSQL hands back an aggregate of it, in UTC."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
-    Only rows that run past their first bucket come here: few (overnight, a month's end).
-    """
-    if start.tzinfo is None:  # SQLite hands back naive UTC from a bare column
-        start, end = start.replace(tzinfo=UTC), end.replace(tzinfo=UTC)
-    first = next((i for i, b in enumerate(spans) if start < b.end), len(spans) - 1)
+
+def _first_index(spans: Sequence[Bucket], start: datetime) -> int:
+    return next((i for i, b in enumerate(spans) if start < b.end), len(spans) - 1)
+
+
+def _overlaps(spans: Sequence[Bucket], start: datetime, end: datetime) -> list[tuple[int, float]]:
+    """Seconds of [start, end) in each bucket it overlaps."""
     return [
-        (i, (min(end, b.end) - b.start).total_seconds())
+        (i, (min(end, b.end) - max(start, b.start)).total_seconds())
         for i, b in enumerate(spans)
-        if i > first and b.start < end
+        if b.start < end and start < b.end
     ]
+
+
+def _overflows(spans: Sequence[Bucket], i: int, earliest: Any, latest: Any) -> bool:
+    """Whether some row counted in bucket i began before it or ran past its end."""
+    if earliest is None or latest is None:
+        return False
+    return _aware(earliest) < spans[i].start or _aware(latest) > spans[i].end
 
 
 def _source(table: Any, group: str, site_ids: list[int] | None) -> tuple[Any, Any]:
@@ -119,21 +125,29 @@ def reservation_sums(
     statement = rows.with_only_columns(
         key,
         first,
-        func.sum(_clipped(session, start, end, _edge(period.start), first_end)),
+        func.sum(_seconds(session, start, end)),
         func.sum(case((expected, 1), else_=0)),
         func.sum(case((no_show, 1), else_=0)),
-        func.sum(case((end > first_end, 1), else_=0)),
+        func.min(start),
+        func.max(end),
     ).group_by(key, first)
     found: dict[tuple[str, int], tuple[float, int, int]] = {}
-    spilling = 0
-    for k, i, s, n, m, past in session.connection().execute(statement):
+    overflow = False
+    for k, i, s, n, m, earliest, latest in session.connection().execute(statement):
         found[(str(k), i)] = (float(s or 0), int(n or 0), int(m or 0))
-        spilling += int(past or 0)
-    if not spilling:
+        overflow = overflow or _overflows(spans, i, earliest, latest)
+    if not overflow:
         return found
-    spill = rows.where(end > first_end).with_only_columns(key, start, end)
+    # The few rows that began before the period or ran past their bucket: counted whole in
+    # their first bucket above, now shared out over the buckets they overlap.
+    spill = rows.where(or_(end > first_end, start < period.start)).with_only_columns(
+        key, start, end
+    )
     for k, row_start, row_end in session.connection().execute(spill):
-        for i, seconds in _past_first(spans, row_start, row_end):
+        row_start, row_end = _aware(row_start), _aware(row_end)
+        whole = (row_end - row_start).total_seconds()
+        moves = [(_first_index(spans, row_start), -whole), *_overlaps(spans, row_start, row_end)]
+        for i, seconds in moves:
             booked, n, m = found.get((str(k), i), (0.0, 0, 0))
             found[(str(k), i)] = (booked + seconds, n, m)
     return found
@@ -146,42 +160,39 @@ def run_sums(
     period: Bucket,
     site_ids: list[int] | None,
 ) -> dict[tuple[str, int], tuple[float, float]]:
-    """(group, bucket) → (run seconds, energy Wh), each session shared out by its overlap."""
+    """(group, bucket) → (run seconds, energy Wh), a session shared out by its overlap."""
     u = UsageSession
     key, rows = _source(u, group, site_ids)
     start = col(u.start_at)
     end = func.coalesce(col(u.end_at), col(u.last_sample_at))
-    span = _seconds(session, start, end)
     first, first_end = _first_bucket(start, spans)
     first = first.label("bucket_i")
-    # Most sessions lie inside one bucket: only those that do not are measured.
-    inside = and_(start >= period.start, end <= first_end)
-    share = case(
-        (inside, 1.0),
-        (span > 0, _clipped(session, start, end, _edge(period.start), first_end) / span),
-        else_=1.0,
-    )
     rows = rows.where(start < period.end, or_(end > period.start, start >= period.start))
     statement = rows.with_only_columns(
         key,
         first,
-        func.sum(col(u.run_seconds) * share),
-        func.sum(col(u.energy_wh) * share),
-        func.sum(case((end > first_end, 1), else_=0)),
+        func.sum(col(u.run_seconds)),
+        func.sum(col(u.energy_wh)),
+        func.min(start),
+        func.max(end),
     ).group_by(key, first)
     found: dict[tuple[str, int], tuple[float, float]] = {}
-    spilling = 0
-    for k, i, s, e, past in session.connection().execute(statement):
+    overflow = False
+    for k, i, s, e, earliest, latest in session.connection().execute(statement):
         found[(str(k), i)] = (float(s or 0), float(e or 0))
-        spilling += int(past or 0)
-    if not spilling:
+        overflow = overflow or _overflows(spans, i, earliest, latest)
+    if not overflow:
         return found
-    spill = rows.where(end > first_end, span > 0).with_only_columns(
+    spill = rows.where(or_(end > first_end, start < period.start)).with_only_columns(
         key, start, end, col(u.run_seconds), col(u.energy_wh)
     )
     for k, row_start, row_end, run_seconds, wh in session.connection().execute(spill):
+        row_start, row_end = _aware(row_start), _aware(row_end)
         whole = (row_end - row_start).total_seconds()
-        for i, seconds in _past_first(spans, row_start, row_end):
+        if whole <= 0:
+            continue
+        shares = [(_first_index(spans, row_start), -whole), *_overlaps(spans, row_start, row_end)]
+        for i, seconds in shares:
             ran, used = found.get((str(k), i), (0.0, 0.0))
             found[(str(k), i)] = (ran + run_seconds * seconds / whole, used + wh * seconds / whole)
     return found
