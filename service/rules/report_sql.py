@@ -3,9 +3,8 @@
 Each row is counted whole in the bucket it starts in (a CASE over the bucket edges); when
 some group's earliest start or latest end lies outside its bucket, the few rows that do
 (overnight, over a month's end, begun before the period) are read once more and shared
-out over the buckets they overlap. Sums are grouped by site,
-kind or resource and bucket. SQLite and PostgreSQL differ only in how they subtract times
-and take the larger of two values.
+out over the buckets they overlap. Sums are grouped by site, kind or resource and bucket.
+SQLite and PostgreSQL differ only in how they subtract times.
 """
 
 from __future__ import annotations
