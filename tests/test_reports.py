@@ -276,3 +276,25 @@ def test_api_refuses_bad_parameters(client, world, query, code):
 def test_api_roles(client, world, actor, status):
     answer = client.get(URL, headers=world.headers(actor))
     assert answer.status_code == status
+
+
+def test_weeks_of_a_month_share_out_a_row_across_their_edge(session, world, history):
+    found = utilisation(
+        session=session,
+        now=NOW,
+        actor=ADMIN,
+        group="site",
+        every="week",
+        start=seoul("2026-02-01 00:00"),
+        end=seoul("2026-03-01 00:00"),
+        zone=SEOUL,
+    )
+    # Weeks from Sunday 1 Feb: [1, 2), [2, 9), [9, 16), [16, 23), [23, 1 Mar).
+    assert [b.start.astimezone(SEOUL).day for b in found.buckets] == [1, 2, 9, 16, 23]
+    seongsu = next(x for x in found.lines if x.key == str(world.sites["seongsu"].id))
+    booked = [f.booked_hours for f in seongsu.per_bucket]
+    ran = [f.run_hours for f in seongsu.per_bucket]
+    # Week of the 9th: R9's Sunday hour; U5 3600 s and U6's first half 1800 s = 1.5 h.
+    # Week of the 16th: the 12 booked hours and 18600 s = 5.17 h of the day-by-day report.
+    assert booked == [0.0, 0.0, 1.0, 12.0, 0.0]
+    assert ran == [0.0, 0.0, 1.5, 5.17, 0.0]

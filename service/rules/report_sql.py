@@ -46,13 +46,21 @@ def _edge(moment: datetime) -> Any:
     return literal(moment, UTCDateTime)
 
 
+def _search(start: Any, spans: Sequence[Bucket], lo: int, hi: int, pick: Any) -> Any:
+    """A CASE that halves the buckets [lo, hi) at each step: a year of months in 4 tests."""
+    if hi - lo == 1:
+        return pick(lo)
+    mid = (lo + hi) // 2
+    return case(
+        (start < _edge(spans[mid].start), _search(start, spans, lo, mid, pick)),
+        else_=_search(start, spans, mid, hi, pick),
+    )
+
+
 def _first_bucket(start: Any, spans: Sequence[Bucket]) -> tuple[Any, Any]:
     """The index and the end of the bucket a row starts in (before the period: the first)."""
-    if len(spans) == 1:
-        return literal(0, Integer), _edge(spans[0].end)
-    inside = [(start < _edge(b.end), i, _edge(b.end)) for i, b in enumerate(spans[:-1])]
-    index = case(*((when, i) for when, i, _ in inside), else_=len(spans) - 1)
-    end = case(*((when, edge) for when, _, edge in inside), else_=_edge(spans[-1].end))
+    index = _search(start, spans, 0, len(spans), lambda i: literal(i, Integer))
+    end = _search(start, spans, 0, len(spans), lambda i: _edge(spans[i].end))
     return index, end
 
 
