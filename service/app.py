@@ -60,6 +60,7 @@ def create_app(
         errors,
         maintenance,
         meta,
+        reports,
         reservations,
         telemetry,
         usage,
@@ -78,6 +79,7 @@ def create_app(
         billing.bp,
         admin_catalogue.bp,
         admin_people.bp,
+        reports.bp,
         meta.bp,
     ):
         app.register_blueprint(blueprint)

@@ -142,7 +142,8 @@ def test_every_role_sees_the_pages_for_everyone(client, world, actor):
 
     login(client, email=PEOPLE[actor])
     for path in PAGES:
-        answer = client.get(path.format(laser=world.id("laser")))
+        # Staff land on their own home from `/` (an admin on the regional view).
+        answer = client.get(path.format(laser=world.id("laser")), follow_redirects=True)
         assert answer.status_code == 200, path
 
 
@@ -177,6 +178,8 @@ STAFF_PAGES = {
     "/admin/devices": {"operator", "mullae_operator", "admin"},
     "/admin/devices/new": {"operator", "mullae_operator", "admin"},
     "/admin/trainings": {"operator", "mullae_operator", "admin"},
+    "/admin/regional": {"admin"},
+    "/admin/regional.csv": {"admin"},
 }
 
 
@@ -326,3 +329,18 @@ def test_admin_api_follows_the_role_matrix(client, world, call, actor):
     body = {} if method == "PATCH" else None
     answer = client.open(url, method=method, headers=world.headers(actor), json=body)
     assert answer.status_code == (200 if actor in ADMIN_API[call] else 403), answer.json
+
+
+# -- staff API endpoints: actor -> status --------------------------------------------------
+
+REPORT_API = {
+    "/api/v1/reports/utilisation": {"maker": 403, "operator": 200, "admin": 200},
+    "/api/v1/reports/utilisation?format=csv": {"maker": 403, "operator": 200, "admin": 200},
+}
+
+
+@pytest.mark.parametrize("path", REPORT_API)
+def test_the_report_api_follows_the_role_matrix(client, world, path):
+    assert client.get(path).status_code == 401
+    for actor, status in REPORT_API[path].items():
+        assert client.get(path, headers=world.headers(actor)).status_code == status, actor

@@ -30,6 +30,7 @@ from . import (
     ops_alerts,
     ops_dead_letters,
     ops_today,
+    regional,
     reservations,
 )
 from .i18n import LOCALES, local_clock, local_name, local_time, money, select_locale
@@ -51,6 +52,7 @@ BLUEPRINTS = (
     ops_alerts.bp,
     ops_dead_letters.bp,
     admin.bp,
+    regional.bp,
 )
 PAGE_BLUEPRINTS = frozenset(bp.name for bp in BLUEPRINTS)
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -22,6 +22,8 @@ ADMIN = "admin@smartfab.example"
 ADMIN_PAGES = ["/admin/accounts", "/admin/accounts/new", "/admin/resources"]
 ADMIN_PAGES += ["/admin/resources/new", "/admin/sites", "/admin/sites/new", "/admin/devices"]
 ADMIN_PAGES += ["/admin/devices/new", "/admin/trainings"]
+# Pages for staff: checked logged in as the demo admin.
+ADMIN_PAGES += ["/admin/regional", "/admin/regional?every=week"]
 
 
 def _resource_path(browser, live_server) -> str:
