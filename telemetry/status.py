@@ -30,8 +30,16 @@ class LiveStatus:
     alerts: list[Alert] = field(default_factory=list)
 
 
-def live_status(*, session: Session, site_ids: Collection[int] | None) -> list[LiveStatus]:
-    """Every active resource of the given sites (None: all sites), in site and id order."""
+def live_status(
+    *,
+    session: Session,
+    site_ids: Collection[int] | None,
+    resource_ids: Collection[int] | None = None,
+) -> list[LiveStatus]:
+    """Every active resource of the given sites (None: all sites), in site and id order.
+
+    With `resource_ids`, only those resources (a live floor redrawing what changed).
+    """
     statement = (
         select(Resource, Site)
         .join(Site, col(Site.id) == Resource.site_id)
@@ -40,26 +48,28 @@ def live_status(*, session: Session, site_ids: Collection[int] | None) -> list[L
     )
     if site_ids is not None:
         statement = statement.where(col(Resource.site_id).in_(site_ids))
+    if resource_ids is not None:
+        statement = statement.where(col(Resource.id).in_(resource_ids))
     rows = session.exec(statement).all()
-    resource_ids = [r.id for r, _ in rows]
+    ids = [r.id for r, _ in rows]
     devices = {
         d.resource_id: d
         for d in session.exec(
-            select(Device).where(col(Device.resource_id).in_(resource_ids)).order_by(col(Device.id))
+            select(Device).where(col(Device.resource_id).in_(ids)).order_by(col(Device.id))
         )
     }
     usages = {
         u.resource_id: u
         for u in session.exec(
             select(UsageSession).where(
-                col(UsageSession.resource_id).in_(resource_ids), col(UsageSession.end_at).is_(None)
+                col(UsageSession.resource_id).in_(ids), col(UsageSession.end_at).is_(None)
             )
         )
     }
     alerts: dict[int, list[Alert]] = {}
     for alert in session.exec(
         select(Alert)
-        .where(col(Alert.resource_id).in_(resource_ids), col(Alert.closed_at).is_(None))
+        .where(col(Alert.resource_id).in_(ids), col(Alert.closed_at).is_(None))
         .order_by(col(Alert.opened_at))
     ):
         alerts.setdefault(alert.resource_id or 0, []).append(alert)

@@ -144,3 +144,27 @@ def test_every_role_sees_the_pages_for_everyone(client, world, actor):
     for path in PAGES:
         answer = client.get(path.format(laser=world.id("laser")))
         assert answer.status_code == 200, path
+
+
+# -- staff pages: makers get 403, visitors the login, the roles named here the page --------
+
+STAFF_PAGES = {
+    "/ops/floor": {"operator", "admin"},
+    "/ops/floor?site=mullae": {"admin"},
+    "/ops/floor?kind=room": {"operator", "admin"},
+}
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("path", STAFF_PAGES)
+def test_staff_pages_follow_the_role_matrix(app, world, path):
+    from tests.pages import login
+
+    answer = app.test_client().get(path)
+    assert answer.status_code == 302
+    assert answer.headers["Location"].startswith("/login?next=")
+    for actor, email in PEOPLE.items():
+        client = app.test_client()
+        login(client, email=email)
+        answer = client.get(path)
+        assert answer.status_code == (200 if actor in STAFF_PAGES[path] else 403), (actor, path)

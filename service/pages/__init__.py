@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from werkzeug.exceptions import HTTPException
 
 from ..errors import DomainError
-from . import auth, booking, catalogue, home, language, mine, reservations
+from . import auth, booking, catalogue, floor, home, language, mine, reservations
 from .i18n import LOCALES, local_clock, local_name, local_time, money, select_locale
 from .i18n import language as page_language
 from .messages import EXPIRED, KINDS, STATUSES, refusal
@@ -29,6 +29,7 @@ BLUEPRINTS = (
     language.bp,
     mine.bp,
     reservations.bp,
+    floor.bp,
 )
 PAGE_BLUEPRINTS = frozenset(bp.name for bp in BLUEPRINTS)
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
