@@ -11,6 +11,9 @@ PAGES = ["/", "/resources", "/resources?kind=room", "/free", "{resource}"]
 PAGES += ["/me/usage", "/me/invoices", "/me/trainings", "/me/settings"]
 PAGES += ["/me/reservations", "/me/reservations/new-series"]
 PAGES += ["/book?site=seongsu&kind=machine", "/book?site=bongik&kind=machine&view=week"]
+# Staff pages, checked as the Seongsu operator.
+STAFF_PAGES = ["/ops/floor", "/ops/floor?kind=room"]
+OPERATOR = "operator@smartfab.example"
 
 
 def _resource_path(browser, live_server) -> str:
@@ -39,6 +42,34 @@ def test_every_page_has_no_serious_accessibility_problem(browser, live_server, l
         if problems := axe_violations(browser):
             found[path] = problems
     assert found == {}
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_every_staff_page_has_no_serious_accessibility_problem(browser, live_server, lang):
+    browser.get(live_server("/login"))
+    switch_language(browser, lang)
+    log_in(browser, live_server, OPERATOR)
+    found = {}
+    for path in STAFF_PAGES:
+        browser.get(live_server(path))
+        assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang
+        if problems := axe_violations(browser):
+            found[path] = problems
+    assert found == {}
+
+
+def test_staff_pages_fit_a_phone_screen(browser, live_server):
+    browser.set_window_size(*PHONE)
+    log_in(browser, live_server, OPERATOR)
+    wide = {}
+    for path in STAFF_PAGES:
+        browser.get(live_server(path))
+        sizes = browser.execute_script(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        if sizes[0] > sizes[1]:
+            wide[path] = sizes
+    assert wide == {}
 
 
 def test_pages_fit_a_phone_screen(browser, live_server):
