@@ -130,7 +130,8 @@ def floor_tiles(
             reservation.account_id if reservation else None
         )
         device = live.device
-        power = (device.last_values or {}).get("power_w") if device else None
+        # A device that went quiet has no power reading now, only an old one.
+        power = (device.last_values or {}).get("power_w") if device and device.online else None
         tiles.append(
             Tile(
                 resource=live.resource,
