@@ -197,25 +197,25 @@ def _events(site_id: int, kind: ResourceKind | None) -> Iterator[str]:
     started = redrawn = spoke = time.monotonic()
     yield "retry: 1000\n\n"
     while time.monotonic() - started < seconds:
-        db = get_session()
-        g.pop("now", None)
-        try:
-            fresh = device_marks(session=db, site_id=site_id)
-            changed = {rid for rid, mark in fresh.items() if marks.get(rid) != mark}
-            redraw = time.monotonic() - redrawn >= REDRAW_SECONDS or not sent
-            events = []
-            if changed or redraw:
+        fresh = _shared_marks(site_id)
+        changed = {rid for rid, mark in fresh.items() if marks.get(rid) != mark}
+        redraw = time.monotonic() - redrawn >= REDRAW_SECONDS or not sent
+        marks = fresh
+        events = []
+        if changed or redraw:
+            db = get_session()
+            g.pop("now", None)
+            try:
                 for tile in _tiles(site_id, kind, None if redraw else changed):
                     html = str(tile_macro(tile, STATES, machine_link(tile.site, tile.resource)))
                     events.append((f"tile-{tile.resource.id}", html))
-            if redraw:
-                redrawn = time.monotonic()
-                alerts = site_alerts(session=db, site_id=site_id)
-                events.append(("alerts", str(alerts_macro(alerts, ALERT_KINDS))))
-            marks = fresh
-        finally:
-            # Hold no connection (and on SQLite no read snapshot) while waiting.
-            db.close()
+                if redraw:
+                    redrawn = time.monotonic()
+                    alerts = site_alerts(session=db, site_id=site_id)
+                    events.append(("alerts", str(alerts_macro(alerts, ALERT_KINDS))))
+            finally:
+                # Hold no connection (and on SQLite no read snapshot) while waiting.
+                db.close()
         for name, html in events:
             if sent.get(name) != html:
                 sent[name] = html
@@ -225,6 +225,30 @@ def _events(site_id: int, kind: ResourceKind | None) -> Iterator[str]:
             spoke = time.monotonic()
             yield ": keep-alive\n\n"
         time.sleep(POLL_SECONDS)
+
+
+_marks_lock = threading.Lock()
+
+
+def _shared_marks(site_id: int) -> dict[int, tuple[object, ...]]:
+    """The site's device marks, read once per poll for every open floor of this process.
+
+    Fifty floors of one site then cost one small query per poll, not fifty.
+    """
+    cache: dict[int, tuple[float, dict[int, tuple[object, ...]]]] = (
+        current_app.extensions.setdefault("smartfab.floor_marks", {})
+    )
+    with _marks_lock:
+        read_at, marks = cache.get(site_id, (float("-inf"), {}))
+        if time.monotonic() - read_at < POLL_SECONDS * 0.9:
+            return marks
+        db = get_session()
+        try:
+            marks = device_marks(session=db, site_id=site_id)
+        finally:
+            db.close()
+        cache[site_id] = (time.monotonic(), marks)
+        return marks
 
 
 def _event(name: str, data: str) -> str:
