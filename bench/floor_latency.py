@@ -251,9 +251,12 @@ def latency_phase(
             return
         found = power.search(data)
         if found:
-            k = int(found.group(1).replace(",", "")) - 10_000
-            if k in published and k not in latencies:
-                latencies[k] = at - published[k]
+            # A newer reading shown supersedes the older ones (one listener batch may
+            # carry two probes): each probe counts as shown with the first reading >= it.
+            shown = int(found.group(1).replace(",", "")) - 10_000
+            for k, sent in list(published.items()):
+                if k <= shown and k not in latencies:
+                    latencies[k] = at - sent
 
     floor = Floor(base, browser.cookies.get_dict(), on_event)
     floor.start()

@@ -9,8 +9,8 @@ The workers are gevent's: a request is a greenlet, not one of a few threads, so 
 operator's open floor (a server-sent event stream that waits between database reads)
 parks at no cost beside the other requests. Blocking I/O is cooperative under gevent's
 patches, psycopg's included (since 3.1.14); SQLite's calls are short and run in place.
-`worker_connections` caps the requests a worker holds at once, streams included, and
-`threads` bounds the database connections a worker keeps (its pool size).
+`worker_connections` caps the requests a worker holds at once, streams included;
+`threads` sizes only the in-process waitress server.
 """
 
 from __future__ import annotations
@@ -54,7 +54,11 @@ def _freeze_heap(_worker: Any) -> None:
 
 
 def serve(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
-    """Serve until SIGTERM or Ctrl-C; `workers` 0 means one per CPU core."""
+    """Serve until SIGTERM or Ctrl-C; `workers` 0 means one per CPU core.
+
+    `threads` is kept for the command line's sake: gevent workers have no thread pool.
+    """
+    del threads
     WebServer(
         settings,
         {

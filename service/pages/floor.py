@@ -43,7 +43,7 @@ bp = Blueprint("ops_floor", __name__, template_folder="templates")
 
 # How often an open floor asks the database what changed, and how often it redraws every
 # tile anyway (remaining time and last-seen age move without any message).
-POLL_SECONDS = 0.4
+POLL_SECONDS = 0.25
 REDRAW_SECONDS = 10.0
 KEEPALIVE_SECONDS = 15.0
 # A browser's EventSource reconnects by itself; ending streams now and then lets a
