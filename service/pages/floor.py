@@ -165,10 +165,15 @@ def _stream_slots() -> threading.BoundedSemaphore | None:
     """How many streams this process may hold open at once; None when there is no limit.
 
     Under gunicorn's gevent worker (`smartfab web`) a waiting stream is a parked greenlet
-    and costs no request thread. Under a threaded server (waitress in `run` and `demo`,
-    werkzeug in tests) each open stream holds a thread: at most half of them stream.
+    and costs no request thread; werkzeug's server (tests) starts a thread per request.
+    A server with a fixed pool of threads (waitress in `run` and `demo`, gunicorn's
+    gthread) would give each open stream one of them: at most half of them stream.
     """
-    if _cooperative():
+    environ = request.environ
+    pooled = "waitress.client_disconnected" in environ or (
+        str(environ.get("SERVER_SOFTWARE", "")).startswith("gunicorn") and not _cooperative()
+    )
+    if not pooled:
         return None
     with _slots_lock:
         slots = current_app.extensions.get("smartfab.floor_streams")
@@ -196,7 +201,9 @@ def _events(site_id: int, kind: ResourceKind | None) -> Iterator[str]:
     marks: dict[int, tuple[object, ...]] = {}
     started = redrawn = spoke = time.monotonic()
     yield "retry: 1000\n\n"
-    while time.monotonic() - started < seconds:
+    # waitress tells when the browser has gone; other servers find out on the next write.
+    gone = request.environ.get("waitress.client_disconnected", lambda: False)
+    while time.monotonic() - started < seconds and not gone():
         fresh = _shared_marks(site_id)
         changed = {rid for rid, mark in fresh.items() if marks.get(rid) != mark}
         redraw = time.monotonic() - redrawn >= REDRAW_SECONDS or not sent
