@@ -231,3 +231,25 @@ def test_the_stream_sends_a_tile_again_once_its_device_changes(app, client, worl
     assert name == tile_name
     assert 'data-state="running"' in data and "900 W" in data
     answer.close()
+
+
+def test_a_server_with_a_fixed_thread_pool_streams_to_half_its_threads(app, client, world):
+    from service.pages.floor import _stream_slots
+
+    # waitress marks its requests with this key; werkzeug's server starts a thread each.
+    pooled = {"waitress.client_disconnected": lambda: False}
+    with app.test_request_context(environ_base=pooled):
+        slots = _stream_slots()
+    with app.test_request_context():
+        assert _stream_slots() is None
+    assert slots is not None
+    threads = app.config["SMARTFAB"].web.threads
+    taken = [slots.acquire(blocking=False) for _ in range(threads // 2)]
+    assert all(taken) and not slots.acquire(blocking=False)
+    login(client, email="operator@example.com")
+    assert client.get("/ops/floor/stream", environ_base=pooled).status_code == 204
+    slots.release()
+    answer = client.get("/ops/floor/stream", environ_base=pooled, buffered=False)
+    assert answer.status_code == 200
+    answer.close()
+    assert slots.acquire(blocking=False)
