@@ -11,7 +11,8 @@ SQLite database in a temporary folder:
    its tile with that reading. Goal: p95 under 1 s. Printed beside the listener's
    own batch interval (it waits that long for more messages before a batch).
 
-`--quick` runs a short version; `--rate 0` measures the path without background load.
+`--quick` runs a short version; `--rate 0` measures the path without background load;
+`--influx` gives the listener InfluxDB (as in production) instead of the embedded SQL store.
 Always exits 0.
 """
 
@@ -288,10 +289,10 @@ def latency_phase(
     return list(latencies.values())
 
 
-def main(quick: bool, rate: int) -> None:
+def main(quick: bool, rate: int, influx: bool) -> None:
     from telemetry.listener import LINGER_S
     from tests.pg import free_port
-    from tests.services import Mosquitto
+    from tests.services import InfluxDatabase, Mosquitto, influxd_server
 
     n_devices, probes, requests_n = (500, 20, 100) if quick else (500, 100, 300)
     root = Path(tempfile.mkdtemp(prefix="smartfab-bench-floor-"))
@@ -301,15 +302,24 @@ def main(quick: bool, rate: int) -> None:
             broker = stack.enter_context(Mosquitto(root / "mosquitto"))
             db_url = f"sqlite:///{root}/smartfab.db"
             devices, probe_id = prepare(db_url, n_devices, machines=24)
-            env = listener_env(db_url, broker.host, broker.port, {}, root / "spool")
-            env["SMARTFAB_INFLUXDB__URL"] = ""
+            store: dict[str, str] = {"url": ""}
+            if influx:
+                (root / "influxd").mkdir()
+                server = stack.enter_context(influxd_server(root / "influxd"))
+                database = InfluxDatabase(server, "bench").create()
+                stack.callback(database.front.stop)
+                store = database.settings()
+            env = listener_env(db_url, broker.host, broker.port, store, root / "spool")
             listener = start_listener(env, root / "listen.log")
             port = free_port()
             web = start_web({**env, "SMARTFAB_WEB__SECRET_KEY": "bench"}, port, root / "web.log")
             stack.callback(stop, web)
             base = f"http://127.0.0.1:{port}"
             browser = logged_in(base)
-            print(f"smartfab web: 1 gevent worker; listener batch interval {ms(LINGER_S):.0f} ms")
+            print(
+                f"smartfab web: 1 gevent worker; listener batch interval {ms(LINGER_S):.0f} ms; "
+                f"telemetry store: {'InfluxDB' if influx else 'embedded SQL (SQLite)'}"
+            )
             open_floors_phase(base, browser, requests_n)
             latencies = latency_phase(base, browser, broker, devices, probe_id, probes, rate)
             stop(listener)
@@ -341,5 +351,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer probes and requests")
     parser.add_argument("--rate", type=int, default=1000, help="background msg/s (0: none)")
+    parser.add_argument("--influx", action="store_true", help="the listener writes to InfluxDB")
     args = parser.parse_args()
-    main(args.quick, args.rate)
+    main(args.quick, args.rate, args.influx)
