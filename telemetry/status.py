@@ -31,8 +31,16 @@ class LiveStatus:
     alerts: list[Alert] = field(default_factory=list)
 
 
-def live_status(*, session: Session, site_ids: Collection[int] | None) -> list[LiveStatus]:
-    """Every active resource of the given sites (None: all sites), in site and id order."""
+def live_status(
+    *,
+    session: Session,
+    site_ids: Collection[int] | None,
+    resource_ids: Collection[int] | None = None,
+) -> list[LiveStatus]:
+    """Every active resource of the given sites (None: all sites), in site and id order.
+
+    With `resource_ids`, only those resources (a live floor redrawing what changed).
+    """
     statement = (
         select(Resource, Site)
         .join(Site, col(Site.id) == Resource.site_id)
@@ -41,23 +49,25 @@ def live_status(*, session: Session, site_ids: Collection[int] | None) -> list[L
     )
     if site_ids is not None:
         statement = statement.where(col(Resource.site_id).in_(site_ids))
+    if resource_ids is not None:
+        statement = statement.where(col(Resource.id).in_(resource_ids))
     rows = session.exec(statement).all()
-    resource_ids = [r.id for r, _ in rows]
+    ids = [r.id for r, _ in rows]
     devices = {
         d.resource_id: d
         for d in session.exec(
-            select(Device).where(col(Device.resource_id).in_(resource_ids)).order_by(col(Device.id))
+            select(Device).where(col(Device.resource_id).in_(ids)).order_by(col(Device.id))
         )
     }
     usages = {
         u.resource_id: u
         for u in session.exec(
             select(UsageSession).where(
-                col(UsageSession.resource_id).in_(resource_ids), col(UsageSession.end_at).is_(None)
+                col(UsageSession.resource_id).in_(ids), col(UsageSession.end_at).is_(None)
             )
         )
     }
-    alerts = open_by_resource(session=session, resource_ids=[i for i in resource_ids if i])
+    alerts = open_by_resource(session=session, resource_ids=[i for i in ids if i])
     return [
         LiveStatus(
             resource=resource,

@@ -156,6 +156,9 @@ PAGE_LOGINS = {
     "admin": "admin@example.com",
 }
 STAFF_PAGES = {
+    "/ops/floor": {"operator", "mullae_operator", "admin"},
+    "/ops/floor?site=mullae": {"mullae_operator", "admin"},
+    "/ops/floor?site=seongsu&kind=room": {"operator", "admin"},
     "/ops/today": {"operator", "mullae_operator", "admin"},
     "/ops/approvals": {"operator", "mullae_operator", "admin"},
     "/ops/machines": {"operator", "mullae_operator", "admin"},

@@ -1,9 +1,16 @@
-"""`smartfab web`: gunicorn with several worker processes, each with its own threads.
+"""`smartfab web`: gunicorn with several worker processes, each serving on greenlets.
 
 One Python process runs on one core at a time (the GIL), so the web server forks a
 process per core. Each worker builds its own app (its own database pool) after the
 fork. The in-process servers of `run` and `demo` use waitress instead: gunicorn
 cannot run inside a thread of another program.
+
+The workers are gevent's: a request is a greenlet, not one of a few threads, so an
+operator's open floor (a server-sent event stream that waits between database reads)
+parks at no cost beside the other requests. Blocking I/O is cooperative under gevent's
+patches, psycopg's included (since 3.1.14); SQLite's calls are short and run in place.
+`worker_connections` caps the requests a worker holds at once, streams included;
+`threads` sizes only the in-process waitress server.
 """
 
 from __future__ import annotations
@@ -47,14 +54,17 @@ def _freeze_heap(_worker: Any) -> None:
 
 
 def serve(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
-    """Serve until SIGTERM or Ctrl-C; `workers` 0 means one per CPU core."""
+    """Serve until SIGTERM or Ctrl-C; `workers` 0 means one per CPU core.
+
+    `threads` is kept for the command line's sake: gevent workers have no thread pool.
+    """
+    del threads
     WebServer(
         settings,
         {
             "bind": f"{host}:{port}",
             "workers": workers or os.cpu_count() or 1,
-            "worker_class": "gthread",
-            "threads": threads,
+            "worker_class": "gevent",
             "proc_name": "smartfab-web",
             "timeout": 60,
             "graceful_timeout": 20,

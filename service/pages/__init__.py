@@ -23,6 +23,7 @@ from . import (
     booking,
     catalogue,
     display,
+    floor,
     home,
     language,
     machines,
@@ -53,6 +54,7 @@ BLUEPRINTS = (
     ops_dead_letters.bp,
     admin.bp,
     regional.bp,
+    floor.bp,
 )
 PAGE_BLUEPRINTS = frozenset(bp.name for bp in BLUEPRINTS)
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})

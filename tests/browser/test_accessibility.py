@@ -24,6 +24,7 @@ ADMIN_PAGES += ["/admin/resources/new", "/admin/sites", "/admin/sites/new", "/ad
 ADMIN_PAGES += ["/admin/devices/new", "/admin/trainings"]
 # Pages for staff: checked logged in as the demo admin.
 ADMIN_PAGES += ["/admin/regional", "/admin/regional?every=week"]
+STAFF_PAGES += ["/ops/floor", "/ops/floor?kind=room"]
 
 
 def _resource_path(browser, live_server) -> str:
