@@ -307,12 +307,16 @@ class ScriptedMachine(MachineModel):
             self._start_run(index, visit, now)
         elif self.state != "idle" and now >= self.until:
             self._enter("idle", now)
+            if visit.kind == "overstay":  # back at it before the end, to run on past it
+                self.until = min(self.until, visit.end - LEAVE_BEFORE_END_S)
 
     def _start_run(self, index: int, visit: Visit, now: float) -> None:
         self.pending.append(("job", {"phase": "start"}))
         length = self._duration(self.profile.run_s)
         if visit.kind == "unauthorised":
             length = self._leaves_at(visit) - now  # one run: one use nobody allowed
+        elif visit.kind == "overstay" and now + length >= visit.end - LEAVE_BEFORE_END_S:
+            length = float("inf")  # the last run goes on until the machine is switched off
         elif visit.kind != "overstay":
             length = min(length, max(1.0, self._leaves_at(visit) - now))
         self.until = now + length

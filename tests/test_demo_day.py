@@ -240,3 +240,14 @@ def test_a_scripted_machine_is_off_until_enabled_and_off_again_when_disabled():
     after = [model.step(t) for t in range(1700, 2500)]
     assert {s.state for s in after} == {"off"}
     assert {s.metrics["power_w"] for s in after} == {0.0}
+
+
+def test_an_overstayer_is_running_at_the_end_and_stops_only_when_switched_off():
+    visit = Visit("overstay", 0.0, 1800.0, "04A1B2C3")
+    for seed in range(5):
+        model = ScriptedMachine("laser_cutter", [visit], now=0, rng=random.Random(seed), speed=10)
+        model.enable(0, visit.end)
+        states = {t: model.step(t).state for t in range(0, 2400)}
+        assert states[1800] == states[2399] == "running"
+        model.disable(2400)
+        assert model.step(2401).state == "off"
