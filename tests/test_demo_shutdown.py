@@ -78,6 +78,8 @@ def test_ctrl_c_stops_the_demo_in_order_within_five_seconds_without_offline_aler
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
     text = log.read_text(errors="replace")
+    print(f"the demo stopped {took:.2f} s after Ctrl-C")  # noqa: T201 - a figure, with -s
+    print(*(line for line in text.splitlines() if " stopp" in line), sep="\n")  # noqa: T201
     assert process.returncode == 0, text[-3000:]
     assert took < STOP_WITHIN_S, text[-3000:]
     stopped = [m.group(1) for m in re.finditer(r"stopped (\w+) in [\d.]+ s", text)]

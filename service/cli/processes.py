@@ -197,14 +197,19 @@ def demo(ctx: _Context, host: str, port: int, seed: int | None) -> None:
         plan = seed_day(session=session, now=utcnow(), seed=seed)
         session.commit()
     click.echo(_day_summary(plan))
+    # From here Ctrl-C only asks to stop: a start under way finishes, then all stop in order.
     stopping = threading.Event()
-    stack = DemoStack(settings, engine, scripts=plan.scripts(), seed=seed)
-    live = stack.start()
-    web = _background_server(
-        create_app(live, engine, store=stack.store), host, port, settings.web.threads
-    )
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
+    stack = DemoStack(settings, engine, scripts=plan.scripts(), seed=seed)
+    live = stack.start()
+    try:
+        web = _background_server(
+            create_app(live, engine, store=stack.store), host, port, settings.web.threads
+        )
+    except BaseException:
+        stack.stop()
+        raise
     click.echo(f"serving on http://{host}:{port}")
     click.echo(
         f"MQTT on {live.mqtt.host}:{live.mqtt.port}: listener, scheduler and simulated devices "
@@ -224,6 +229,20 @@ def demo(ctx: _Context, host: str, port: int, seed: int | None) -> None:
         stack.stop(before_broker=web.stop)
         engine.dispose()
         log.info("demo stopped in %.1f s", time.monotonic() - began)
+    _exit_now()
+
+
+def _exit_now() -> None:
+    """Exit at once: everything is stopped and flushed, and tearing down the interpreter's
+    few hundred modules takes seconds on a busy machine, for nothing."""
+    import logging
+    import os
+    import sys
+
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _day_summary(plan: DayPlan) -> str:
@@ -256,8 +275,10 @@ class _BackgroundServer:
         from waitress import wasyncore
 
         began = time.monotonic()
-        self.server.task_dispatcher.shutdown()
-        wasyncore.close_all(self.server._map)
+        server = self.server
+        server.task_dispatcher.shutdown()
+        # Closed from the server's own loop (woken by its trigger), which then returns.
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         self.thread.join(2)
         took = time.monotonic() - began
         logging.getLogger("service.demo").info("stopped web in %.1f s", took)
