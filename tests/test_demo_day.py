@@ -13,6 +13,7 @@ import pytest
 from sqlmodel import col, select
 
 from devices.behaviour import ScriptedMachine, ScriptedRoom, Visit
+from devices.contract import CommandAck, Event, Telemetry
 from service.demo_data import seed_demo
 from service.demo_data.day import DayPlan, PlannedVisit, day_inputs, plan_day, seed_day
 from service.models import Account, Reservation, Resource, Site
@@ -192,11 +193,11 @@ def _simulate(plan: DayPlan, *, seed: int, speed: float = 10.0, hours: float = 1
     return day
 
 
-def _ticks(start: float, end: float):
+def _ticks(start: float, end: float, step: float = STEP_S):
     now = start
     while now < end:
         yield now
-        now += STEP_S
+        now += step
 
 
 @pytest.fixture
@@ -251,3 +252,90 @@ def test_an_overstayer_is_running_at_the_end_and_stops_only_when_switched_off():
         assert states[1800] == states[2399] == "running"
         model.disable(2400)
         assert model.step(2401).state == "off"
+
+
+# -- the day against the real scheduler jobs and the listener's rules ---------------------------
+
+
+class _Commands:
+    """The scheduler's publisher: commands go straight to the simulated machines."""
+
+    def __init__(self, machines: dict[str, ScriptedMachine]) -> None:
+        self.machines = machines
+        self.now = 0.0
+        self.acks: list[CommandAck] = []
+
+    @property
+    def connected(self) -> bool:
+        return True
+
+    def publish(self, commands) -> int:
+        for command in commands:
+            model = self.machines.get(f"{command.site}/{command.device}")
+            at = datetime.fromtimestamp(self.now, UTC)
+            self.acks.append(CommandAck(command.site, command.device, command.uid, True, at))
+            if model is None:
+                continue
+            if command.action == "enable":
+                until = command.until.timestamp() if command.until is not None else None
+                model.enable(self.now, until)
+            elif command.action == "disable":
+                model.disable(self.now)
+        return len(commands)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_first_two_hours_raise_one_alert_of_each_kind_and_no_other(session, engine, settings):
+    from scheduler import jobs
+    from service.models import Alert, ReservationStatus
+    from telemetry.derive import apply
+
+    seed_demo(session=session)
+    plan = seed_day(session=session, now=MONDAY_MORNING)
+    session.commit()
+    start = MONDAY_MORNING.timestamp()
+    rng = random.Random(5)
+    machines: dict[str, ScriptedMachine] = {}
+    models: dict[str, ScriptedMachine | ScriptedRoom] = {}
+    categories = {f"{v.machine.site}/{v.machine.slug}": v.machine for v in plan.visits}
+    for key, visits in plan.scripts().items():
+        bookable = categories[key]
+        device_rng = random.Random(rng.getrandbits(64))
+        if bookable.kind == "room":
+            models[key] = ScriptedRoom(visits, now=start, rng=device_rng, speed=10)
+        else:
+            machines[key] = ScriptedMachine(
+                bookable.category, visits, now=start, rng=device_rng, speed=10
+            )
+            models[key] = machines[key]
+    publisher = _Commands(machines)
+    for now in _ticks(start, start + 2 * 3600, step=60.0):
+        moment = datetime.fromtimestamp(now, UTC)
+        publisher.now = now
+        messages, taps = [], []
+        for key, model in models.items():
+            site, device = key.split("/")
+            step = model.step(now)
+            for kind, data in step.events:
+                event = Event(site, device, moment, kind, dict(data))
+                messages.append(event)
+                taps += [event] if kind == "badge" else []
+            messages.append(Telemetry(site, device, moment, step.state, step.metrics))
+        apply(session=session, now=moment, messages=messages)
+        session.commit()
+        for tap in taps:
+            jobs.answer_tap(engine=engine, now=moment, tap=tap, publisher=publisher)
+        jobs.enforce_slots(engine=engine, now=moment, settings=settings)
+        jobs.send_commands(engine=engine, now=moment, settings=settings, publisher=publisher)
+        if publisher.acks:
+            jobs.settle_acks(engine=engine, now=moment, acks=publisher.acks)
+            publisher.acks = []
+
+    session.expire_all()
+    alerts = Counter(str(a.kind) for a in session.exec(select(Alert)))
+    assert alerts == {"unauthorised_use": 1, "fault": 1, "overstay": 1}
+    statuses = Counter(str(r.status) for r in session.exec(select(Reservation)))
+    assert statuses["no_show"] == 1
+    walk_ins = session.exec(select(Reservation).where(col(Reservation.walk_in).is_(True))).all()
+    assert len(walk_ins) == 1
+    assert ReservationStatus.completed in {r.status for r in session.exec(select(Reservation))}
