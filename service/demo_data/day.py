@@ -5,7 +5,7 @@ what the simulated machines do about them.
 makes the same day. Every open site gets bookings on the machines its makers are trained
 for (and the rooms they may book), within today's opening hours (each site's own zone);
 Seongsu, or else the first site still open, gets the day's incidents, one each, within
-its first hour: a no-show, a fault, an overstay, a walk-in and one use of a machine
+its first hour or so: a no-show, a fault, an overstay, a walk-in and one use of a machine
 nobody enabled. `seed_day` stores the bookings; `DayPlan.scripts` tells the
 simulator who comes when (devices.behaviour.Visit).
 """
