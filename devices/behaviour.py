@@ -141,7 +141,8 @@ class MachineModel:
         if self.state == "running":
             self._enter("idle", now)
 
-    def enable(self) -> None:
+    def enable(self, now: float | None = None, until: float | None = None) -> None:
+        """The server let the machine run (until `until`, epoch seconds, when it says)."""
         self.enabled = True
 
     def step(self, now: float) -> Step:
@@ -152,6 +153,8 @@ class MachineModel:
         profile = self.profile
         if self.state == "running":
             self.power_w = self._draw(profile.run_w)
+        elif self.state == "off":
+            self.power_w = 0.0
         else:
             self.power_w = self._draw(profile.idle_w)
         metrics = {"power_w": round(self.power_w, 1), "energy_wh": round(self.energy_wh, 3)}
@@ -205,3 +208,173 @@ class RoomModel:
         }
         events, self.pending = self.pending, []
         return Step(None, metrics, events)
+
+
+# -- a planned day ------------------------------------------------------------------------
+
+VISIT_KINDS = ("booked", "fault", "overstay", "no_show", "walk_in", "unauthorised")
+# Booked makers finish this long before their end, so a normal visit is never an overstay.
+LEAVE_BEFORE_END_S = 120.0
+
+
+@dataclass(frozen=True)
+class Visit:
+    """Someone at a machine in the day's plan; times in epoch seconds.
+
+    booked: taps the badge at the start, runs while the machine is enabled and stops
+    before the end. fault: booked, and the first run ends in a fault. overstay: booked,
+    and runs on past the end until the machine is switched off. no_show: never comes.
+    walk_in: taps the badge with no booking and runs once the machine is enabled, until
+    the end it was given. unauthorised: runs the machine without anyone enabling it.
+    """
+
+    kind: str
+    start: float
+    end: float
+    card: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in VISIT_KINDS:
+            raise ValueError(f"unknown visit kind {self.kind!r}")
+        if self.end <= self.start:
+            raise ValueError("a visit ends after it starts")
+
+
+class ScriptedMachine(MachineModel):
+    """A machine that follows the day's plan: off until the scheduler enables it, run only
+    by the visitor who is there, off again when disabled; no faults but the planned one.
+
+    The run/idle cycles within a visit go `speed` times faster; the visits themselves keep
+    the clock's time, as the reservations and the scheduler do.
+    """
+
+    def __init__(
+        self,
+        category: str,
+        visits: Sequence[Visit],
+        *,
+        now: float,
+        rng: random.Random,
+        speed: float = 1.0,
+    ) -> None:
+        super().__init__(category, now=now, rng=rng, speed=speed)
+        self.visits = sorted(visits, key=lambda v: v.start)
+        self.enabled = False
+        self.state = "off"
+        self.fault_at = None
+        self.until = now
+        self.enabled_until: float | None = None
+        self._arrived: set[int] = set()
+        self._done: set[int] = set()
+        self._faulted: set[int] = set()
+
+    def _present(self, now: float) -> tuple[int, Visit] | None:
+        """The visit under way now, if anyone is at the machine."""
+        for index, visit in enumerate(self.visits):
+            if index in self._done or visit.kind == "no_show" or now < visit.start:
+                continue
+            # An overstayer stays on past the end until the machine is switched off.
+            if now < self._leaves_at(visit) or visit.kind == "overstay" and self.enabled:
+                return index, visit
+            self._done.add(index)
+        return None
+
+    def _leaves_at(self, visit: Visit) -> float:
+        end = visit.end
+        if visit.kind == "walk_in" and self.enabled_until is not None:
+            end = min(end, self.enabled_until)
+        if visit.kind in ("overstay", "unauthorised"):
+            return end
+        return end - LEAVE_BEFORE_END_S
+
+    def _advance_state(self, now: float) -> None:
+        present = self._present(now)
+        if present is None:
+            self._settle(now)
+            return
+        index, visit = present
+        if index not in self._arrived:
+            self._arrived.add(index)
+            if visit.card and visit.kind != "unauthorised":
+                self.pending.append(("badge", {"card": visit.card}))
+        allowed = self.enabled or visit.kind == "unauthorised"
+        if not allowed:
+            self._settle(now)
+        elif self.state == "running" and self.fault_at is not None and now >= self.fault_at:
+            self.fault_at = None
+            self._enter("fault", now)
+        elif self.state in ("off", "idle") and now >= self.until or self.state == "off":
+            self._start_run(index, visit, now)
+        elif self.state != "idle" and now >= self.until:
+            self._enter("idle", now)
+            if visit.kind == "overstay":  # back at it before the end, to run on past it
+                self.until = min(self.until, visit.end - LEAVE_BEFORE_END_S)
+
+    def _start_run(self, index: int, visit: Visit, now: float) -> None:
+        self.pending.append(("job", {"phase": "start"}))
+        length = self._duration(self.profile.run_s)
+        if visit.kind == "unauthorised":
+            length = self._leaves_at(visit) - now  # one run: one use nobody allowed
+        elif visit.kind == "overstay" and now + length >= visit.end - LEAVE_BEFORE_END_S:
+            length = float("inf")  # the last run goes on until the machine is switched off
+        elif visit.kind != "overstay":
+            length = min(length, max(1.0, self._leaves_at(visit) - now))
+        self.until = now + length
+        self.fault_at = None
+        if visit.kind == "fault" and index not in self._faulted:
+            self._faulted.add(index)
+            self.fault_at = now + length / 2
+        self.state = "running"
+
+    def _settle(self, now: float) -> None:
+        """Nobody runs the machine: a run ends, and it is off unless enabled."""
+        if self.state == "running":
+            self.pending.append(("job", {"phase": "end"}))
+        if self.state == "fault" and now < self.until:
+            return
+        self.state = "idle" if self.enabled else "off"
+        self.until = now
+
+    def disable(self, now: float) -> None:
+        self.enabled = False
+        self.enabled_until = None
+        self._settle(now)
+
+    def enable(self, now: float | None = None, until: float | None = None) -> None:
+        self.enabled = True
+        self.enabled_until = until
+        if self.state == "off":
+            self.state = "idle"
+
+
+class ScriptedRoom(RoomModel):
+    """A room that is occupied only during its planned visits (its bookings)."""
+
+    def __init__(
+        self,
+        visits: Sequence[Visit],
+        *,
+        now: float,
+        rng: random.Random,
+        speed: float = 1.0,
+        capacity: int = 8,
+    ) -> None:
+        super().__init__(now=now, rng=rng, speed=speed, capacity=capacity)
+        self.visits = sorted(visits, key=lambda v: v.start)
+        self.group = {index: rng.randint(1, self.capacity) for index in range(len(self.visits))}
+        self.until = float("inf")  # the base class's comings and goings never happen
+
+    def step(self, now: float) -> Step:
+        under_way = next(
+            (
+                index
+                for index, visit in enumerate(self.visits)
+                if visit.kind != "no_show" and visit.start <= now < visit.end
+            ),
+            None,
+        )
+        people = 0 if under_way is None else self.group[under_way]
+        if (people > 0) != (self.people > 0):
+            self.pending += [("door", {"open": True}), ("door", {"open": False})]
+        self.people = people
+        return super().step(now)

@@ -97,6 +97,9 @@ class EmbeddedBroker:
             [self._mosquitto, "-c", str(conf)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            # Its own process group: Ctrl-C in the terminal reaches us, not the broker,
+            # which must outlive the clients that hand on their last messages through it.
+            process_group=0,
         )
         self._wait_listening(timeout, logfile)
 

@@ -69,11 +69,15 @@ class Event:
 
 @dataclass(frozen=True)
 class Status:
+    """`online`; `offline` (the Last Will: the device vanished); or `stopped` (offline on
+    purpose, said by the device itself before it disconnects: `planned`)."""
+
     site: str
     device: str
     online: bool
     ts: datetime
     payload: bytes = field(default=b"", repr=False, compare=False)
+    planned: bool = False
 
 
 @dataclass(frozen=True)
@@ -257,9 +261,10 @@ def _event(parts: TopicParts, body: dict[str, Any], ts: datetime, payload: bytes
 
 def _status(parts: TopicParts, payload: bytes, now: datetime) -> Status:
     text = payload.strip()
-    if text not in (b"online", b"offline"):
-        raise InvalidMessage("bad_status", "status is 'online' or 'offline'")
-    return Status(parts.site, parts.device, text == b"online", now.astimezone(UTC), payload)
+    if text not in (b"online", b"offline", b"stopped"):
+        raise InvalidMessage("bad_status", "status is 'online', 'offline' or 'stopped'")
+    online, planned = text == b"online", text == b"stopped"
+    return Status(parts.site, parts.device, online, now.astimezone(UTC), payload, planned)
 
 
 def _identifier(raw: Any) -> str:
@@ -303,8 +308,11 @@ def encode_event(ts: datetime | None, type: str, **data: Any) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-def encode_status(online: bool) -> bytes:
-    return b"online" if online else b"offline"
+def encode_status(online: bool, *, planned: bool = False) -> bytes:
+    """`planned` only for offline: a device stopping on purpose says `stopped`."""
+    if online:
+        return b"online"
+    return b"stopped" if planned else b"offline"
 
 
 def encode_ack(command_id: str, ok: bool) -> bytes:

@@ -48,11 +48,14 @@ def publish_event(
 
 
 def publish_status(
-    client: mqtt.Client, root: str, site: str, device: str, online: bool
+    client: mqtt.Client, root: str, site: str, device: str, online: bool, *, planned: bool = False
 ) -> mqtt.MQTTMessageInfo:
-    """Retained, so whoever subscribes later learns the device's state at once."""
+    """Retained, so whoever subscribes later learns the device's state at once.
+
+    `planned`: the device goes offline on purpose (`stopped`), which raises no alert.
+    """
     topic = topic_for(root, site, device, "status")
-    return client.publish(topic, encode_status(online), qos=QOS, retain=True)
+    return client.publish(topic, encode_status(online, planned=planned), qos=QOS, retain=True)
 
 
 def publish_command(

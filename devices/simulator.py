@@ -2,7 +2,11 @@
 
 Every device announces a retained `online`, reports telemetry `rate` times a second,
 sends badge/door/job events as they happen, answers commands with a `cmd/ack`, and
-leaves `offline` behind as its Last Will (or publishes it when stopped cleanly).
+leaves `offline` behind as its Last Will. Stopped cleanly, it publishes a retained
+`stopped` itself: offline, but on purpose, which raises no alert.
+
+Given `scripts` (visits by "site/device"), a machine follows the day's plan
+(devices.behaviour.ScriptedMachine): off until an `enable`, run only by whoever is there.
 """
 
 from __future__ import annotations
@@ -12,14 +16,14 @@ import queue
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from .behaviour import MachineModel, RoomModel
+from .behaviour import MachineModel, RoomModel, ScriptedMachine, ScriptedRoom, Visit
 from .client import make_client
 from .contract import InvalidMessage, decode_command, topic_for
 from .publish import publish_ack, publish_event, publish_status, publish_telemetry
@@ -52,6 +56,11 @@ def generated_specs(site: str, count: int, rng: random.Random | None = None) -> 
     return specs
 
 
+def device_key(spec: DeviceSpec) -> str:
+    """How the simulator and its scripts name a device: slugs repeat across sites."""
+    return f"{spec.site}/{spec.slug}"
+
+
 @dataclass
 class _Device:
     spec: DeviceSpec
@@ -79,6 +88,7 @@ class Simulator:
         password: str = "",
         tls: bool = False,
         clock: Callable[[], float] = time.time,
+        scripts: Mapping[str, Sequence[Visit]] | None = None,
     ) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
@@ -89,12 +99,24 @@ class Simulator:
         self._commands: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
         rng = random.Random(seed)  # noqa: S311 - simulation, not security
         now = clock()
-        self.devices: dict[str, _Device] = {}
+        self.devices: dict[str, _Device] = {}  # by device_key
         for index, spec in enumerate(specs):
             device_rng = random.Random(rng.getrandbits(64))  # noqa: S311
             model: MachineModel | RoomModel
-            if spec.kind == "room":
+            key = device_key(spec)
+            if spec.kind == "room" and scripts is not None:
+                model = ScriptedRoom(
+                    scripts.get(key, ()),
+                    now=now,
+                    rng=device_rng,
+                    speed=speed,
+                    capacity=spec.capacity,
+                )
+            elif spec.kind == "room":
                 model = RoomModel(now=now, rng=device_rng, speed=speed, capacity=spec.capacity)
+            elif scripts is not None:
+                visits = scripts.get(key, ())
+                model = ScriptedMachine(spec.category, visits, now=now, rng=device_rng, speed=speed)
             else:
                 model = MachineModel(
                     spec.category, now=now, rng=device_rng, speed=speed, cards=cards
@@ -109,7 +131,7 @@ class Simulator:
             )
             # Spread the fleet over one period so reports do not come in bursts.
             due = now + (index / max(1, len(specs))) / rate
-            self.devices[spec.slug] = _Device(spec, client, model, due)
+            self.devices[key] = _Device(spec, client, model, due)
 
     # -- connection -----------------------------------------------------------------------
 
@@ -144,7 +166,7 @@ class Simulator:
     def _on_message(self, device: _Device) -> Callable[..., None]:
         def on_message(_client: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
             # Runs on the client's network thread: hand over, the run loop acts on it.
-            self._commands.put((device.spec.slug, bytes(message.payload)))
+            self._commands.put((device_key(device.spec), bytes(message.payload)))
 
         return on_message
 
@@ -186,10 +208,10 @@ class Simulator:
     def _handle_commands(self, now: float) -> None:
         while True:
             try:
-                slug, payload = self._commands.get_nowait()
+                key, payload = self._commands.get_nowait()
             except queue.Empty:
                 return
-            device = self.devices[slug]
+            device = self.devices[key]
             spec = device.spec
             try:
                 command = decode_command(payload)
@@ -202,7 +224,8 @@ class Simulator:
                 if command.action == "disable":
                     model.disable(now)
                 elif command.action == "enable":
-                    model.enable()
+                    until = command.until.timestamp() if command.until is not None else None
+                    model.enable(now, until)
             else:
                 ok = command.action in ("warn", "deny")
             publish_ack(device.client, self.root, spec.site, spec.slug, command.id, ok)
@@ -211,12 +234,16 @@ class Simulator:
     # -- shutdown -------------------------------------------------------------------------
 
     def close(self, *, graceful: bool = True, timeout: float = 5.0) -> None:
-        """Disconnect; a graceful close publishes `offline` itself and waits for the sends."""
+        """Disconnect; a graceful close publishes `stopped` itself and waits for the sends."""
         infos = []
         for device in self.devices.values():
             spec = device.spec
             if graceful and device.connected.is_set():
-                infos.append(publish_status(device.client, self.root, spec.site, spec.slug, False))
+                infos.append(
+                    publish_status(
+                        device.client, self.root, spec.site, spec.slug, False, planned=True
+                    )
+                )
         deadline = time.monotonic() + timeout
         for info in infos:
             try:

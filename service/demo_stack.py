@@ -7,12 +7,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from devices.behaviour import Visit
 from devices.broker import EmbeddedBroker
 from devices.simulator import Simulator
 from scheduler.runner import Scheduler
@@ -32,7 +34,12 @@ DEMO_RATE_HZ = 1.0
 
 class DemoStack:
     """start() brings the parts up in dependency order; stop() takes them down in reverse,
-    letting each hand on what it holds first (devices say offline, the listener drains)."""
+    letting each hand on what it holds first (devices say they stopped, the listener
+    drains and acknowledges), the broker last.
+
+    With `scripts` (visits by "site/device", from the day's plan) machines follow the
+    plan and the scheduler's commands; without, they run on their own.
+    """
 
     def __init__(
         self,
@@ -43,12 +50,15 @@ class DemoStack:
         broker_engine: str = "auto",
         speed: float = DEMO_SPEED,
         rate: float = DEMO_RATE_HZ,
+        scripts: Mapping[str, Sequence[Visit]] | None = None,
+        seed: int | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
         self.workdir = workdir
         self.broker_engine = broker_engine
         self.speed, self.rate = speed, rate
+        self.scripts, self.seed = scripts, seed
         self.broker: EmbeddedBroker | None = None
         self.store: TelemetryStore | None = None
         self.listener: Listener | None = None
@@ -97,6 +107,8 @@ class DemoStack:
                 username=settings.mqtt.username,
                 password=settings.mqtt.password,
                 tls=settings.mqtt.tls,
+                scripts=self.scripts,
+                seed=self.seed,
             )
             self.simulator.start()
             self._runner = threading.Thread(
@@ -105,29 +117,38 @@ class DemoStack:
             self._runner.start()
         return settings
 
-    def stop(self) -> None:
-        """Stop in reverse order; one part failing to stop does not keep the others up."""
+    def stop(self, before_broker: Callable[[], None] | None = None) -> None:
+        """Stop in reverse order, logging each part as it stops; `before_broker` runs just
+        before the broker goes (the demo stops its web server there). One part failing
+        to stop does not keep the others up."""
         if self.simulator is not None:
             simulator, self.simulator = self.simulator, None
-            self._quietly("simulator", simulator.stop)
-            if self._runner is not None:
-                self._runner.join(10)
-                self._runner = None
-            self._quietly("simulator", simulator.close)
-        if self.listener is not None:
-            self._drain(self.listener)
+            with _stopping("simulator"):
+                self._quietly("simulator", simulator.stop)
+                if self._runner is not None:
+                    self._runner.join(10)
+                    self._runner = None
+                self._quietly("simulator", simulator.close)
         if self.scheduler is not None:
             scheduler, self.scheduler = self.scheduler, None
-            self._quietly("scheduler", scheduler.stop)
+            with _stopping("scheduler"):
+                self._quietly("scheduler", scheduler.stop)
         if self.listener is not None:
             listener, self.listener = self.listener, None
-            self._quietly("listener", listener.stop)
+            with _stopping(
+                "listener", lambda: f"drained and acknowledged, {listener.stats.summary()}"
+            ):
+                self._drain(listener)
+                self._quietly("listener", listener.stop)
         if self.store is not None:
             store, self.store = self.store, None
             self._quietly("telemetry store", store.close)
+        if before_broker is not None:
+            self._quietly("web", before_broker)
         if self.broker is not None:
             broker, self.broker = self.broker, None
-            self._quietly("broker", broker.stop)
+            with _stopping("broker"):
+                self._quietly("broker", broker.stop)
 
     @staticmethod
     def _drain(listener: Listener, quiet_s: float = 0.5, limit_s: float = 10.0) -> None:
@@ -147,3 +168,14 @@ class DemoStack:
             action()
         except Exception:
             log.exception("stopping the %s failed", part)
+
+
+@contextmanager
+def _stopping(part: str, detail: Callable[[], str] | None = None) -> Iterator[None]:
+    """Log how long stopping a part took: `stopped <part> in 0.4 s[: detail]`."""
+    began = time.monotonic()
+    try:
+        yield
+    finally:
+        extra = f": {detail()}" if detail is not None else ""
+        log.info("stopped %s in %.1f s%s", part, time.monotonic() - began, extra)

@@ -266,9 +266,14 @@ def _status(session: Session, now: datetime, target: LiveDevice, status: Status)
         live.online = True
         target.alerts.clear(target, AlertKind.offline)
         return
-    # `offline` is also the Last Will the broker sends for a device that vanished.
     live.online = False
-    target.alerts.raise_(target, AlertKind.offline, f"{target.subject} went offline")
+    # The one rule on planned stops: a device that said `stopped` itself went offline on
+    # purpose (a demo or maintenance shutdown), so no alert; `offline` is the Last Will the
+    # broker sends for a device that vanished, and that is one.
+    if status.planned:
+        target.alerts.clear(target, AlertKind.offline)
+    else:
+        target.alerts.raise_(target, AlertKind.offline, f"{target.subject} went offline")
     if target.run is not None:
         target.run.end(session, at=target.run.last_sample_at, ended_by="offline")
         target.run = None

@@ -163,9 +163,11 @@ def test_bad_events_are_refused_with_a_reason(payload, reason):
     assert _reason("event", payload) == reason
 
 
-def test_status_is_online_or_offline_at_the_time_received():
+def test_status_is_online_offline_or_stopped_at_the_time_received():
     assert _decode("status", "online") == Status("seongsu", "laser-1", True, NOW)
     assert _decode("status", b"offline\n") == Status("seongsu", "laser-1", False, NOW)
+    # Offline on purpose: the device said so itself before it disconnected.
+    assert _decode("status", "stopped") == Status("seongsu", "laser-1", False, NOW, planned=True)
     assert _reason("status", "maybe") == "bad_status"
 
 

@@ -158,7 +158,7 @@ def statuses(seen, device: str, site: str = "lab") -> list[bytes]:
     return [payload for topic, payload, _ in seen if topic == f"smartfab/{site}/{device}/status"]
 
 
-def test_simulated_devices_go_online_report_within_the_contract_and_go_offline(
+def test_simulated_devices_go_online_report_within_the_contract_and_say_they_stopped(
     mosquitto, collector
 ):
     specs = generated_specs("lab", 6)
@@ -167,7 +167,7 @@ def test_simulated_devices_go_online_report_within_the_contract_and_go_offline(
     published = simulator.run(duration=1.0)
     simulator.close()
     seen = collector.wait_for(
-        lambda s: all(statuses(s, d.slug)[-1:] == [b"offline"] for d in specs)
+        lambda s: all(statuses(s, d.slug)[-1:] == [b"stopped"] for d in specs)
     )
     assert published >= 6 * 8
     now = datetime.now(UTC)
@@ -180,10 +180,11 @@ def test_simulated_devices_go_online_report_within_the_contract_and_go_offline(
         for m in telemetry
         if not m.device.startswith("sim-room")
     )
-    assert [m.online for m in decoded if isinstance(m, Status) and m.device == "sim-001"] == [
-        True,
-        False,
+    # A clean stop is offline on purpose (`planned`); only the Last Will is an unplanned one.
+    said = [
+        (m.online, m.planned) for m in decoded if isinstance(m, Status) and m.device == "sim-001"
     ]
+    assert said == [(True, False), (False, True)]
 
 
 def test_a_late_subscriber_learns_each_device_is_online_from_the_retained_status(mosquitto):
@@ -215,7 +216,7 @@ def test_a_simulated_machine_acknowledges_commands_and_obeys_disable(mosquitto, 
         collector.wait_for(lambda s: any(t.endswith("/cmd/ack") for t, _, _ in s))
         ack = next(p for t, p, _ in collector.snapshot() if t.endswith("/cmd/ack"))
         assert ack == b'{"id":"c-1","ok":true}'
-        assert simulator.devices["sewing-1"].model.enabled is False
+        assert simulator.devices["lab/sewing-1"].model.enabled is False
     finally:
         simulator.stop()
         runner.join(10)
@@ -270,8 +271,8 @@ def test_simulate_plays_the_devices_registered_for_the_site(
     assert devices == {"laser-1", "cnc-1", "printer-1", "embroidery-1", "meeting-1"}
     now = datetime.now(UTC)
     messages = [decode(t, p, root="smartfab", now=now) for t, p, _ in seen]
-    # Stopped cleanly: each said offline itself, the last word of its status.
-    assert all(statuses(seen, d, site="seongsu")[-1] == b"offline" for d in devices)
+    # Stopped cleanly: each said it stopped itself, the last word of its status.
+    assert all(statuses(seen, d, site="seongsu")[-1] == b"stopped" for d in devices)
     apply(session=session, now=now, messages=messages)
     assert session.exec(select(func.count()).select_from(DeadLetter)).one() == 0
     session.expire_all()

@@ -73,12 +73,19 @@ def seed(ctx: _Context, demo: bool) -> None:
     """Load demo data (sites, machines, rooms, people); safe to run twice."""
     from sqlmodel import Session
 
+    from ..clock import utcnow
     from ..db import make_engine
     from ..demo_data import seed_demo
+    from ..demo_data.day import seed_day
 
     with Session(make_engine(ctx.settings.database.url)) as session:
         summary = seed_demo(session=session)
+        # Today's bookings for the demo makers, from now until the sites close.
+        booked = len(seed_day(session=session, now=utcnow()).bookings())
+        session.commit()
     click.echo(summary)
+    if booked:
+        click.echo(f"booked {booked} reservations for today")
 
 
 @cli.group()
