@@ -184,6 +184,17 @@ def _reschedule(
     flush_or_conflict(session, reservation)
 
 
+def _await_approval(reservation: Reservation, actor: Principal, target: Target) -> None:
+    """New times on an approval-required resource go back to `pending`, as a new booking would.
+
+    A booking already in use (`active`) stays active: the maker at the machine keeps access.
+    """
+    if reservation.status in (ReservationStatus.confirmed, ReservationStatus.pending) and (
+        needs_approval(actor=actor, target=target)
+    ):
+        reservation.status = ReservationStatus.pending
+
+
 def move_reservation(
     *,
     session: Session,
@@ -206,8 +217,7 @@ def move_reservation(
         _reschedule(
             session=session, now=now, reservation=reservation, target=target, start=start, end=end
         )
-        if needs_approval(actor=actor, target=target):
-            reservation.status = ReservationStatus.pending
+        _await_approval(reservation, actor, target)
     return record_reservation(
         session=session,
         now=now,
@@ -296,6 +306,7 @@ def extend(
         new_start=False,
         walk_in=reservation.walk_in,
     )
+    _await_approval(reservation, actor, target)
     return record_reservation(
         session=session,
         now=now,
