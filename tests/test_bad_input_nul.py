@@ -116,14 +116,14 @@ def test_login_form_with_bad_email_is_422_page(client, world, text):
     assert answer.status_code == 422
     page = answer.get_data(as_text=True)
     assert "<html" in page.lower()
-    assert "cannot be stored" in page
+    assert "저장할 수 없는 문자" in page
 
 
 def test_page_query_parameter_with_nul_is_422_page(client, world):
     login(client)
     answer = client.get("/resources?site=%00")
     assert answer.status_code == 422
-    assert "cannot be stored" in answer.get_data(as_text=True)
+    assert "저장할 수 없는 문자" in answer.get_data(as_text=True)
 
 
 def test_page_form_note_with_nul_is_422_page(client, world):
