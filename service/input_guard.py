@@ -9,6 +9,7 @@ of the API or as the error page of the pages.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -45,14 +46,29 @@ def _fields(pairs: Iterable[tuple[str, str]], where: str) -> Iterator[tuple[str,
         yield f"{where}.{key}", value
 
 
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _json_body() -> Any:
+    """The body as JSON, if it is JSON; what is not is left to the view to refuse."""
+    data = request.get_data(cache=True)
+    if not data:
+        return None
+    try:
+        return json.loads(data)
+    except ValueError:
+        return None
+
+
 def _first_refused() -> str | None:
     """Where the request carries text a database would refuse, if anywhere."""
     places = [
         *_fields(request.args.items(multi=True), "query"),
         *_fields(request.form.items(multi=True), "form"),
     ]
-    if request.is_json:
-        places.extend(_strings(request.get_json(silent=True), "body"))
+    if request.mimetype not in _FORMS:
+        # The API reads a JSON body whatever its declared type (see api/openapi.py).
+        places.extend(_strings(_json_body(), "body"))
     return next((where for where, text in places if refused_text(text)), None)
 
 

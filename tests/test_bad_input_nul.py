@@ -143,3 +143,17 @@ def test_a_refused_request_leaves_the_next_one_working(client, world):
         query_string={"from": seoul("2026-03-01 00:00").isoformat()},
     )
     assert answer.status_code == 200, answer.json
+
+
+def test_json_body_sent_as_plain_text_is_checked_too(client, world):
+    answer = client.post(
+        "/api/v1/auth/token",
+        data=json.dumps({"email": "a\x00b", "password": "x"}),
+        content_type="text/plain",
+    )
+    assert_error(answer, 422, "invalid_text")
+
+
+def test_bearer_token_with_nul_is_401(client, world):
+    answer = client.get("/api/v1/sites", headers={"Authorization": "Bearer ab\x00cd"})
+    assert_error(answer, 401, "unauthorized")
