@@ -103,3 +103,20 @@ def test_seed_waits_for_the_write_lock(tmp_path):
         slugs = set(session.exec(select(Site.slug)).all())
     assert {"busy-0", "busy-1", "busy-2"} <= slugs
     assert len(slugs) > 3
+
+
+def test_invoices_issue_waits_for_the_write_lock(tmp_path):
+    path, url = fresh(tmp_path)
+    with writer_holding_the_lock(path, batches=3):
+        result = run(url, "invoices", "issue", "--period", "2026-02")
+    assert result.exit_code == 0, result.output
+    assert "0 invoice(s) issued" in result.output
+
+
+def test_db_upgrade_waits_for_the_write_lock(tmp_path):
+    path = str(tmp_path / "older.db")
+    url = f"sqlite:///{path}"
+    assert run(url, "db", "upgrade", "--revision", "0005").exit_code == 0
+    with writer_holding_the_lock(path, batches=3):
+        result = run(url, "db", "upgrade")
+    assert result.exit_code == 0, result.output
