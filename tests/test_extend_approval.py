@@ -67,3 +67,19 @@ def test_extending_on_the_page_needs_approval_again(client, world, approved, ses
     reservation = session.get(Reservation, approved)
     assert reservation.status == ReservationStatus.pending
     assert reservation.end_at == seoul("2026-03-03 12:00")
+
+
+def test_maker_extending_a_session_in_use_is_refused_not_unconfirmed(client, world, app):
+    mine = booked(client, world, "maker", "embroidery", "2026-03-02 09:00", "2026-03-02 10:00")
+    assert act(client, world, "operator", mine, "approve").json["status"] == "confirmed"
+    assert act(client, world, "maker", mine, "check-in").status_code == 200
+    later = seoul("2026-03-02 11:00").isoformat()
+    answer = act(client, world, "maker", mine, "extend", end=later)
+    assert answer.status_code == 422, answer.json
+    assert answer.json["error"]["code"] == "approval_required"
+    still = client.get(f"/api/v1/reservations/{mine}", headers=world.headers("maker")).json
+    assert still["status"] == "active"
+    assert datetime.fromisoformat(still["end"]) == seoul("2026-03-02 10:00")
+    by_operator = act(client, world, "operator", mine, "extend", end=later)
+    assert by_operator.status_code == 200, by_operator.json
+    assert by_operator.json["status"] == "active"

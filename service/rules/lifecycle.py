@@ -185,13 +185,8 @@ def _reschedule(
 
 
 def _await_approval(reservation: Reservation, actor: Principal, target: Target) -> None:
-    """New times on an approval-required resource go back to `pending`, as a new booking would.
-
-    A booking already in use (`active`) stays active: the maker at the machine keeps access.
-    """
-    if reservation.status in (ReservationStatus.confirmed, ReservationStatus.pending) and (
-        needs_approval(actor=actor, target=target)
-    ):
+    """New times on an approval-required resource go back to `pending`, as a new booking would."""
+    if needs_approval(actor=actor, target=target):
         reservation.status = ReservationStatus.pending
 
 
@@ -295,6 +290,14 @@ def extend(
     if end <= reservation.end_at:
         raise RuleViolation(
             "an extension must end later than the reservation", code="invalid_range"
+        )
+    if reservation.status == ReservationStatus.active and needs_approval(
+        actor=actor, target=target
+    ):
+        # Sending a session in use back to `pending` would lock its maker out mid-job;
+        # as for a walk-in, the longer use is the operator's to grant.
+        raise RuleViolation(
+            f"{target.resource.name} needs an operator's approval", code="approval_required"
         )
     _reschedule(
         session=session,
