@@ -29,15 +29,18 @@ def refused_text(value: str) -> bool:
 
 def _strings(value: Any, where: str) -> Iterator[tuple[str, str]]:
     """Every string in a JSON value, keys included, with where it sits."""
-    if isinstance(value, str):
-        yield where, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield where, str(key)
-            yield from _strings(item, f"{where}.{key}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _strings(item, f"{where}.{index}")
+    # A loop, not recursion: a deeply nested body must not exhaust the stack.
+    stack = [(where, value)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str):
+            yield where, value
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                yield where, str(key)
+                stack.append((f"{where}.{key}", item))
+        elif isinstance(value, list):
+            stack.extend((f"{where}.{index}", item) for index, item in enumerate(value))
 
 
 def _fields(pairs: Iterable[tuple[str, str]], where: str) -> Iterator[tuple[str, str]]:
@@ -56,7 +59,7 @@ def _json_body() -> Any:
         return None
     try:
         return json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 

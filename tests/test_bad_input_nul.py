@@ -157,3 +157,11 @@ def test_json_body_sent_as_plain_text_is_checked_too(client, world):
 def test_bearer_token_with_nul_is_401(client, world):
     answer = client.get("/api/v1/sites", headers={"Authorization": "Bearer ab\x00cd"})
     assert_error(answer, 401, "unauthorized")
+
+
+@pytest.mark.parametrize("depth", [500, 5000])
+def test_deeply_nested_json_is_a_4xx_not_a_crash(client, world, depth):
+    body = "[" * depth + '"\\u0000"' + "]" * depth
+    answer = client.post("/api/v1/auth/token", data=body, content_type="application/json")
+    assert 400 <= answer.status_code < 500, answer.get_data(as_text=True)[:300]
+    assert "error" in answer.json
