@@ -11,7 +11,7 @@ from werkzeug.routing import IntegerConverter, Map
 
 from telemetry.store import TelemetryStore
 
-from . import db, metrics, telemetry_store
+from . import db, input_guard, metrics, telemetry_store
 from .config import Settings, load_settings
 from .models.types import MAX_ID
 
@@ -68,6 +68,7 @@ def create_app(
 
     errors.init_app(app)
     metrics.init_app(app)
+    input_guard.init_app(app)
     for blueprint in (
         auth.bp,
         catalogue.bp,

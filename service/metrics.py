@@ -13,6 +13,16 @@ from prometheus_client import (
     generate_latest,
 )
 
+# Label values come only from fixed sets, so no request can add a time series of its own.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def _labels() -> tuple[str, str]:
+    """The request's route (its endpoint, or "unmatched") and method (or "other")."""
+    route = request.endpoint if request.url_rule is not None and request.endpoint else "unmatched"
+    method = request.method if request.method in METHODS else "other"
+    return route, method
+
 
 def init_app(app: Flask) -> None:
     """Count every request; serve the registry at /metrics."""
@@ -34,8 +44,8 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _count(response: Response) -> Response:
-        endpoint = request.endpoint or "unknown"
-        requests_total.labels(endpoint, request.method, str(response.status_code)).inc()
+        endpoint, method = _labels()
+        requests_total.labels(endpoint, method, str(response.status_code)).inc()
         started = g.get("metrics_started")
         if started is not None:
             latency.labels(endpoint).observe(time.perf_counter() - started)

@@ -8,6 +8,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
+from .db import IMMEDIATE
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -21,6 +23,8 @@ def alembic_config(url: str) -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database behind `engine` to `revision`."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
+    # The write lock first on SQLite (BEGIN IMMEDIATE): a writer busy meanwhile, such as
+    # the listener, is waited for, rather than failing the upgrade as "database is locked".
+    with engine.execution_options(**IMMEDIATE).begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)

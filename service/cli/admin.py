@@ -43,14 +43,14 @@ def users_create(
     ctx: _Context, email: str, password: str, name: str, role: str, site_slug: str | None
 ) -> None:
     """Create an account with a role."""
-    from sqlmodel import Session
-
-    from ..db import make_engine
+    from ..db import make_engine, write_session
     from ..errors import DomainError
     from ..models import RoleName
     from ..rules.accounts import create_account
 
-    with Session(make_engine(ctx.settings.database.url)) as session:
+    # The write lock first (BEGIN IMMEDIATE on SQLite): a listener writing meanwhile is
+    # waited for, instead of failing the command with "database is locked".
+    with write_session(make_engine(ctx.settings.database.url)) as session:
         try:
             account = create_account(
                 session=session,
@@ -71,14 +71,12 @@ def users_create(
 @pass_context
 def seed(ctx: _Context, demo: bool) -> None:
     """Load demo data (sites, machines, rooms, people); safe to run twice."""
-    from sqlmodel import Session
-
     from ..clock import utcnow
-    from ..db import make_engine
+    from ..db import make_engine, write_session
     from ..demo_data import seed_demo
     from ..demo_data.day import seed_day
 
-    with Session(make_engine(ctx.settings.database.url)) as session:
+    with write_session(make_engine(ctx.settings.database.url)) as session:
         summary = seed_demo(session=session)
         # Today's bookings for the demo makers, from now until the sites close.
         booked = len(seed_day(session=session, now=utcnow()).bookings())

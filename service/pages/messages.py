@@ -49,6 +49,7 @@ REFUSALS = {
     "decline_reason": _l("Give the maker a reason for declining."),
     "alert_closed": _l("This alert has already been resolved."),
     "note_too_long": _l("The note is too long."),
+    "invalid_text": _l("The form holds characters that cannot be stored; remove them and retry."),
 }
 FALLBACK = _l("This cannot be done.")
 EXPIRED = _l(

@@ -184,6 +184,12 @@ def _reschedule(
     flush_or_conflict(session, reservation)
 
 
+def _await_approval(reservation: Reservation, actor: Principal, target: Target) -> None:
+    """New times on an approval-required resource go back to `pending`, as a new booking would."""
+    if needs_approval(actor=actor, target=target):
+        reservation.status = ReservationStatus.pending
+
+
 def move_reservation(
     *,
     session: Session,
@@ -206,8 +212,7 @@ def move_reservation(
         _reschedule(
             session=session, now=now, reservation=reservation, target=target, start=start, end=end
         )
-        if needs_approval(actor=actor, target=target):
-            reservation.status = ReservationStatus.pending
+        _await_approval(reservation, actor, target)
     return record_reservation(
         session=session,
         now=now,
@@ -286,6 +291,14 @@ def extend(
         raise RuleViolation(
             "an extension must end later than the reservation", code="invalid_range"
         )
+    if reservation.status == ReservationStatus.active and needs_approval(
+        actor=actor, target=target
+    ):
+        # Sending a session in use back to `pending` would lock its maker out mid-job;
+        # as for a walk-in, the longer use is the operator's to grant.
+        raise RuleViolation(
+            f"{target.resource.name} needs an operator's approval", code="approval_required"
+        )
     _reschedule(
         session=session,
         now=now,
@@ -296,6 +309,7 @@ def extend(
         new_start=False,
         walk_in=reservation.walk_in,
     )
+    _await_approval(reservation, actor, target)
     return record_reservation(
         session=session,
         now=now,
