@@ -11,8 +11,8 @@ from werkzeug.routing import IntegerConverter, Map
 
 from telemetry.store import TelemetryStore
 
-from . import db, metrics, telemetry_store
-from .config import Settings, load_settings
+from . import db, metrics, security_headers, telemetry_store, throttle
+from .config import Settings, check_production, load_settings
 from .models.types import MAX_ID
 
 
@@ -82,9 +82,13 @@ def create_app(
     ):
         app.register_blueprint(blueprint)
     pages.init_app(app)
+    throttle.init_app(app)
+    security_headers.init_app(app)
     return app
 
 
 def wsgi(**overrides: Any) -> Flask:
     """Entry point for WSGI servers: `waitress-serve --call service.app:wsgi`."""
-    return create_app(load_settings(overrides=overrides or None))
+    settings = load_settings(overrides=overrides or None)
+    check_production(settings)
+    return create_app(settings)
