@@ -96,8 +96,8 @@ def same_site(target: str | None, default: str) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> str | BaseResponse | tuple[str, int]:
-    error, status = None, 200
+def login() -> str | BaseResponse | tuple[str, int, dict[str, str]]:
+    error, status, headers = None, 200, {}
     if request.method == "POST":
         db = get_session()
         try:
@@ -111,6 +111,8 @@ def login() -> str | BaseResponse | tuple[str, int]:
         except (Unauthorized, TooManyRequests) as exc:
             db.commit()  # the refusal stays in the audit log
             error, status = refusal(exc), exc.status
+            if isinstance(exc.details, dict) and "retry_after_s" in exc.details:
+                headers["Retry-After"] = str(exc.details["retry_after_s"])
         else:
             token = issue_token(session=db, now=now(), account=account, ttl_days=LOGIN_DAYS)
             db.commit()
@@ -121,7 +123,7 @@ def login() -> str | BaseResponse | tuple[str, int]:
                 session["locale"] = chosen
             return redirect(same_site(request.args.get("next"), url_for("home.index")))
     page = render_template("signin/login.html", error=error)
-    return page, status
+    return page, status, headers
 
 
 @bp.post("/logout")
