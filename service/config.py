@@ -51,6 +51,9 @@ class WebSettings(_Section):
     # Send the session cookie over HTTPS only; on behind a TLS-terminating proxy.
     secure_cookies: bool = False
     max_body_kib: int = Field(64, ge=1)
+    # Reverse proxies in front of the web server whose X-Forwarded-For and -Proto to trust
+    # (0: none). Behind one, every client would otherwise share the proxy's address.
+    proxy_hops: int = Field(0, ge=0, le=5)
     # A deployment: a secret key of at least 32 characters is then required (also implied
     # by a database other than SQLite).
     production: bool = False

@@ -168,3 +168,22 @@ def test_the_login_page_is_limited_per_address_in_korean(client, world):
     page = login(client, email="someone@example.com", password="wrong password")
     assert page.status_code == 429
     assert "로그인 시도가 너무 많습니다" in page.text
+
+
+@pytest.mark.sqlite_only
+def test_behind_a_proxy_the_client_address_is_the_forwarded_one(settings, engine, session, world):
+    web = settings.web.model_copy(update={"proxy_hops": 1})
+    app = create_app(settings.model_copy(update={"web": web}), engine)
+    app.config.update(TESTING=True, CLOCK=lambda: CURRENT_TIME)
+    client = app.test_client()
+    for i in range(25):
+        answer = client.post(
+            "/api/v1/auth/token",
+            json={"email": f"nobody{i}@example.com", "password": "x"},
+            headers={"X-Forwarded-For": f"198.51.100.{i}"},
+        )
+        assert answer.status_code == 401  # each client its own count
+    [entry] = [
+        e for e in entries(session, "login.failed") if e.detail["email"] == "nobody3@example.com"
+    ]
+    assert entry.detail["address"] == "198.51.100.3"
