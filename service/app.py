@@ -7,12 +7,13 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 from telemetry.store import TelemetryStore
 
-from . import db, input_guard, metrics, telemetry_store
-from .config import Settings, load_settings
+from . import db, input_guard, metrics, security_headers, telemetry_store, throttle
+from .config import Settings, check_production, load_settings
 from .models.types import MAX_ID
 
 
@@ -44,6 +45,9 @@ def create_app(
         JSON_SORT_KEYS=False,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    if hops := settings.web.proxy_hops:
+        # The client's own address for the login limits and the audit log, not the proxy's.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.url_map.converters["int"] = IdConverter
     engine = engine or db.make_engine(settings.database.url)
     db.init_app(app, engine)
@@ -85,9 +89,13 @@ def create_app(
     ):
         app.register_blueprint(blueprint)
     pages.init_app(app)
+    throttle.init_app(app)
+    security_headers.init_app(app)
     return app
 
 
 def wsgi(**overrides: Any) -> Flask:
     """Entry point for WSGI servers: `waitress-serve --call service.app:wsgi`."""
-    return create_app(load_settings(overrides=overrides or None))
+    settings = load_settings(overrides=overrides or None)
+    check_production(settings)
+    return create_app(settings)

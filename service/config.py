@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from limits import parse_many
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -50,6 +51,25 @@ class WebSettings(_Section):
     # Send the session cookie over HTTPS only; on behind a TLS-terminating proxy.
     secure_cookies: bool = False
     max_body_kib: int = Field(64, ge=1)
+    # Reverse proxies in front of the web server whose X-Forwarded-For and -Proto to trust
+    # (0: none). Behind one, every client would otherwise share the proxy's address.
+    proxy_hops: int = Field(0, ge=0, le=5)
+    # A deployment: a secret key of at least 32 characters is then required (also implied
+    # by a database other than SQLite).
+    production: bool = False
+    # Logins (page and API token) each client address, and each e-mail, may try; counted
+    # in each web process's memory. See https://limits.readthedocs.io for the notation.
+    login_limit_per_address: str = "20/minute;100/hour"
+    login_limit_per_account: str = "10/minute;50/hour"
+
+    @field_validator("login_limit_per_address", "login_limit_per_account")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate such as 10/minute: {value!r}") from exc
+        return value
 
 
 class MqttSettings(_Section):
@@ -131,6 +151,28 @@ class Settings(_Section):
     billing: BillingSettings = BillingSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     mail: MailSettings = MailSettings()
+
+
+SECRET_KEY_MIN = 32
+
+
+def check_production(settings: Settings) -> None:
+    """ConfigError unless a server for real use has a long enough secret key.
+
+    A server is for real use with `[web] production = true` or a database other than
+    SQLite. Without a fixed key every process signs session cookies with its own random
+    one; a short one can be guessed, and with it anybody's page login forged.
+    """
+    production = settings.web.production or not settings.database.url.startswith("sqlite")
+    key = settings.web.secret_key
+    if not production or len(key) >= SECRET_KEY_MIN:
+        return
+    problem = "is not set" if not key else f"has {len(key)} characters"
+    raise ConfigError(
+        f"web.secret_key (SMARTFAB_WEB__SECRET_KEY) {problem}; a production server needs a "
+        f"random key of at least {SECRET_KEY_MIN} characters, the same for every process, "
+        'e.g. from: python3 -c "import secrets; print(secrets.token_hex(32))"'
+    )
 
 
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:

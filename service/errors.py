@@ -53,3 +53,10 @@ class RuleViolation(DomainError):
 
     status = 422
     code = "rule_violation"
+
+
+class TooManyRequests(DomainError):
+    """Too many attempts; `details["retry_after_s"]` says when to try again."""
+
+    status = 429
+    code = "too_many_requests"

@@ -18,7 +18,13 @@ from tests.pg import free_port
 def serve(db_url: str, threads: int = 8) -> Iterator[str]:
     """Start `smartfab web` on a free port; yield its base URL."""
     port = free_port()
-    env = {**os.environ, "SMARTFAB_DATABASE__URL": db_url, "SMARTFAB_WEB__THREADS": str(threads)}
+    env = {
+        **os.environ,
+        "SMARTFAB_DATABASE__URL": db_url,
+        "SMARTFAB_WEB__THREADS": str(threads),
+        # A server on PostgreSQL counts as production: it needs a key of 32+ characters.
+        "SMARTFAB_WEB__SECRET_KEY": "test-" + "k" * 40,
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "service.cli", "web", "--host", "127.0.0.1", "--port", str(port)],
         env=env,

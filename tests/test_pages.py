@@ -53,6 +53,27 @@ def test_logout_ends_the_session(client, world):
     assert client.get("/").status_code == 302
 
 
+def test_logout_revokes_the_login_so_a_copy_of_the_old_cookie_opens_nothing(
+    app, client, world, session
+):
+    from sqlmodel import select
+
+    from service.models import ApiToken
+
+    login(client)
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    copy = app.test_client()
+    copy.set_cookie("session", cookie.value)
+    assert copy.get("/").status_code == 200
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    assert copy.get("/").status_code == 302
+    session.expire_all()
+    tokens = session.exec(select(ApiToken).where(ApiToken.account_id == world.id("maker")))
+    # The page's login is revoked; the API token the account holds besides is not.
+    assert sorted(t.revoked for t in tokens) == [False, True]
+
+
 def test_metrics_count_requests(client, world):
     client.get("/api/v1/sites", headers=world.headers("maker"))
     body = client.get("/metrics").get_data(as_text=True)

@@ -13,7 +13,7 @@ from ..errors import DomainError
 log = logging.getLogger(__name__)
 
 
-def _answer(status: int, code: str, message: str, details: object = None) -> Response:
+def answer(status: int, code: str, message: str, details: object = None) -> Response:
     error: dict[str, object] = {"code": code, "message": message}
     if details is not None:
         error["details"] = details
@@ -25,7 +25,10 @@ def _answer(status: int, code: str, message: str, details: object = None) -> Res
 def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Response:
-        return _answer(exc.status, exc.code, exc.message, exc.details)
+        response = answer(exc.status, exc.code, exc.message, exc.details)
+        if isinstance(exc.details, dict) and "retry_after_s" in exc.details:
+            response.headers["Retry-After"] = str(exc.details["retry_after_s"])
+        return response
 
     @app.errorhandler(ValidationError)
     def _invalid(exc: ValidationError) -> Response:
@@ -33,13 +36,13 @@ def init_app(app: Flask) -> None:
             {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
             for e in exc.errors(include_url=False, include_context=False, include_input=False)
         ]
-        return _answer(422, "validation_error", "the request does not match its schema", details)
+        return answer(422, "validation_error", "the request does not match its schema", details)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
         status = exc.code or 500
         code = (exc.name or "error").lower().replace(" ", "_")
-        response = _answer(status, code, exc.description or exc.name or "error")
+        response = answer(status, code, exc.description or exc.name or "error")
         if status == 405 and exc.get_response().headers.get("Allow"):
             response.headers["Allow"] = exc.get_response().headers["Allow"]
         return response
@@ -47,4 +50,4 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         log.exception("unhandled error")
-        return _answer(500, "internal_error", "an unexpected error occurred; it has been logged")
+        return answer(500, "internal_error", "an unexpected error occurred; it has been logged")

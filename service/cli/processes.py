@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..config import Settings
+from ..config import Settings, check_production
 from . import _Context, cli, pass_context
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ def web(
     from .webserver import serve
 
     settings = ctx.settings
+    check_production(settings)
     host, port = host or settings.web.host, port or settings.web.port
     click.echo(f"serving on http://{host}:{port}")
     serve(
@@ -133,6 +134,7 @@ def run(ctx: _Context, host: str | None, port: int | None) -> None:
     from ..db import make_engine
 
     settings = ctx.settings
+    check_production(settings)
     _need_broker(settings)
     engine = make_engine(settings.database.url)
     store = store_from_settings(settings, engine)

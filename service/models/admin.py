@@ -11,9 +11,18 @@ from datetime import date, time
 from typing import Annotated, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
+from . import credentials
 from .account import RoleName
 from .resource import ResourceKind
 from .types import Id, Moment
@@ -37,19 +46,12 @@ def _zone(value: str) -> str:
     return value
 
 
-def _email(value: str) -> str:
-    value = value.strip().lower()
-    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
-        raise PydanticCustomError("email", "not an e-mail address")
-    return value
-
-
 Slug = Annotated[str, AfterValidator(_slug)]
 TimeZone = Annotated[str, Field(max_length=64), AfterValidator(_zone)]
-Email = Annotated[str, Field(max_length=254), AfterValidator(_email)]
+Email = Annotated[str, Field(max_length=254), AfterValidator(credentials.email_address)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Category = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
-Password = Annotated[str, Field(min_length=8, max_length=200)]
+Password = Annotated[str, AfterValidator(credentials.password)]
 
 
 class _Shape(BaseModel):
@@ -194,6 +196,13 @@ class AccountCreate(_Shape):
     # None: a password is made up and shown once.
     password: Password | None = None
     card_uid: str | None = Field(default=None, max_length=32, pattern=r"^[0-9A-Fa-f]*$")
+
+    @field_validator("password")
+    @classmethod
+    def _password_not_email(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and "email" in info.data:
+            credentials.password(value, email=info.data["email"])
+        return value
 
 
 class PasswordReset(_Shape):

@@ -15,9 +15,10 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ..api.context import now
 from ..db import get_session
-from ..errors import Unauthorized
+from ..errors import TooManyRequests, Unauthorized
 from ..models import Account
-from ..rules.accounts import authenticate, issue_token, principal_for_token, revoke_token
+from ..rules.accounts import issue_token, principal_for_token, revoke_token
+from ..rules.login_guard import log_in
 from .messages import refusal
 
 bp = Blueprint("signin", __name__, template_folder="templates")
@@ -95,18 +96,23 @@ def same_site(target: str | None, default: str) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> str | BaseResponse | tuple[str, int]:
-    error = None
+def login() -> str | BaseResponse | tuple[str, int, dict[str, str]]:
+    error, status, headers = None, 200, {}
     if request.method == "POST":
         db = get_session()
         try:
-            account = authenticate(
+            account = log_in(
                 session=db,
+                now=now(),
                 email=request.form.get("email", ""),
                 password=request.form.get("password", ""),
+                address=request.remote_addr,
             )
-        except Unauthorized as exc:
-            error = refusal(exc)
+        except (Unauthorized, TooManyRequests) as exc:
+            db.commit()  # the refusal stays in the audit log
+            error, status = refusal(exc), exc.status
+            if isinstance(exc.details, dict) and "retry_after_s" in exc.details:
+                headers["Retry-After"] = str(exc.details["retry_after_s"])
         else:
             token = issue_token(session=db, now=now(), account=account, ttl_days=LOGIN_DAYS)
             db.commit()
@@ -117,7 +123,7 @@ def login() -> str | BaseResponse | tuple[str, int]:
                 session["locale"] = chosen
             return redirect(same_site(request.args.get("next"), url_for("home.index")))
     page = render_template("signin/login.html", error=error)
-    return (page, 401) if error else page
+    return page, status, headers
 
 
 @bp.post("/logout")

@@ -45,6 +45,9 @@ REFUSALS = {
     "forbidden": _l("You may not do this."),
     "not_found": _l("This does not exist or is not yours."),
     "unauthorized": _l("Wrong e-mail or password."),
+    "too_many_requests": _l(
+        "Too many failed logins for this e-mail. Wait 15 minutes and try again."
+    ),
     "override_reason": _l("Give a reason when overriding the booking rules."),
     "decline_reason": _l("Give the maker a reason for declining."),
     "alert_closed": _l("This alert has already been resolved."),

@@ -8,12 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from pydantic_core import PydanticCustomError
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import BadRequest, Conflict, NotFound, Unauthorized
-from ..models import Account, ApiToken, Role, RoleName, Site
+from ..models import Account, ApiToken, Role, RoleName, Site, credentials
 from .audit import record
 
 # A hash to compare against when the e-mail is unknown, so that both paths cost the same.
@@ -111,6 +112,17 @@ def principal_for_token(*, session: Session, now: datetime, token: str) -> Princ
     return _principal(account_id, [(r.role, r.site_id) for r in rows if r.role is not None])
 
 
+def check_credentials(*, email: str, password: str) -> tuple[str, str]:
+    """The e-mail as stored and the password, if both pass the policy; else BadRequest."""
+    try:
+        email = credentials.email_address(email)
+        return email, credentials.password(password, email=email)
+    except PydanticCustomError as exc:
+        raise BadRequest(
+            f"{exc.message()}: {email!r}" if exc.type == "email" else exc.message(), code=exc.type
+        ) from None
+
+
 def create_account(
     *,
     session: Session,
@@ -123,11 +135,7 @@ def create_account(
     card_uid: str | None = None,
 ) -> Account:
     """Create an account with one role; operators need a site."""
-    email = email.strip().lower()
-    if "@" not in email:
-        raise BadRequest(f"not an e-mail address: {email!r}")
-    if len(password) < 8:
-        raise BadRequest("password must have at least 8 characters")
+    email, password = check_credentials(email=email, password=password)
     if session.exec(select(Account).where(Account.email == email)).first() is not None:
         raise Conflict(f"an account with e-mail {email} exists")
     site_id = None

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, delete, select
 from ..errors import Conflict, Forbidden, NotFound, RuleViolation
 from ..models import Account, ApiToken, Role, RoleName, Site
 from ..models.admin import AccountCreate, AccountUpdate, PasswordReset
-from .accounts import Principal, hash_password
+from .accounts import Principal, check_credentials, hash_password
 from .audit import record
 
 
@@ -192,6 +192,8 @@ def reset_password(
     The old logins end with the old password.
     """
     person = load_person(session=session, actor=actor, account_id=account_id)
+    if body.password:
+        check_credentials(email=person.account.email, password=body.password)
     made_up = None if body.password else _new_password()
     person.account.password_hash = hash_password(body.password or made_up or "")
     session.add(person.account)

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ...api.context import now
 from ...db import get_session
-from ...errors import DomainError
+from ...errors import BadRequest, DomainError
 from ...models import RoleName
 from ...models.admin import AccountCreate, AccountUpdate, PasswordReset
 from ...rules import admin_accounts
@@ -115,7 +115,15 @@ def _account_page(
 def reset_password(account_id: int) -> Page:
     db = get_session()
     body, errors = validate(PasswordReset, form_values(optional=("password",)))
-    if body is None:
+    password = None
+    if body is not None:
+        try:
+            password = admin_accounts.reset_password(
+                session=db, now=now(), actor=g.principal, account_id=account_id, body=body
+            )
+        except BadRequest as exc:
+            errors = {"password": admin_refusal(exc)}
+    if errors:
         person = admin_accounts.load_person(session=db, actor=g.principal, account_id=account_id)
         values = {
             "name": person.account.name,
@@ -125,9 +133,6 @@ def reset_password(account_id: int) -> Page:
             "active": person.account.active,
         }
         return _account_page(person, values, errors)
-    password = admin_accounts.reset_password(
-        session=db, now=now(), actor=g.principal, account_id=account_id, body=body
-    )
     db.commit()
     flash(_("The password has been changed and every login of the account has ended."))
     if password:

@@ -37,6 +37,9 @@ FIELD_ERRORS = {
     "slug": _l("Use lower-case letters, digits and dashes, e.g. laser-2."),
     "time_zone": _l("Enter a time zone such as Asia/Seoul."),
     "email": _l("Enter an e-mail address such as name@example.com."),
+    "password_blank": _l("A password cannot be only spaces."),
+    "password_short": _l("A password needs at least 10 characters."),
+    "password_is_email": _l("A password cannot be the e-mail address."),
     "hours_order": _l("The closing time must be after the opening time."),
     "hours_overlap": _l(
         "A day's opening hours overlap: the second interval starts after the first ends."
@@ -56,6 +59,9 @@ REFUSALS = {
     "own_account": _l("You cannot take away your own role or deactivate yourself."),
     "min_over_max": FIELD_ERRORS["min_over_max"],
     "resource_elsewhere": _l("The resource must be at the device's site."),
+    "password_blank": FIELD_ERRORS["password_blank"],
+    "password_short": FIELD_ERRORS["password_short"],
+    "password_is_email": FIELD_ERRORS["password_is_email"],
 }
 
 
