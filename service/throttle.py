@@ -27,7 +27,10 @@ TOO_MANY = _l("Too many login attempts. Wait a few minutes and try again.")
 def tried_email() -> str:
     """The e-mail a login request names (form or JSON body), as the lockout reads it."""
     if request.is_json:
-        body = request.get_json(silent=True)
+        try:
+            body = request.get_json(silent=True)
+        except RecursionError:  # nested too deep for json; the view refuses it with a 400
+            body = None
         value = body.get("email") if isinstance(body, dict) else None
     else:
         value = request.form.get("email")

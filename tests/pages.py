@@ -14,7 +14,7 @@ _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:
     """The CSRF token a page's form carries, as a browser would read it."""
-    found = _TOKEN.search(client.get(path).get_data(as_text=True))
+    found = _TOKEN.search(client.get(path, follow_redirects=True).get_data(as_text=True))
     assert found, f"no CSRF token in {path}"
     return found.group(1)
 

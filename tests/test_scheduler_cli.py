@@ -70,6 +70,8 @@ def test_smartfab_run_serves_the_web_and_enforces_slots_in_one_process(
         "SMARTFAB_MQTT__HOST": mosquitto.host,
         "SMARTFAB_MQTT__PORT": str(mosquitto.port),
         "SMARTFAB_MQTT__CLIENT_ID": f"smartfab-run-{port}",
+        # On PostgreSQL `run` is a production server: it needs its own long secret key.
+        "SMARTFAB_WEB__SECRET_KEY": "k" * 40,
     }
     with Machines(mosquitto.host, mosquitto.port) as machines:
         process = subprocess.Popen(
