@@ -8,13 +8,15 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist); each starts its own broker, InfluxDB and PostgreSQL database.
+PYTEST_WORKERS ?= 2
 DEMO_ARGS ?=
 
 .PHONY: help venv system-deps demo test lint bench mutate clean
 
 help:
 	@echo "make demo    migrate, load the demo data and serve http://127.0.0.1:8000 (DEMO_ARGS=...)"
-	@echo "make test    install Mosquitto, InfluxDB, PostgreSQL and .venv, run pytest (PYTEST_ARGS=...)"
+	@echo "make test    install Mosquitto, InfluxDB, PostgreSQL and .venv, run pytest (PYTEST_ARGS=..., PYTEST_WORKERS=2)"
 	@echo "make lint    ruff check, ruff format --check, mypy"
 	@echo "make bench   run the benchmarks in bench/"
 	@echo "make mutate  mutation testing of the booking, pricing and derivation rules (MUTANTS=...)"
@@ -31,7 +33,7 @@ demo: venv
 	$(VENV)/bin/smartfab demo $(DEMO_ARGS)
 
 test: system-deps venv
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .
