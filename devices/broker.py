@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import logging
+import random
 import shutil
 import signal
 import socket
@@ -34,11 +35,25 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
+# Below Linux's ephemeral range (32768-60999): a port the kernel hands out there may be taken
+# by any outgoing connection before the server that asked for it has bound it.
+QUIET_PORTS = (20000, 32767)
+
+
 def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now, outside the range outgoing connections draw from."""
+    for _ in range(100):
+        port = random.randint(*QUIET_PORTS)  # noqa: S311 - not a secret
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                continue
+        return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))
-        port: int = probe.getsockname()[1]
-    return port
+        chosen: int = probe.getsockname()[1]
+    return chosen
 
 
 def mosquitto_binary() -> str | None:

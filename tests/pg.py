@@ -6,7 +6,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -14,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
+
+from devices import broker
 
 LOCAL = os.environ.get("SMARTFAB_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -27,9 +28,7 @@ def answers(dsn: str) -> bool:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return broker.free_port()
 
 
 def _bindir() -> str:
