@@ -20,7 +20,7 @@ from ..models import Blackout, Resource, Site
 from .accounts import Principal
 from .buckets import EVERY, Bucket, buckets
 from .hours import hours_by_site, open_intervals
-from .intervals import Interval, clip, merge, subtract
+from .intervals import Interval, merge, subtract
 from .report_sql import reservation_sums, run_sums
 
 GROUPS = ("site", "kind", "resource")
@@ -124,11 +124,22 @@ def _open_seconds(
         for site_id, site in sites.items()
     }
 
+    edges = [(b.start.timestamp(), b.end.timestamp()) for b in spans]
+
     def seconds(intervals: list[Interval]) -> list[float]:
-        return [
-            sum((iv.end - iv.start).total_seconds() for iv in clip(intervals, b.start, b.end))
-            for b in spans
-        ]
+        # One sweep over both sorted lists, on plain timestamps: a year of days against a
+        # year of buckets would otherwise compare zone-aware datetimes a million times.
+        totals = [0.0] * len(edges)
+        first = 0
+        for iv in sorted(intervals, key=lambda iv: iv.start):
+            lo, hi = iv.start.timestamp(), iv.end.timestamp()
+            while first < len(edges) and edges[first][1] <= lo:
+                first += 1
+            i = first
+            while i < len(edges) and edges[i][0] < hi:
+                totals[i] += max(0.0, min(hi, edges[i][1]) - max(lo, edges[i][0]))
+                i += 1
+        return totals
 
     # Worked out per site; only a machine with blackouts of its own needs its own sums.
     per_site = {site_id: seconds(intervals) for site_id, intervals in site_open.items()}
