@@ -54,7 +54,7 @@ def test_admin_sees_both_centers_now(client, world, busy):
     assert '<span class="state state-offline">3</span>' in seongsu
     assert "<dt>오늘 예약</dt><dd>1</dd>" in seongsu
     mullae = page[page.index("문래 기계금속") :]
-    assert "<dt>열린 경보</dt><dd>1</dd>" in mullae
+    assert "<dt>미해결 알림</dt><dd>1</dd>" in mullae
 
 
 def test_report_figures_are_written_out(client, world, busy):
