@@ -8,7 +8,6 @@ from datetime import date, datetime, time, timedelta
 from flask import Blueprint, Response, g, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlmodel import col, select
 
 from telemetry.status import live_status
 
@@ -18,6 +17,7 @@ from ..db import get_session
 from ..errors import RuleViolation
 from ..models import Site
 from ..rules.buckets import EVERY, this_month
+from ..rules.catalogue import list_sites
 from ..rules.regional import STATES, CenterToday, centers_today, live_state
 from ..rules.reports import Line, Report, utilisation
 from .auth import admin_required
@@ -86,7 +86,7 @@ def _report(period: Period, group: str) -> Report:
 
 def _centers() -> list[Center]:
     db = get_session()
-    sites = list(db.exec(select(Site).order_by(col(Site.id))))
+    sites = list_sites(session=db)
     today = centers_today(
         session=db, now=now(), zone=site_zone(), site_ids=[s.id or 0 for s in sites]
     )
@@ -107,7 +107,7 @@ def regional() -> str:
     period = _period()
     by_site = _report(period, "site")
     by_kind = _report(period, "kind")
-    names = {str(s.id): s for s in get_session().exec(select(Site))}
+    names = {str(s.id): s for s in list_sites(session=get_session())}
     return render_page(
         "regional/index.html",
         block="report",

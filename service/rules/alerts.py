@@ -10,6 +10,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -133,40 +134,59 @@ def acknowledge(
     *, session: Session, now: datetime, principal: Principal, alert_id: int, note: str = ""
 ) -> AlertRow:
     """Say that someone is looking at an open alert (again, with a new note if need be)."""
-    note = _note(note)
-    alert = _visible_alert(session, principal, alert_id, lock=True)
-    if alert.closed_at is not None:
-        raise Conflict("the alert is already resolved", code="alert_closed")
-    alert.acknowledged_at, alert.acknowledged_by, alert.ack_note = now, principal.id, note
-    session.add(alert)
-    session.flush()
-    record(
-        session=session,
-        now=now,
-        actor_id=principal.id,
-        action="alert.acknowledge",
-        subject=f"alert:{alert.id}",
-        note=note,
+    return _handle(
+        session,
+        now,
+        principal,
+        alert_id,
+        note,
+        "alert.acknowledge",
+        acknowledged_at=now,
+        acknowledged_by=principal.id,
+        ack_note=note.strip(),
     )
-    return _with_places(session, alert)
 
 
 def resolve(
     *, session: Session, now: datetime, principal: Principal, alert_id: int, note: str = ""
 ) -> AlertRow:
     """Close an open alert by hand; Conflict if it is closed already."""
+    return _handle(
+        session,
+        now,
+        principal,
+        alert_id,
+        note,
+        "alert.resolve",
+        closed_at=now,
+        closed_by=principal.id,
+        close_note=note.strip(),
+    )
+
+
+def _handle(
+    session: Session,
+    now: datetime,
+    principal: Principal,
+    alert_id: int,
+    note: str,
+    action: str,
+    **changes: Any,
+) -> AlertRow:
+    """Change an open alert the principal may see, and audit it with the note."""
     note = _note(note)
     alert = _visible_alert(session, principal, alert_id, lock=True)
     if alert.closed_at is not None:
         raise Conflict("the alert is already resolved", code="alert_closed")
-    alert.closed_at, alert.closed_by, alert.close_note = now, principal.id, note
+    for name, value in changes.items():
+        setattr(alert, name, value)
     session.add(alert)
     session.flush()
     record(
         session=session,
         now=now,
         actor_id=principal.id,
-        action="alert.resolve",
+        action=action,
         subject=f"alert:{alert.id}",
         note=note,
     )
