@@ -147,3 +147,13 @@ def held(session, world):
         )
 
     return make
+
+
+@pytest.fixture
+def registered_devices(session: Session, world: World) -> None:
+    """A device row for every machine and room of every site, as the listener would make."""
+    from service.rules.devices import ensure_devices
+
+    for site in world.sites.values():
+        ensure_devices(session=session, site=site)
+    session.commit()

@@ -26,7 +26,7 @@ from service.models import (
     Training,
     UsageSession,
 )
-from service.rules.accounts import hash_password, issue_token
+from service.rules.accounts import Principal, hash_password, issue_token, principal_for
 
 PASSWORD = "correct horse battery"
 TOKEN_TIME = datetime(2026, 1, 1, tzinfo=UTC)
@@ -295,3 +295,8 @@ def make_run(
     session.add(run)
     session.flush()
     return run
+
+
+def principal_of(session: Session, world: World, who: str) -> Principal:
+    """The principal of one of the world's people, as a request would see them."""
+    return principal_for(session=session, account=world.accounts[who])
