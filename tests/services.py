@@ -59,7 +59,10 @@ def _terminate(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None
 class Mosquitto:
     """A private broker with persistence, so a restart keeps sessions and queued messages."""
 
-    def __init__(self, root: Path, port: int | None = None) -> None:
+    def __init__(
+        self, root: Path, port: int | None = None, *, anonymous: bool = True, extra_conf: str = ""
+    ) -> None:
+        """`extra_conf` ends the configuration: a password file, an ACL, a TLS listener."""
         self.root = root
         self.host = "127.0.0.1"
         self.port = port or free_port()
@@ -71,7 +74,7 @@ class Mosquitto:
         # throttle them.
         self.conf.write_text(
             f"listener {self.port} 127.0.0.1\n"
-            "allow_anonymous true\n"
+            f"allow_anonymous {'true' if anonymous else 'false'}\n"
             "user root\n"
             "persistence true\n"
             f"persistence_location {root}/\n"
@@ -80,7 +83,7 @@ class Mosquitto:
             "max_queued_bytes 0\n"
             "max_inflight_messages 0\n"
             f"log_dest file {self.log}\n"
-            "log_type error\nlog_type warning\nlog_type notice\n"
+            "log_type error\nlog_type warning\nlog_type notice\n" + extra_conf
         )
 
     def start(self) -> Mosquitto:
