@@ -102,21 +102,26 @@ def expire_unknown_devices(*, engine: Engine, now: datetime, settings: Settings)
 
 
 def purge_dead_letters(
-    *, engine: Engine, now: datetime, settings: Settings, max_batches: int = 20
+    *,
+    engine: Engine,
+    now: datetime,
+    settings: Settings,
+    batch: int = PURGE_BATCH,
+    max_batches: int = 20,
 ) -> int:
     """Delete dead letters past `[telemetry] dead_letter_retention_days`, one transaction
-    per batch of PURGE_BATCH rows (short write locks), at most `max_batches` per pass: a
-    backlog is worked off over the next passes. Returns how many were deleted."""
+    per `batch` rows (short write locks), at most `max_batches` per pass: a backlog is
+    worked off over the next passes. Returns how many were deleted."""
     retention = timedelta(days=settings.telemetry.dead_letter_retention_days)
     deleted = 0
     for _ in range(max_batches):
         with write_session(engine) as session:
             found = dead_letters.purge_dead_letters(
-                session=session, now=now, retention=retention, limit=PURGE_BATCH
+                session=session, now=now, retention=retention, limit=batch
             )
             session.commit()
         deleted += found
-        if found < PURGE_BATCH:
+        if found < batch:
             break
     return deleted
 

@@ -272,7 +272,7 @@ class Listener:
                 continue
             while True:
                 try:
-                    self._process(batch)
+                    self.handle(batch)
                     pause = 0.5
                     break
                 except Exception:
@@ -283,7 +283,9 @@ class Listener:
                         return  # left unacknowledged: delivered again on the next start
                     pause = min(pause * 2, 30.0)
 
-    def _process(self, batch: list[Inbound]) -> None:
+    def handle(self, batch: list[Inbound]) -> None:
+        """Decode, store, apply and acknowledge a batch: the worker's step for what the
+        paho callback queued (tests hand it messages directly)."""
         now = self._clock()
         stats = self.stats
         began = time.perf_counter()
