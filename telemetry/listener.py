@@ -321,6 +321,7 @@ class Listener:
         stats.messages += len(messages)
         stats.points += len(points)
         stats.dead_letters += len(letters) + refused
+        stats.refused += refused
 
     def _apply(
         self,
