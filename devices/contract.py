@@ -15,7 +15,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 MAX_PAYLOAD = 64 * 1024
-# Device clocks drift and queues back up; beyond these a timestamp is not believed.
+# Device clocks drift and queues back up; beyond these a timestamp is not believed
+# (the server passes its configured `[telemetry] max_clock_skew_s` as `max_future`).
 MAX_FUTURE = timedelta(minutes=5)
 MAX_PAST = timedelta(days=7)
 MAX_METRICS = 64
@@ -134,8 +135,17 @@ def parse_topic(topic: str, *, root: str | None) -> TopicParts:
     return TopicParts(match["root"], match["site"], match["device"], kind)
 
 
-def decode(topic: str, payload: bytes, *, root: str, now: datetime) -> Message:
-    """Check and decode one inbound message; raises InvalidMessage with a reason."""
+def decode(
+    topic: str,
+    payload: bytes,
+    *,
+    root: str,
+    now: datetime,
+    max_future: timedelta = MAX_FUTURE,
+) -> Message:
+    """Check and decode one inbound message; raises InvalidMessage with a reason.
+
+    A `ts` more than `max_future` ahead of `now` is refused as `ts_in_future`."""
     parts = parse_topic(topic, root=root)
     if len(payload) > MAX_PAYLOAD:
         raise InvalidMessage("too_large", f"{len(payload)} bytes > {MAX_PAYLOAD}")
@@ -144,7 +154,7 @@ def decode(topic: str, payload: bytes, *, root: str, now: datetime) -> Message:
     if parts.kind == "cmd":
         raise InvalidMessage("not_inbound", "commands flow from the server to devices")
     body = _object(payload)
-    ts = _timestamp(body.get("ts"), now)
+    ts = _timestamp(body.get("ts"), now, max_future)
     if parts.kind == "telemetry":
         return _telemetry(parts, body, ts, payload)
     if parts.kind == "event":
@@ -170,7 +180,7 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _timestamp(raw: Any, now: datetime) -> datetime:
+def _timestamp(raw: Any, now: datetime, max_future: timedelta) -> datetime:
     if raw is None:
         return now.astimezone(UTC)
     if isinstance(raw, bool):
@@ -183,8 +193,8 @@ def _timestamp(raw: Any, now: datetime) -> datetime:
         ts = parse_rfc3339(raw)
     else:
         raise InvalidMessage("bad_ts", type(raw).__name__)
-    if ts > now + MAX_FUTURE:
-        raise InvalidMessage("ts_future", ts.isoformat())
+    if ts > now + max_future:
+        raise InvalidMessage("ts_in_future", ts.isoformat())
     if ts < now - MAX_PAST:
         raise InvalidMessage("ts_past", ts.isoformat())
     return ts

@@ -20,9 +20,10 @@ from devices.contract import CommandAck, Event
 from service.config import Settings
 from service.db import write_session
 from service.models import Device, Notification, NotificationState, Site
-from service.rules import attendance, commands, notify, slots
+from service.rules import attendance, commands, dead_letters, notify, slots
 from service.rules.access import answer_badge
 from service.rules.devices import mark_stale_offline
+from service.rules.senders import AckClaim, badge_refusal
 from service.rules.unknown_devices import expire_quiet
 
 from .mail import Mailer
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 
 # A tap older than this is not answered: whoever tapped has walked away.
 BADGE_MAX_AGE = timedelta(seconds=30)
+# Dead letters deleted per transaction by the retention job.
+PURGE_BATCH = 1000
 # How long a claimed notification is held before another pass may try it.
 MAIL_HOLD = timedelta(minutes=5)
 
@@ -98,6 +101,31 @@ def expire_unknown_devices(*, engine: Engine, now: datetime, settings: Settings)
     return closed
 
 
+def purge_dead_letters(
+    *,
+    engine: Engine,
+    now: datetime,
+    settings: Settings,
+    batch: int = PURGE_BATCH,
+    max_batches: int = 20,
+) -> int:
+    """Delete dead letters past `[telemetry] dead_letter_retention_days`, one transaction
+    per `batch` rows (short write locks), at most `max_batches` per pass: a backlog is
+    worked off over the next passes. Returns how many were deleted."""
+    retention = timedelta(days=settings.telemetry.dead_letter_retention_days)
+    deleted = 0
+    for _ in range(max_batches):
+        with write_session(engine) as session:
+            found = dead_letters.purge_dead_letters(
+                session=session, now=now, retention=retention, limit=batch
+            )
+            session.commit()
+        deleted += found
+        if found < batch:
+            break
+    return deleted
+
+
 def send_commands(
     *, engine: Engine, now: datetime, settings: Settings, publisher: Publisher
 ) -> int:
@@ -143,9 +171,8 @@ def settle_acks(*, engine: Engine, now: datetime, acks: list[CommandAck]) -> int
         tries_left -= 1
         try:
             with write_session(engine) as session:
-                settled = commands.acknowledge(
-                    session=session, now=now, acks=[(ack.id, ack.ok) for ack in acks]
-                )
+                claims = [AckClaim(ack.site, ack.device, ack.id, ack.ok) for ack in acks]
+                settled = commands.acknowledge(session=session, now=now, acks=claims)
                 session.commit()
             return settled
         except OperationalError:  # e.g. a deadlock with a concurrent claim: try again
@@ -168,6 +195,8 @@ def answer_tap(*, engine: Engine, now: datetime, tap: Event, publisher: Publishe
         ).first()
         if device is None:
             return  # the listener raises the unknown-device alert
+        if badge_refusal(resource_id=device.resource_id) is not None:
+            return  # the listener keeps it as a dead letter
         _, answer = answer_badge(session=session, now=now, device=device, card=tap.data["card"])
         session.commit()
     if answer is not None:

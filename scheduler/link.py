@@ -12,13 +12,21 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import paho.mqtt.client as mqtt
 
 from devices.client import make_client
-from devices.contract import Command, CommandAck, Event, InvalidMessage, decode, topic_filter
+from devices.contract import (
+    MAX_FUTURE,
+    Command,
+    CommandAck,
+    Event,
+    InvalidMessage,
+    decode,
+    topic_filter,
+)
 from devices.publish import publish_command
 from service.config import MqttSettings
 from service.rules.commands import Outgoing
@@ -40,10 +48,12 @@ class DeviceLink:
         on_badge: Callable[[Event], None] | None = None,
         on_acks: Callable[[list[CommandAck]], None] | None = None,
         badge_workers: int = 4,
+        max_future: timedelta = MAX_FUTURE,
     ) -> None:
         self.settings = settings
         self.root = settings.topic_root
         self.clock = clock
+        self.max_future = max_future
         self.on_badge = on_badge
         self.on_acks = on_acks
         # Taps have their own queue and workers: a person waits for each answer, while
@@ -138,7 +148,13 @@ class DeviceLink:
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         try:
-            message = decode(msg.topic, bytes(msg.payload), root=self.root, now=self.clock())
+            message = decode(
+                msg.topic,
+                bytes(msg.payload),
+                root=self.root,
+                now=self.clock(),
+                max_future=self.max_future,
+            )
         except InvalidMessage:
             return  # the telemetry listener keeps the dead letter
         try:

@@ -49,6 +49,7 @@ class Scheduler:
             clock=clock,
             on_badge=self.answer_tap,
             on_acks=self.settle_acks,
+            max_future=timedelta(seconds=settings.telemetry.max_clock_skew_s),
         )
         self.mailer = Mailer(settings.mail)
         self._pass = threading.Lock()
@@ -89,7 +90,8 @@ class Scheduler:
             return False
         marked = jobs.mark_silent_devices(engine=self.engine, now=now, settings=self.settings)
         expired = jobs.expire_unknown_devices(engine=self.engine, now=now, settings=self.settings)
-        return bool(marked or expired)
+        purged = jobs.purge_dead_letters(engine=self.engine, now=now, settings=self.settings)
+        return bool(marked or expired or purged)
 
     # From the broker; any scheduler may do these, the lease holder or not.
 

@@ -131,6 +131,13 @@ class SchedulerSettings(_Section):
     notify_lookback_h: int = Field(24, ge=1)
 
 
+class TelemetrySettings(_Section):
+    # A sample whose `ts` is further ahead of the server clock is a dead letter.
+    max_clock_skew_s: int = Field(300, ge=0, le=86_400)
+    # Dead letters older than this are deleted by the scheduler, in batches.
+    dead_letter_retention_days: int = Field(30, ge=1)
+
+
 class MailSettings(_Section):
     host: str = ""
     port: int = Field(25, ge=1, le=65535)
@@ -150,6 +157,7 @@ class Settings(_Section):
     booking: BookingSettings = BookingSettings()
     billing: BillingSettings = BillingSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    telemetry: TelemetrySettings = TelemetrySettings()
     mail: MailSettings = MailSettings()
 
 

@@ -1,4 +1,14 @@
-"""Messages that break the contract: kept, counted per source and reason, logged once."""
+"""Messages that break the contract: kept, counted per source and reason, logged once.
+
+Every refused message adds to its counter (`dead_letter_count`, per source and reason)
+and is logged the first time its source sends that reason. Each is also kept as a row
+(topic, reason, first KiB of payload), except beyond the bound a caller sets with `keep`:
+messages of unregistered devices keep rows for the first
+`service.rules.unknown_devices.KEPT_LETTERS` messages of each unknown-device alert
+(one per site while open) and are only counted after that, so made-up names cannot grow
+the table without bound. The scheduler deletes rows older than `[telemetry]
+dead_letter_retention_days` (`service.rules.dead_letters`); counters stay.
+"""
 
 from __future__ import annotations
 
@@ -46,18 +56,24 @@ def dead_letters(
     now: datetime,
     letters: Sequence[tuple[str, str, bytes]],
     count_as: str | None = None,
+    keep: int | None = None,
 ) -> None:
     """Keep refused messages as (topic, reason, payload), count them, log each kind once.
 
     `count_as` counts them all under one source (e.g. "seongsu/*" for devices nobody
-    registered), so that made-up names add no counters.
+    registered), so that made-up names add no counters. `keep` bounds how many of them
+    are stored as rows (the first ones); every one is counted all the same.
     """
     if not letters:
         return
     counts: dict[tuple[str, str], int] = {}
-    for topic, reason, payload in letters:
+    for index, (topic, reason, payload) in enumerate(letters):
         site, device = _source(topic)
         reason = _clean(reason, 64)
+        source = count_as or (f"{site}/{device}" if site is not None else "-")
+        counts[(source, reason)] = counts.get((source, reason), 0) + 1
+        if keep is not None and index >= keep:
+            continue
         session.add(
             DeadLetter(
                 at=now,
@@ -69,8 +85,6 @@ def dead_letters(
                 size=len(payload),
             )
         )
-        source = count_as or (f"{site}/{device}" if site is not None else "-")
-        counts[(source, reason)] = counts.get((source, reason), 0) + 1
     connection = session.connection()
     for (source, reason), added in sorted(counts.items()):
         total = _count(connection, now, source, reason, added)

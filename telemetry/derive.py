@@ -51,6 +51,7 @@ from .batch import (
 )
 from .deadletters import dead_letter, dead_letters
 from .directory import DeviceTags, points_for
+from .senders import screen
 
 __all__ = ["DeviceTags", "apply", "dead_letter", "dead_letters", "points_for"]
 
@@ -62,13 +63,15 @@ BADGE_WINDOW = timedelta(minutes=10)
 
 def apply(
     *, session: Session, now: datetime, messages: Sequence[Message], root: str = "smartfab"
-) -> None:
+) -> int:
     """Apply a batch of decoded messages to device status, usage and alerts; the caller commits.
 
-    `root` (the MQTT topic root) only names the topic of dead letters.
+    Messages of unknown devices, and those the server refuses from known ones (a spoofed
+    ack, a badge from an unbound reader), change nothing and become dead letters; returns
+    how many did. `root` (the MQTT topic root) only names the topic of dead letters.
     """
     if not messages:
-        return
+        return 0
     begin_write(session)
     by_device: dict[tuple[str, str], list[Message]] = defaultdict(list)
     for message in messages:
@@ -78,6 +81,12 @@ def apply(
         alerts = BatchAlerts(session, now, [target.subject for target in live.values()])
         unknown = {key: batch for key, batch in by_device.items() if key not in live}
         _unknown_devices(session, now, unknown, root)
+        refused = screen(session=session, live=live, by_device=by_device)
+        dead_letters(
+            session=session,
+            now=now,
+            letters=[(_topic(root, m), reason, m.payload) for m, reason in refused],
+        )
         for key, batch in by_device.items():
             target = live.get(key)
             if target is None:
@@ -89,6 +98,7 @@ def apply(
         alerts.save()
         write_runs(session, live.values())
         write_live(session, live.values())
+    return sum(len(batch) for batch in unknown.values()) + len(refused)
 
 
 def _lock_devices(
@@ -299,8 +309,10 @@ def _unknown_devices(
         return
     seen = {key: len(batch) for key, batch in unknown.items()}
     for group in note_unknown_devices(session=session, now=now, seen=seen):
-        # Counted under the alert's subject: one counter per site, as there is one alert.
+        # Counted under the alert's subject: one counter per site, as there is one alert;
+        # only the alert's first KEPT_LETTERS messages are kept as rows.
         dead_letters(
+            keep=group.letters_to_keep,
             session=session,
             now=now,
             letters=[

@@ -24,6 +24,9 @@ class ListenerStats:
     messages: int = 0
     points: int = 0
     dead_letters: int = 0
+    # Of those, decoded messages `apply` refused: from unregistered devices, or not
+    # taken from who sent them (an ack from the wrong device, a badge from an unbound reader).
+    refused: int = 0
     # Messages neither applied nor kept as dead letters (logged): should stay 0.
     dropped: int = 0
     acked: int = 0

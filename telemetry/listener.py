@@ -85,6 +85,7 @@ class Listener:
         self.connected = threading.Event()
         self._clock = clock
         self._root = settings.mqtt.topic_root
+        self._max_future = timedelta(seconds=settings.telemetry.max_clock_skew_s)
         self._batch_max = batch_max
         self._linger = linger
         self._queue: queue.Queue[Inbound] = queue.Queue(maxsize=2 * RECEIVE_MAX)
@@ -271,7 +272,7 @@ class Listener:
                 continue
             while True:
                 try:
-                    self._process(batch)
+                    self.handle(batch)
                     pause = 0.5
                     break
                 except Exception:
@@ -282,7 +283,9 @@ class Listener:
                         return  # left unacknowledged: delivered again on the next start
                     pause = min(pause * 2, 30.0)
 
-    def _process(self, batch: list[Inbound]) -> None:
+    def handle(self, batch: list[Inbound]) -> None:
+        """Decode, store, apply and acknowledge a batch: the worker's step for what the
+        paho callback queued (tests hand it messages directly)."""
         now = self._clock()
         stats = self.stats
         began = time.perf_counter()
@@ -290,7 +293,13 @@ class Listener:
         letters: list[tuple[str, str, bytes]] = []
         for item in batch:
             try:
-                message = decode(item.topic, item.payload, root=self._root, now=item.arrived)
+                message = decode(
+                    item.topic,
+                    item.payload,
+                    root=self._root,
+                    now=item.arrived,
+                    max_future=self._max_future,
+                )
                 decoded.append((item, message))
             except InvalidMessage as exc:
                 if exc.reason != "not_inbound":  # our own commands to devices
@@ -301,7 +310,7 @@ class Listener:
         if points:
             self.store.write(points)
         stored_at = time.perf_counter()
-        self._apply(now, decoded, letters)
+        refused = self._apply(now, decoded, letters)
         applied_at = time.perf_counter()
         self._ack(batch)
         stats.ack_s += time.perf_counter() - applied_at
@@ -311,36 +320,42 @@ class Listener:
         stats.batches += 1
         stats.messages += len(messages)
         stats.points += len(points)
-        stats.dead_letters += len(letters)
+        stats.dead_letters += len(letters) + refused
+        stats.refused += refused
 
     def _apply(
         self,
         now: datetime,
         decoded: list[tuple[Inbound, Message]],
         letters: list[tuple[str, str, bytes]],
-    ) -> None:
+    ) -> int:
+        """Apply the batch and keep its dead letters; how many messages `apply` refused."""
+        messages = [m for _, m in decoded]
         try:
             with Session(self.engine, expire_on_commit=False) as session:
-                apply(session=session, now=now, messages=[m for _, m in decoded], root=self._root)
+                refused = apply(session=session, now=now, messages=messages, root=self._root)
                 if letters:
                     begin_write(session)
                     dead_letters(session=session, now=now, letters=letters)
                 session.commit()
-            return
+            return refused
         except Exception:
             log.exception("applying a batch failed; applying its messages one by one")
         # One message must not hold back the others, nor stall the stream when it is
         # alone: apply each alone, and keep the one that fails as a dead letter.
+        refused = 0
         for item, message in decoded:
             try:
                 with Session(self.engine, expire_on_commit=False) as session:
-                    apply(session=session, now=now, messages=[message], root=self._root)
+                    found = apply(session=session, now=now, messages=[message], root=self._root)
                     session.commit()
+                refused += found
             except Exception as exc:
                 log.exception("message on %s could not be applied", item.topic)
                 self._database_answers()
                 letters.append((item.topic, f"apply_failed: {type(exc).__name__}", item.payload))
         self._keep_letters(now, letters)
+        return refused
 
     def _keep_letters(self, now: datetime, letters: list[tuple[str, str, bytes]]) -> None:
         """Store dead letters, one by one if they fail together. A letter the database

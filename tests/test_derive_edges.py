@@ -16,6 +16,7 @@ from service.models import (
     Reservation,
     UsageSession,
 )
+from service.rules.commands import CommandSpec, create_commands
 from service.rules.devices import ensure_devices
 from telemetry.derive import apply
 from tests.conftest import CURRENT_TIME
@@ -192,6 +193,16 @@ def test_last_seen_never_runs_ahead_of_the_clock(session, world, devices):
 
 
 def test_acks_and_events_count_as_seen(session, world, devices):
+    laser = devices["laser-1"]
+    specs = [
+        CommandSpec(f"k-{uid}", laser.id or 0, laser.resource_id or 0, "warn", T0, uid=uid)
+        for uid in ("c0", "c1")
+    ]
+    create_commands(session=session, now=T0, specs=specs, sent=True)
+    session.commit()
+    # An ack naming no command of this device is refused, so it is no sign of life.
+    run(session, CommandAck("seongsu", "laser-1", "c9", True, at(2)))
+    assert device(session).last_seen is None
     run(session, CommandAck("seongsu", "laser-1", "c1", True, at(3)))
     assert device(session).last_seen == at(3)
     run(session, Event("seongsu", "laser-1", at(4), "door", {"open": True}))

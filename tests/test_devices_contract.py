@@ -128,7 +128,7 @@ def test_room_occupancy_may_be_a_boolean():
         ({"ts": True, "power_w": 1}, "bad_ts"),
         ({"ts": -5, "power_w": 1}, "bad_ts"),
         ({"ts": 10**15, "power_w": 1}, "bad_ts"),
-        ({"ts": "2026-03-02T00:10:00Z", "power_w": 1}, "ts_future"),
+        ({"ts": "2026-03-02T00:10:00Z", "power_w": 1}, "ts_in_future"),
         ({"ts": "2026-02-20T00:00:00Z", "power_w": 1}, "ts_past"),
         ({f"m{i}": i for i in range(65)}, "too_many_metrics"),
     ],

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, func, select
 from devices.contract import Telemetry, encode_telemetry, topic_for
 from scheduler.jobs import expire_unknown_devices
 from service.models import Alert, AlertKind, DeadLetter, DeadLetterCount
-from service.rules.unknown_devices import RECENT_NAMES, expire_quiet
+from service.rules.unknown_devices import KEPT_LETTERS, RECENT_NAMES, expire_quiet
 from telemetry.derive import apply
 from tests.conftest import CURRENT_TIME
 from tests.ingest import Listeners
@@ -48,8 +48,22 @@ def test_five_thousand_made_up_names_leave_one_alert_per_site(session, world):
     ]
     assert found[0].recent == [f"seongsu/ghost-{i}" for i in range(3_999, 3_999 - RECENT_NAMES, -1)]
     assert len(found[1].recent) == RECENT_NAMES
-    # Every message is still kept as a dead letter for the operator to read.
-    assert session.exec(select(func.count()).select_from(DeadLetter)).one() == 5_000
+    # Each alert keeps its first messages as dead letters to read, and counts the rest.
+    assert session.exec(select(func.count()).select_from(DeadLetter)).one() == 2 * KEPT_LETTERS
+    counts = session.exec(select(DeadLetterCount.source, DeadLetterCount.count)).all()
+    assert sorted(counts) == [("*", 1_000), ("seongsu/*", 4_000)]
+
+
+def test_a_new_alert_keeps_its_first_messages_as_dead_letters_again(session, world):
+    flood(session, [("seongsu", f"ghost-{i}") for i in range(KEPT_LETTERS - 1)])
+    flood(session, [("seongsu", "ghost-x"), ("seongsu", "ghost-y")])
+    kept = session.exec(select(DeadLetter.device).order_by(col(DeadLetter.id))).all()
+    assert (len(kept), kept[-1]) == (KEPT_LETTERS, "ghost-x")
+    later = CURRENT_TIME + QUIET * 2
+    expire_quiet(session=session, now=later, quiet=QUIET)
+    session.commit()
+    flood(session, [("seongsu", "ghost-z")], now=later)
+    assert session.exec(select(func.count()).select_from(DeadLetter)).one() == KEPT_LETTERS + 1
 
 
 def test_a_name_seen_again_moves_to_the_front_once(session, world):

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from ..models import AlertKind, CommandState, Device, DeviceCommand, Site
 from .audit import record
 from .devices import open_alert, subject_of
+from .senders import AckClaim, ack_refusals
 
 # Actions that change what a machine may do; a newer one makes older ones moot.
 SWITCHING = ("enable", "disable")
@@ -239,14 +240,17 @@ def _command_failed(*, session: Session, now: datetime, command: DeviceCommand) 
     )
 
 
-def acknowledge(*, session: Session, now: datetime, acks: Sequence[tuple[str, bool]]) -> int:
-    """Record devices' cmd/acks (uid, ok); returns how many settled a known command.
+def acknowledge(*, session: Session, now: datetime, acks: Sequence[AckClaim]) -> int:
+    """Record devices' cmd/acks; returns how many settled a known command.
 
+    Only an ack from the device the command was sent to counts (`senders.ack_refusals`).
     A late ack still settles a command that failed or expired meanwhile.
     """
+    refused = {ack for ack, _ in ack_refusals(session=session, acks=acks)}
+    taken = [ack for ack in acks if ack not in refused]
     settled = 0
     for ok in (True, False):
-        uids = sorted({uid for uid, answer in acks if answer is ok})
+        uids = sorted({ack.uid for ack in taken if ack.ok is ok})
         if not uids:
             continue
         result: Any = session.execute(

@@ -4,6 +4,12 @@ Anyone who can reach the broker can make up device names; an alert per name woul
 a flood of them grow the alert table without bound. So each site has at most one open
 unknown_device alert, counting the messages and keeping the last few names, and the
 scheduler closes it once no such message came for a while (the next one opens anew).
+
+Their messages are dead letters too, counted on one counter per site; of each alert's
+messages only the first KEPT_LETTERS are stored as dead-letter rows (the ones an operator
+reads to see what was sent), the rest are counted on the alert and the counter only.
+With the alert closing after `unknown_device_quiet_min` of quiet, a site stores at most
+KEPT_LETTERS such rows per alert, however many names or messages a flood makes up.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from .devices import open_alert, subject_of
 
 # How many of the names seen last an alert keeps.
 RECENT_NAMES = 5
+# How many of an alert's messages are kept as dead-letter rows (the rest are counted).
+KEPT_LETTERS = 100
 # The subject of the alert for devices at sites that do not exist either.
 NO_SITE = "*"
 
@@ -35,6 +43,13 @@ class UnknownGroup:
 
     alert: Alert
     devices: list[tuple[str, str]]
+    # Messages the alert had counted before this batch.
+    earlier: int = 0
+
+    @property
+    def letters_to_keep(self) -> int:
+        """How many of this batch's messages are still kept as dead-letter rows."""
+        return max(0, KEPT_LETTERS - self.earlier)
 
 
 def note_unknown_devices(
@@ -49,19 +64,12 @@ def note_unknown_devices(
     groups: dict[str | None, list[tuple[str, str]]] = {}
     for site, device in seen:
         groups.setdefault(site if site in site_ids else None, []).append((site, device))
-    return [
-        UnknownGroup(
-            _note_group(
-                session,
-                now,
-                site,
-                site_ids.get(site or ""),
-                [(subject_of(*key), seen[key]) for key in keys],
-            ),
-            keys,
-        )
-        for site, keys in groups.items()
-    ]
+    found = []
+    for slug, keys in groups.items():
+        names = [(subject_of(*key), seen[key]) for key in keys]
+        alert = _note_group(session, now, slug, site_ids.get(slug or ""), names)
+        found.append(UnknownGroup(alert, keys, alert.count - sum(n for _, n in names)))
+    return found
 
 
 def _note_group(
