@@ -394,3 +394,30 @@ def test_the_token_endpoints_need_a_token(client, world, call):
     answer = getattr(client, method)(path)
     assert answer.status_code == 401
     assert answer.json["error"]["code"] == "unauthorized"
+
+
+# The settings page's revoke button follows the same rule: own tokens, or an admin's say.
+PAGE_REVOKE = {
+    "anonymous": 302,
+    "maker": 302,
+    "operator": 404,
+    "mullae_operator": 404,
+    "admin": 302,
+}
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("who", PAGE_REVOKE)
+def test_revoking_from_the_settings_page_follows_the_role_matrix(client, world, who):
+    from tests.pages import csrf_token, login
+
+    bearer = {"Authorization": f"Bearer {_token_of(client, 'maker@example.com')}"}
+    token_id = next(t["id"] for t in client.get("/api/v1/auth/tokens", headers=bearer).json)
+    if who != "anonymous":
+        login(client, PAGE_LOGINS[who])
+    form = {"csrf_token": csrf_token(client, "/login")}
+    answer = client.post(f"/me/settings/tokens/{token_id}/revoke", data=form)
+    assert answer.status_code == PAGE_REVOKE[who]
+    revoked = who in ("maker", "admin")
+    still = client.get("/api/v1/reservations", headers=bearer).status_code
+    assert still == (401 if revoked else 200)

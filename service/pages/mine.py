@@ -22,6 +22,7 @@ from ..rules.usage import usage_with_places
 from .auth import login_required
 from .cells import duration
 from .i18n import LOCALES, site_zone
+from .i18n import language as page_language
 from .render import render_page
 
 bp = Blueprint("mine", __name__, template_folder="templates", url_prefix="/me")
@@ -196,10 +197,10 @@ def revoke_token(token_id: int) -> BaseResponse:
     current = session.get("token")
     if current and ended.token_hash == token_digest(current):
         # Ending this browser's own login signs it out at once, as logging out does.
-        chosen = session.get("locale")
+        # The login page that follows speaks the language this page spoke.
+        spoken = page_language()
         session.clear()
-        if chosen:
-            session["locale"] = chosen
+        session["locale"] = spoken
         flash(_("You ended this browser's session. Log in again to continue."))
         return redirect(url_for("signin.login"))
     flash(_("That session or token is ended: it no longer opens anything."))
