@@ -15,8 +15,10 @@ from tests.pg import free_port
 
 
 @contextmanager
-def serve(db_url: str, threads: int = 8) -> Iterator[str]:
-    """Start `smartfab web` on a free port; yield its base URL."""
+def serve(
+    db_url: str, threads: int = 8, workers: int | None = None, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """Start `smartfab web` on a free port (`workers` processes if given); yield its URL."""
     port = free_port()
     env = {
         **os.environ,
@@ -24,9 +26,14 @@ def serve(db_url: str, threads: int = 8) -> Iterator[str]:
         "SMARTFAB_WEB__THREADS": str(threads),
         # A server on PostgreSQL counts as production: it needs a key of 32+ characters.
         "SMARTFAB_WEB__SECRET_KEY": "test-" + "k" * 40,
+        **(env or {}),
     }
+    command = [sys.executable, "-m", "service.cli", "web", "--host", "127.0.0.1"]
+    command += ["--port", str(port)]
+    if workers is not None:
+        command += ["--workers", str(workers)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "web", "--host", "127.0.0.1", "--port", str(port)],
+        command,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -347,3 +347,77 @@ def test_the_report_api_follows_the_role_matrix(client, world, path):
     assert client.get(path).status_code == 401
     for actor, status in REPORT_API[path].items():
         assert client.get(path, headers=world.headers(actor)).status_code == status, actor
+
+
+# --- page logins and API tokens: one's own, and anyone's for an admin -----------------------
+
+
+def _token_of(client, email: str) -> str:
+    from tests.factories import PASSWORD
+
+    answer = client.post("/api/v1/auth/token", json={"email": email, "password": PASSWORD})
+    assert answer.status_code == 201
+    return str(answer.json["token"])
+
+
+@pytest.mark.parametrize("actor", MATRIX)
+def test_listing_tokens_shows_only_the_callers_own(client, world, actor):
+    _token_of(client, "maker@example.com")
+    answer = client.get("/api/v1/auth/tokens", headers=world.headers(actor))
+    assert answer.status_code == 200
+    # The world's one token, plus the maker's new one for the maker.
+    assert len(answer.json) == (2 if actor == "maker" else 1)
+
+
+# Whose token may be revoked: one's own always; another's only by an admin. Others
+# get 404, as for a token that does not exist, so ids reveal nothing.
+REVOKE_OTHERS = {"maker": 204, "other": 404, "operator": 404, "mullae_operator": 404, "admin": 204}
+
+
+@pytest.mark.parametrize("actor", REVOKE_OTHERS)
+def test_revoking_a_makers_token_follows_the_role_matrix(client, world, actor):
+    bearer = {"Authorization": f"Bearer {_token_of(client, 'maker@example.com')}"}
+    listed = client.get("/api/v1/auth/tokens", headers=bearer).json
+    token_id = next(t["id"] for t in listed if t["current"])
+    answer = client.delete(f"/api/v1/auth/tokens/{token_id}", headers=world.headers(actor))
+    assert answer.status_code == REVOKE_OTHERS[actor]
+    still = client.get("/api/v1/reservations", headers=bearer).status_code
+    assert still == (401 if REVOKE_OTHERS[actor] == 204 else 200)
+
+
+TOKEN_CALLS = [("get", "/api/v1/auth/tokens"), ("delete", "/api/v1/auth/tokens/1")]
+
+
+@pytest.mark.parametrize("call", TOKEN_CALLS)
+def test_the_token_endpoints_need_a_token(client, world, call):
+    method, path = call
+    answer = getattr(client, method)(path)
+    assert answer.status_code == 401
+    assert answer.json["error"]["code"] == "unauthorized"
+
+
+# The settings page's revoke button follows the same rule: own tokens, or an admin's say.
+PAGE_REVOKE = {
+    "anonymous": 302,
+    "maker": 302,
+    "operator": 404,
+    "mullae_operator": 404,
+    "admin": 302,
+}
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("who", PAGE_REVOKE)
+def test_revoking_from_the_settings_page_follows_the_role_matrix(client, world, who):
+    from tests.pages import csrf_token, login
+
+    bearer = {"Authorization": f"Bearer {_token_of(client, 'maker@example.com')}"}
+    token_id = next(t["id"] for t in client.get("/api/v1/auth/tokens", headers=bearer).json)
+    if who != "anonymous":
+        login(client, PAGE_LOGINS[who])
+    form = {"csrf_token": csrf_token(client, "/login")}
+    answer = client.post(f"/me/settings/tokens/{token_id}/revoke", data=form)
+    assert answer.status_code == PAGE_REVOKE[who]
+    revoked = who in ("maker", "admin")
+    still = client.get("/api/v1/reservations", headers=bearer).status_code
+    assert still == (401 if revoked else 200)

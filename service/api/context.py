@@ -25,10 +25,17 @@ def current_principal() -> Principal:
     return principal
 
 
+def bearer_token() -> str | None:
+    """The token of the request's `Authorization: Bearer …` header, if it has one."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
 def require_principal() -> Principal:
     """The caller named by the Authorization header, else 401."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = bearer_token()
+    if token is None:
         raise Unauthorized("send 'Authorization: Bearer <token>' (POST /api/v1/auth/token)")
-    return principal_for_token(session=get_session(), now=now(), token=token.strip())
+    return principal_for_token(session=get_session(), now=now(), token=token)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import ClassVar, Self
+from typing import ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -31,6 +31,17 @@ class TokenResponse(BaseModel):
     token: str
     expires_at: datetime
     account_id: int
+
+
+class TokenPublic(BaseModel):
+    """A live token as its owner sees it: never the token itself."""
+
+    id: int
+    kind: Literal["page", "api"] = Field(description="a browser's login or an API token")
+    label: str = Field(description="the program that asked for it, e.g. 'Chrome · Android'")
+    created_at: datetime
+    expires_at: datetime
+    current: bool = Field(description="the token this request was sent with")
 
 
 class ResourceQuery(Strict):

@@ -11,6 +11,10 @@ parks at no cost beside the other requests. Blocking I/O is cooperative under ge
 patches, psycopg's included (since 3.1.14); SQLite's calls are short and run in place.
 `worker_connections` caps the requests a worker holds at once, streams included;
 `threads` sizes only the in-process waitress server.
+
+/metrics adds up the counts of all workers: before they fork, the server gives them a
+private directory to keep their values in (PROMETHEUS_MULTIPROC_DIR; a fresh one, or
+the one the environment names, emptied), and a worker that exits is marked dead there.
 """
 
 from __future__ import annotations
@@ -18,12 +22,16 @@ from __future__ import annotations
 import gc
 import os
 import secrets
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from ..config import Settings
+from ..metrics import MULTIPROC_DIR
 
 
 class WebServer(BaseApplication):
@@ -53,12 +61,43 @@ def _freeze_heap(_worker: Any) -> None:
     gc.freeze()
 
 
+def _metrics_directory() -> tuple[Path, bool]:
+    """The workers' shared metrics directory, empty, named in the environment they inherit.
+
+    Returns it and whether this server made it (and so removes it when it stops).
+    """
+    named = os.environ.get(MULTIPROC_DIR)
+    if named:
+        # Counts left by an earlier server would be added to this one's.
+        directory = Path(named)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+        return directory, False
+    directory = Path(tempfile.mkdtemp(prefix="smartfab-metrics-"))
+    os.environ[MULTIPROC_DIR] = str(directory)
+    return directory, True
+
+
+def _worker_exited(_server: Any, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
+    # Its counters stay in the sums; only live gauges of the dead process are dropped.
+    multiprocess.mark_process_dead(worker.pid)
+
+
 def serve(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
     """Serve until SIGTERM or Ctrl-C; `workers` 0 means one per CPU core.
 
     `threads` is kept for the command line's sake: gevent workers have no thread pool.
     """
     del threads
+    directory, made = _metrics_directory()
+
+    def _stopped(_server: Any) -> None:
+        if made:
+            shutil.rmtree(directory, ignore_errors=True)
+
     WebServer(
         settings,
         {
@@ -73,5 +112,7 @@ def serve(settings: Settings, host: str, port: int, workers: int, threads: int) 
             "errorlog": "-",
             "loglevel": "warning",
             "post_worker_init": _freeze_heap,
+            "child_exit": _worker_exited,
+            "on_exit": _stopped,
         },
     ).run()

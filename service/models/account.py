@@ -77,3 +77,7 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     revoked: bool = False
+    # "page" (a browser's login) or "api" (a bearer token asked for with a password).
+    kind: str = Field(default="api", max_length=8)
+    # Which program asked for it (browser and system), so its owner can tell tokens apart.
+    label: str = Field(default="", max_length=120)

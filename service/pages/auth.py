@@ -19,6 +19,7 @@ from ..errors import TooManyRequests, Unauthorized
 from ..models import Account
 from ..rules.accounts import issue_token, principal_for_token, revoke_token
 from ..rules.login_guard import log_in
+from ..rules.tokens import client_label
 from .messages import refusal
 
 bp = Blueprint("signin", __name__, template_folder="templates")
@@ -114,7 +115,14 @@ def login() -> str | BaseResponse | tuple[str, int, dict[str, str]]:
             if isinstance(exc.details, dict) and "retry_after_s" in exc.details:
                 headers["Retry-After"] = str(exc.details["retry_after_s"])
         else:
-            token = issue_token(session=db, now=now(), account=account, ttl_days=LOGIN_DAYS)
+            token = issue_token(
+                session=db,
+                now=now(),
+                account=account,
+                ttl_days=LOGIN_DAYS,
+                kind="page",
+                label=client_label(request.user_agent.string),
+            )
             db.commit()
             chosen = session.get("locale")
             session.clear()

@@ -6,21 +6,23 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..api.context import now
 from ..db import get_session
 from ..models import Invoice, InvoiceLine, LineBasis, Resource, Site, UsageSession
-from ..rules.accounts import account_names, reset_ical_secret
+from ..rules.accounts import account_names, reset_ical_secret, token_digest
 from ..rules.invoicing import credit_note_of, get_invoice, invoice_lines, list_invoices
 from ..rules.policy import list_trainings
 from ..rules.pricing import parse_period
+from ..rules.tokens import list_tokens, revoke_token_by_id
 from ..rules.usage import usage_with_places
 from .auth import login_required
 from .cells import duration
 from .i18n import LOCALES, site_zone
+from .i18n import language as page_language
 from .render import render_page
 
 bp = Blueprint("mine", __name__, template_folder="templates", url_prefix="/me")
@@ -164,6 +166,12 @@ def settings() -> str:
         "mine/settings.html",
         feed=url_for("home.ical", secret=g.account.ical_secret, _external=True),
         languages=[(code, name) for code, name in LANGUAGE_NAMES if code in LOCALES],
+        tokens=list_tokens(
+            session=get_session(),
+            now=now(),
+            account_id=g.principal.id,
+            current=session.get("token"),
+        ),
     )
 
 
@@ -172,8 +180,28 @@ def reset_calendar_link() -> BaseResponse:
     if g.get("account") is None:
         # After the login, back to the page with the button: this address only takes a POST.
         return redirect(url_for("signin.login", next=url_for("mine.settings")))
-    session = get_session()
-    reset_ical_secret(session=session, now=now(), account_id=g.principal.id)
-    session.commit()
+    db = get_session()
+    reset_ical_secret(session=db, now=now(), account_id=g.principal.id)
+    db.commit()
     flash(_("Your calendar has a new link. The old link no longer works."))
+    return redirect(url_for("mine.settings"))
+
+
+@bp.post("/settings/tokens/<int:token_id>/revoke")
+def revoke_token(token_id: int) -> BaseResponse:
+    if g.get("account") is None:
+        return redirect(url_for("signin.login", next=url_for("mine.settings")))
+    db = get_session()
+    ended = revoke_token_by_id(session=db, now=now(), actor=g.principal, token_id=token_id)
+    db.commit()
+    current = session.get("token")
+    if current and ended.token_hash == token_digest(current):
+        # Ending this browser's own login signs it out at once, as logging out does.
+        # The login page that follows speaks the language this page spoke.
+        spoken = page_language()
+        session.clear()
+        session["locale"] = spoken
+        flash(_("You ended this browser's session. Log in again to continue."))
+        return redirect(url_for("signin.login"))
+    flash(_("That session or token is ended: it no longer opens anything."))
     return redirect(url_for("mine.settings"))

@@ -67,19 +67,30 @@ def authenticate(*, session: Session, email: str, password: str) -> Account:
     return account
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
+    """What is stored of a token: its SHA-256, so a copy of the database opens nothing."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(*, session: Session, now: datetime, account: Account, ttl_days: int) -> str:
-    """Create a bearer token for `account`; only its hash is stored."""
+def issue_token(
+    *,
+    session: Session,
+    now: datetime,
+    account: Account,
+    ttl_days: int,
+    kind: str = "api",
+    label: str = "",
+) -> str:
+    """A new bearer token for `account`: a "page" login or an "api" token; only its hash is kept."""
     token = secrets.token_urlsafe(32)
     session.add(
         ApiToken(
             account_id=account.id or 0,
-            token_hash=_digest(token),
+            token_hash=token_digest(token),
             created_at=now,
             expires_at=now + timedelta(days=ttl_days),
+            kind=kind,
+            label=label[:120],
         )
     )
     return token
@@ -103,7 +114,7 @@ _TOKEN = (
 
 def principal_for_token(*, session: Session, now: datetime, token: str) -> Principal:
     """The caller a bearer token names, with its roles, in one query; else Unauthorized."""
-    rows = session.connection().execute(_TOKEN, {"token_hash": _digest(token)}).all()
+    rows = session.connection().execute(_TOKEN, {"token_hash": token_digest(token)}).all()
     if not rows:
         raise Unauthorized("unknown token")
     revoked, expires_at, account_id, active, _, _ = rows[0]
@@ -161,7 +172,7 @@ def create_account(
 
 def revoke_token(*, session: Session, token: str) -> None:
     """Make a bearer token (or a page login's token) useless from now on."""
-    row = session.exec(select(ApiToken).where(ApiToken.token_hash == _digest(token))).first()
+    row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_digest(token))).first()
     if row is not None and not row.revoked:
         row.revoked = True
         session.add(row)
