@@ -6,13 +6,23 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from limits import parse_many
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+if TYPE_CHECKING:
+    from devices.client import TlsOptions
 
 ENV_PREFIX = "SMARTFAB_"
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "config.toml"
@@ -78,9 +88,45 @@ class MqttSettings(_Section):
     username: str = ""
     password: str = ""
     tls: bool = False
+    # PEM files for TLS: the CA the broker's certificate must chain to (empty: the
+    # system's CAs), and a client certificate with its key (empty: none).
+    ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
     client_id: str = "smartfab-listener"
     topic_root: str = "smartfab"
     shared_group: str = ""
+
+    @model_validator(mode="after")
+    def _tls_files(self) -> MqttSettings:
+        files = {"ca_file": self.ca_file, "cert_file": self.cert_file, "key_file": self.key_file}
+        given = [name for name, path in files.items() if path]
+        if given and not self.tls:
+            raise ValueError(f"{' and '.join(given)} given but tls is false; set tls = true")
+        if bool(self.cert_file) != bool(self.key_file):
+            raise ValueError(
+                "cert_file and key_file go together: a client certificate needs its key"
+            )
+        for name in given:
+            if not Path(files[name]).is_file():
+                raise ValueError(f"{name} {files[name]!r} is not a readable file")
+        if self.tls:
+            from devices.client import tls_context
+
+            try:
+                tls_context(ca_file=self.ca_file, cert_file=self.cert_file, key_file=self.key_file)
+            except OSError as exc:  # ssl.SSLError included
+                raise ValueError(f"the TLS files do not load ({', '.join(given)}): {exc}") from exc
+        return self
+
+    def tls_options(self) -> TlsOptions:
+        """The TLS arguments of `devices.client.make_client` and the simulator."""
+        return {
+            "tls": self.tls,
+            "ca_file": self.ca_file,
+            "cert_file": self.cert_file,
+            "key_file": self.key_file,
+        }
 
 
 class InfluxSettings(_Section):
