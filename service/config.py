@@ -82,6 +82,10 @@ class WebSettings(_Section):
         return value
 
 
+def _mqtt_setting(name: str) -> str:
+    return f"mqtt.{name} ({ENV_PREFIX}MQTT__{name.upper()})"
+
+
 class MqttSettings(_Section):
     host: str = ""
     port: int = Field(1883, ge=1, le=65535)
@@ -100,23 +104,24 @@ class MqttSettings(_Section):
     @model_validator(mode="after")
     def _tls_files(self) -> MqttSettings:
         files = {"ca_file": self.ca_file, "cert_file": self.cert_file, "key_file": self.key_file}
-        given = [name for name, path in files.items() if path]
+        given = [_mqtt_setting(name) for name, path in files.items() if path]
         if given and not self.tls:
-            raise ValueError(f"{' and '.join(given)} given but tls is false; set tls = true")
+            raise ValueError(f"{' and '.join(given)} given but mqtt.tls is false; set it true")
         if bool(self.cert_file) != bool(self.key_file):
             raise ValueError(
-                "cert_file and key_file go together: a client certificate needs its key"
+                f"{_mqtt_setting('cert_file')} and {_mqtt_setting('key_file')} go together: "
+                "a client certificate needs its key"
             )
-        for name in given:
-            if not Path(files[name]).is_file():
-                raise ValueError(f"{name} {files[name]!r} is not a readable file")
-        if self.tls:
+        for name, path in files.items():
+            if path and not Path(path).is_file():
+                raise ValueError(f"{_mqtt_setting(name)}: no file {path!r}")
+        if given:
             from devices.client import tls_context
 
             try:
                 tls_context(ca_file=self.ca_file, cert_file=self.cert_file, key_file=self.key_file)
             except OSError as exc:  # ssl.SSLError included
-                raise ValueError(f"the TLS files do not load ({', '.join(given)}): {exc}") from exc
+                raise ValueError(f"{' and '.join(given)} do not load: {exc}") from exc
         return self
 
     def tls_options(self) -> TlsOptions:

@@ -165,7 +165,7 @@ def test_listen_stores_what_a_simulated_device_sends_over_tls(
         "SMARTFAB_MQTT__PORT": str(tls_port),
         **{f"SMARTFAB_MQTT__{k.upper()}": str(v) for k, v in _tls(pki, pki.listener).items()},
     }
-    listen = subprocess.Popen(  # noqa: S603 - our own command line
+    listen = subprocess.Popen(
         [sys.executable, "-m", "service.cli", "listen"],
         cwd=ROOT,
         env=env,
@@ -177,7 +177,10 @@ def test_listen_stores_what_a_simulated_device_sends_over_tls(
 
         def stored() -> int:
             with Session(engine) as fresh:
-                count = select(func.count()).where(col(TelemetryPoint.site) == "seongsu")
+                count = select(func.count()).where(
+                    col(TelemetryPoint.site) == "seongsu",
+                    col(TelemetryPoint.resource) == laser.slug,
+                )
                 return int(fresh.exec(count).one())
 
         assert _until(lambda: stored() > 0 or listen.poll() is not None), "nothing stored"
@@ -292,20 +295,24 @@ def test_tls_settings_become_the_client_options(pki: Pki) -> None:
 
 
 def test_a_client_certificate_without_its_key_is_refused(pki: Pki) -> None:
-    with pytest.raises(ConfigError, match="cert_file and key_file go together"):
+    with pytest.raises(ConfigError, match=r"mqtt.cert_file .* and mqtt.key_file .* go together"):
         _mqtt(tls=True, cert_file=pki.listener.cert_file)
 
 
 def test_a_missing_ca_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"mqtt \(SMARTFAB_MQTT\).*ca_file .*nowhere.pem"):
+    with pytest.raises(
+        ConfigError, match=r"mqtt.ca_file \(SMARTFAB_MQTT__CA_FILE\): no file .*nowhere.pem"
+    ):
         _mqtt(tls=True, ca_file=str(tmp_path / "nowhere.pem"))
 
 
 def test_a_key_that_is_not_the_certificates_is_refused(pki: Pki) -> None:
-    with pytest.raises(ConfigError, match="TLS files do not load"):
+    with pytest.raises(ConfigError, match="mqtt.cert_file .* and mqtt.key_file .* do not load"):
         _mqtt(tls=True, cert_file=pki.listener.cert_file, key_file=pki.device.key_file)
 
 
 def test_tls_files_without_tls_are_refused_rather_than_ignored(pki: Pki) -> None:
-    with pytest.raises(ConfigError, match="ca_file given but tls is false"):
+    with pytest.raises(
+        ConfigError, match=r"mqtt.ca_file \(SMARTFAB_MQTT__CA_FILE\) given but mqtt.tls is false"
+    ):
         _mqtt(ca_file=pki.ca.ca_file)
