@@ -7,6 +7,7 @@ Devices, the simulator, the telemetry listener and the scheduler all connect thr
 from __future__ import annotations
 
 import ssl
+from typing import TypedDict
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -18,20 +19,47 @@ RECONNECT_MIN_S = 1
 RECONNECT_MAX_S = 30
 
 
+class TlsOptions(TypedDict):
+    """The TLS arguments of `make_client` (and of the simulator, which passes them on)."""
+
+    tls: bool
+    ca_file: str
+    cert_file: str
+    key_file: str
+
+
+def tls_context(*, ca_file: str = "", cert_file: str = "", key_file: str = "") -> ssl.SSLContext:
+    """A client context that verifies the broker and its host name.
+
+    Against the CAs in `ca_file` (PEM), else the system's; with `cert_file` and `key_file`
+    it presents that client certificate. Raises OSError or ssl.SSLError for a file that
+    cannot be read or a key that does not match its certificate.
+    """
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=ca_file or None)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if cert_file:
+        context.load_cert_chain(cert_file, key_file or None)
+    return context
+
+
 def make_client(
     client_id: str,
     *,
     username: str = "",
     password: str = "",
     tls: bool = False,
+    ca_file: str = "",
+    cert_file: str = "",
+    key_file: str = "",
     will: tuple[str, str] | None = None,
     root: str = "smartfab",
     manual_ack: bool = False,
 ) -> mqtt.Client:
     """A paho MQTT v5 client; `will=(site, device)` sets the retained `offline` Last Will.
 
-    With `tls` the broker's certificate must verify against the system's CAs and name
-    the host; `manual_ack` leaves acknowledging QoS 1 messages to the caller.
+    With `tls` the broker's certificate must verify against `ca_file` (else the system's
+    CAs) and name the host; `cert_file`/`key_file` add a client certificate (see
+    `tls_context`). `manual_ack` leaves acknowledging QoS 1 messages to the caller.
     """
     client = mqtt.Client(
         callback_api_version=CallbackAPIVersion.VERSION2,
@@ -42,7 +70,7 @@ def make_client(
     if username:
         client.username_pw_set(username, password or None)
     if tls:
-        client.tls_set(cert_reqs=ssl.CERT_REQUIRED, tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        client.tls_set_context(tls_context(ca_file=ca_file, cert_file=cert_file, key_file=key_file))
     if will is not None:
         site, device = will
         client.will_set(

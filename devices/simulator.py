@@ -87,6 +87,9 @@ class Simulator:
         username: str = "",
         password: str = "",
         tls: bool = False,
+        ca_file: str = "",
+        cert_file: str = "",
+        key_file: str = "",
         clock: Callable[[], float] = time.time,
         scripts: Mapping[str, Sequence[Visit]] | None = None,
     ) -> None:
@@ -126,6 +129,9 @@ class Simulator:
                 username=username,
                 password=password,
                 tls=tls,
+                ca_file=ca_file,
+                cert_file=cert_file,
+                key_file=key_file,
                 will=(spec.site, spec.slug),
                 root=root,
             )

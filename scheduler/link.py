@@ -70,7 +70,10 @@ class DeviceLink:
             )
         self._ready = threading.Event()
         self.client = make_client(
-            client_id, username=settings.username, password=settings.password, tls=settings.tls
+            client_id,
+            username=settings.username,
+            password=settings.password,
+            **settings.tls_options(),
         )
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect

@@ -6,13 +6,23 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from limits import parse_many
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+if TYPE_CHECKING:
+    from devices.client import TlsOptions
 
 ENV_PREFIX = "SMARTFAB_"
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "config.toml"
@@ -72,15 +82,56 @@ class WebSettings(_Section):
         return value
 
 
+def _mqtt_setting(name: str) -> str:
+    return f"mqtt.{name} ({ENV_PREFIX}MQTT__{name.upper()})"
+
+
 class MqttSettings(_Section):
     host: str = ""
     port: int = Field(1883, ge=1, le=65535)
     username: str = ""
     password: str = ""
     tls: bool = False
+    # PEM files for TLS: the CA the broker's certificate must chain to (empty: the
+    # system's CAs), and a client certificate with its key (empty: none).
+    ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
     client_id: str = "smartfab-listener"
     topic_root: str = "smartfab"
     shared_group: str = ""
+
+    @model_validator(mode="after")
+    def _tls_files(self) -> MqttSettings:
+        files = {"ca_file": self.ca_file, "cert_file": self.cert_file, "key_file": self.key_file}
+        given = [_mqtt_setting(name) for name, path in files.items() if path]
+        if given and not self.tls:
+            raise ValueError(f"{' and '.join(given)} given but mqtt.tls is false; set it true")
+        if bool(self.cert_file) != bool(self.key_file):
+            raise ValueError(
+                f"{_mqtt_setting('cert_file')} and {_mqtt_setting('key_file')} go together: "
+                "a client certificate needs its key"
+            )
+        for name, path in files.items():
+            if path and not Path(path).is_file():
+                raise ValueError(f"{_mqtt_setting(name)}: no file {path!r}")
+        if given:
+            from devices.client import tls_context
+
+            try:
+                tls_context(ca_file=self.ca_file, cert_file=self.cert_file, key_file=self.key_file)
+            except OSError as exc:  # ssl.SSLError included
+                raise ValueError(f"{' and '.join(given)} do not load: {exc}") from exc
+        return self
+
+    def tls_options(self) -> TlsOptions:
+        """The TLS arguments of `devices.client.make_client` and the simulator."""
+        return {
+            "tls": self.tls,
+            "ca_file": self.ca_file,
+            "cert_file": self.cert_file,
+            "key_file": self.key_file,
+        }
 
 
 class InfluxSettings(_Section):

@@ -106,7 +106,7 @@ class DemoStack:
                 cards=cards,
                 username=settings.mqtt.username,
                 password=settings.mqtt.password,
-                tls=settings.mqtt.tls,
+                **settings.mqtt.tls_options(),
                 scripts=self.scripts,
                 seed=self.seed,
             )

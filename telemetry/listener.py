@@ -106,8 +106,8 @@ class Listener:
             cfg.client_id,
             username=cfg.username,
             password=cfg.password,
-            tls=cfg.tls,
             manual_ack=True,
+            **cfg.tls_options(),
         )
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect

@@ -80,7 +80,7 @@ def simulate(
         seed=seed,
         username=settings.mqtt.username,
         password=settings.mqtt.password,
-        tls=settings.mqtt.tls,
+        **settings.mqtt.tls_options(),
     )
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: simulator.stop())
