@@ -75,12 +75,25 @@ class WebSettings(_Section):
 class MqttSettings(_Section):
     host: str = ""
     port: int = Field(1883, ge=1, le=65535)
+    # The listener's service account (it may read every device's topics).
     username: str = ""
     password: str = ""
+    # The scheduler's own account (the only one that may publish commands); empty: the
+    # listener's, as before there were two.
+    scheduler_username: str = ""
+    scheduler_password: str = ""
     tls: bool = False
     client_id: str = "smartfab-listener"
     topic_root: str = "smartfab"
     shared_group: str = ""
+
+    def for_scheduler(self) -> MqttSettings:
+        """These settings with the scheduler's credentials in `username`/`password`."""
+        if not self.scheduler_username:
+            return self
+        return self.model_copy(
+            update={"username": self.scheduler_username, "password": self.scheduler_password}
+        )
 
 
 class InfluxSettings(_Section):

@@ -26,6 +26,17 @@ def _resource_options(site_id: int | None = None) -> list[tuple[int | None, str]
     return [(r.id, f"{local_name(r)} · {local_name(s)}") for r, s in rows]
 
 
+def _flash_password(username: str, password: str) -> None:
+    flash(
+        _(
+            "Its MQTT user name is %(username)s and its password, shown only this once, "
+            "%(password)s. Regenerate the broker's files (smartfab mqtt config) for it to apply.",
+            username=username,
+            password=password,
+        )
+    )
+
+
 @bp.get("/devices")
 @staff_required
 def devices() -> str:
@@ -44,18 +55,17 @@ def new_device() -> Page:
         if body is not None:
             db = get_session()
             try:
-                device = admin_devices.create_device(
+                issued = admin_devices.create_device(
                     session=db, now=now(), actor=g.principal, body=body
                 )
             except DomainError as exc:
                 db.rollback()
                 errors = {"": admin_refusal(exc)}
             else:
+                username = admin_devices.username_of(session=db, device=issued.device)
                 db.commit()
-                flash(_("The device %(slug)s has been registered.", slug=device.slug))
-                flash(
-                    _("Its MQTT password, shown only this once: %(secret)s", secret=device.secret)
-                )
+                flash(_("The device %(slug)s has been registered.", slug=issued.device.slug))
+                _flash_password(username, issued.password)
                 return redirect(url_for("admin.devices"))
     sites = admin_catalogue.managed_sites(session=get_session(), actor=g.principal)
     page = render_page(
