@@ -347,3 +347,22 @@ def test_the_report_api_follows_the_role_matrix(client, world, path):
     assert client.get(path).status_code == 401
     for actor, status in REPORT_API[path].items():
         assert client.get(path, headers=world.headers(actor)).status_code == status, actor
+
+
+DEVICE_CREDENTIALS_API = {"operator", "admin"}
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("action", ["rotate", "revoke"])
+@pytest.mark.parametrize("actor", MATRIX)
+def test_device_credentials_api_follows_the_role_matrix(client, session, world, action, actor):
+    from service.models import Device
+
+    device = Device(site_id=world.sites["seongsu"].id, slug="laser-ctl")
+    session.add(device)
+    session.commit()
+    answer = client.post(
+        f"/api/v1/devices/{device.id}/{action}", headers=world.headers(actor), json={}
+    )
+    allowed = actor in DEVICE_CREDENTIALS_API
+    assert answer.status_code == (200 if allowed else 403), answer.json
