@@ -13,6 +13,7 @@ import shlex
 import signal
 import subprocess
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,36 +66,45 @@ def _service_accounts(mqtt: MqttSettings) -> list[_Account]:
     ]
 
 
-def _device_accounts(session: Session, root: str) -> list[_Account]:
+def registry_devices(*, session: Session) -> list[tuple[str, str, str]]:
+    """(site, device, password hash) of every device that may connect: not revoked, and
+    given a password."""
     rows = session.exec(
         select(Site.slug, Device.slug, Device.password_hash)
         .join(Site, col(Site.id) == col(Device.site_id))
         .where(col(Device.revoked_at).is_(None), Device.password_hash != "")
         .order_by(col(Site.slug), col(Device.slug))
     ).all()
-    accounts = []
-    for site, slug, password_hash in rows:
-        base = f"{root}/{site}/{slug}"
-        rules = tuple(f"topic write {base}/{kind}" for kind in DEVICE_WRITES) + tuple(
-            f"topic read {base}/{kind}" for kind in DEVICE_READS
-        )
-        accounts.append(_Account(mqtt_username(site, slug), password_hash, rules))
-    return accounts
+    return [(site, slug, password_hash) for site, slug, password_hash in rows]
 
 
-def render(*, session: Session, mqtt: MqttSettings) -> BrokerFiles:
-    """The password file and ACL for the service accounts and every device in good standing."""
+def _device_account(root: str, site: str, slug: str, password_hash: str) -> _Account:
+    base = f"{root}/{site}/{slug}"
+    rules = tuple(f"topic write {base}/{kind}" for kind in DEVICE_WRITES) + tuple(
+        f"topic read {base}/{kind}" for kind in DEVICE_READS
+    )
+    return _Account(mqtt_username(site, slug), password_hash, rules)
+
+
+def render(*, mqtt: MqttSettings, devices: Iterable[tuple[str, str, str]]) -> BrokerFiles:
+    """The password file and ACL for the service accounts and the devices given as
+    (site, device, password hash)."""
     accounts = _service_accounts(mqtt)
     service_names = {a.username for a in accounts}
-    devices = _device_accounts(session, mqtt.topic_root)
-    clash = service_names & {a.username for a in devices}
+    device_accounts = [_device_account(mqtt.topic_root, *device) for device in devices]
+    clash = service_names & {a.username for a in device_accounts}
     if clash:
         raise AccessError(f"a service account is named like a device: {', '.join(sorted(clash))}")
-    accounts += devices
+    accounts += device_accounts
     passwd = "".join(f"{a.username}:{a.password_hash}\n" for a in accounts)
     # Nothing before the first `user` line: those rules would be the anonymous client's.
     acl = "".join(_acl_block(a) for a in accounts)
     return BrokerFiles(passwd=passwd, acl=acl, users=len(accounts))
+
+
+def render_registry(*, session: Session, mqtt: MqttSettings) -> BrokerFiles:
+    """The files for every device of the registry in good standing."""
+    return render(mqtt=mqtt, devices=registry_devices(session=session))
 
 
 def _acl_block(account: _Account) -> str:
@@ -161,6 +171,6 @@ def generate(
     reload_command: str | None = None,
 ) -> tuple[BrokerFiles, str]:
     """Render, write and (when told how) reload; returns the files and what reloading did."""
-    files = render(session=session, mqtt=mqtt)
+    files = render_registry(session=session, mqtt=mqtt)
     write_files(directory, files)
     return files, reload_broker(pid_file=pid_file, command=reload_command)

@@ -10,6 +10,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
+from devices.broker import EmbeddedBroker
 from tests.services import Mosquitto
 
 NOT_AUTHORISED = 0x87
@@ -65,7 +66,9 @@ class Account:
             return found
 
 
-def login(broker: Mosquitto, username: str | None, password: str | None = None) -> Account:
+def login(
+    broker: Mosquitto | EmbeddedBroker, username: str | None, password: str | None = None
+) -> Account:
     """A connected account; raises Refused when the broker says no."""
     client = mqtt.Client(
         CallbackAPIVersion.VERSION2, client_id=f"acl-test-{next(_counter)}", protocol=mqtt.MQTTv5

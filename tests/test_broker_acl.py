@@ -68,7 +68,7 @@ def fleet(session: Session, world: World, tmp_path: Path) -> Iterator[Fleet]:
         ids[slug] = issued.device.id
     session.commit()
     directory = tmp_path / "access"
-    files = broker_access.render(session=session, mqtt=MQTT)
+    files = broker_access.render_registry(session=session, mqtt=MQTT)
     broker_access.write_files(directory, files)
     snippet = (directory / "mosquitto.conf").read_text()
     (tmp_path / "broker").mkdir()

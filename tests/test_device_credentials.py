@@ -71,12 +71,13 @@ def test_a_revoked_device_leaves_the_broker_files_until_rotated(client, world, s
     assert revoked.status_code == 200 and revoked.json["revoked_at"]
     again = client.post(f"/api/v1/devices/{made['id']}/revoke", headers=world.headers("operator"))
     assert again.json["revoked_at"] == revoked.json["revoked_at"]
-    files = broker_access.render(session=session, mqtt=MQTT)
+    files = broker_access.render_registry(session=session, mqtt=MQTT)
     assert "seongsu.laser-ctl" not in files.passwd + files.acl
     assert "seongsu.cnc-ctl:$7$101$" in files.passwd
     client.post(f"/api/v1/devices/{made['id']}/rotate", headers=world.headers("operator"))
     session.rollback()  # a new transaction sees what the request committed
-    assert "seongsu.laser-ctl:$7$" in broker_access.render(session=session, mqtt=MQTT).passwd
+    files = broker_access.render_registry(session=session, mqtt=MQTT)
+    assert "seongsu.laser-ctl:$7$" in files.passwd
     actions = session.exec(
         select(AuditLog.action).where(AuditLog.subject == f"device:{made['id']}")
     )
@@ -96,7 +97,7 @@ def test_rotating_a_device_of_another_site_is_forbidden_and_an_unknown_one_404(c
 
 def test_the_acl_gives_each_account_only_its_own_topics(client, world, session):
     _device(client, world)
-    acl = broker_access.render(session=session, mqtt=MQTT).acl
+    acl = broker_access.render_registry(session=session, mqtt=MQTT).acl
     blocks = {b.split("\n", 1)[0]: b for b in acl.strip().split("\n\n")}
     assert blocks["user listener"].splitlines()[1:] == ["topic read smartfab/#"]
     assert "topic write smartfab/+/+/cmd" in blocks["user scheduler"]
