@@ -6,10 +6,12 @@ from typing import Any
 
 from flask import flash, g, redirect, request, url_for
 from flask_babel import gettext as _
+from werkzeug.wrappers import Response as BaseResponse
 
 from ...api.context import now
 from ...db import get_session
 from ...errors import DomainError
+from ...models import Device
 from ...models.admin import DeviceCreate, DeviceUpdate
 from ...rules import admin_catalogue, admin_devices
 from ..auth import staff_required
@@ -107,5 +109,49 @@ def device(device_id: int) -> Page:
         values=values,
         errors=errors,
         resource_options=_resource_options(found.site_id),
+        username=admin_devices.username_of(session=db, device=found),
+        credentials=_credentials_state(found),
+        can_revoke=found.revoked_at is None,
     )
     return (page, 422) if errors else page
+
+
+def _credentials_state(device: Device) -> str:
+    """What the page says of the device's credentials: revoked, issued, or never issued."""
+    if device.revoked_at is not None:
+        return _("Revoked: the device cannot connect to the broker.")
+    if device.password_hash:
+        return _("Issued: the device connects with its own password.")
+    return _("None yet: make a password for the device to connect.")
+
+
+@bp.post("/devices/<int:device_id>/rotate")
+@staff_required
+def rotate_device(device_id: int) -> BaseResponse:
+    db = get_session()
+    issued = admin_devices.rotate_device(
+        session=db, now=now(), actor=g.principal, device_id=device_id
+    )
+    username = admin_devices.username_of(session=db, device=issued.device)
+    db.commit()
+    flash(_("The device %(slug)s has a new MQTT password.", slug=issued.device.slug))
+    _flash_password(username, issued.password)
+    return redirect(url_for("admin.device", device_id=device_id))
+
+
+@bp.post("/devices/<int:device_id>/revoke")
+@staff_required
+def revoke_device(device_id: int) -> BaseResponse:
+    db = get_session()
+    device = admin_devices.revoke_device(
+        session=db, now=now(), actor=g.principal, device_id=device_id
+    )
+    db.commit()
+    flash(
+        _(
+            "The device %(slug)s can no longer connect once the broker's files are "
+            "regenerated (smartfab mqtt config).",
+            slug=device.slug,
+        )
+    )
+    return redirect(url_for("admin.device", device_id=device_id))
