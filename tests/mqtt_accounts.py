@@ -48,6 +48,14 @@ class Account:
     def wait_for(self, topic: str, payload: bytes, timeout: float = 5.0) -> None:
         self._wait(lambda: (topic, payload) in self.received or None, timeout)
 
+    def wait_until(self, condition, timeout: float = 5.0) -> bool:  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
     def topics(self) -> set[str]:
         with self.changed:
             return {topic for topic, _ in self.received}

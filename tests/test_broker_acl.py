@@ -166,14 +166,17 @@ def test_the_scheduler_commands_and_reads_taps_and_acks_and_the_listener_reads_a
     b.close()
 
 
-def test_a_revoked_device_cannot_connect_once_the_broker_reloads(fleet):
-    fleet.login("seongsu.laser-ctl").close()
+def test_a_revoked_device_is_cut_off_once_the_broker_reloads(fleet):
+    connected = fleet.login("seongsu.laser-ctl")
     admin_devices.revoke_device(
         session=fleet.session, now=utcnow(), actor=None, device_id=fleet.ids["laser-ctl"]
     )
     fleet.session.commit()
     fleet.regenerate()
     _eventually_refused(fleet, "seongsu.laser-ctl", fleet.passwords["seongsu.laser-ctl"])
+    # On reload the broker also closes the session the device still had open.
+    assert connected.wait_until(lambda: not connected.client.is_connected())
+    connected.close()
     fleet.login("seongsu.cnc-ctl").close()
 
 
