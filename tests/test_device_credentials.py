@@ -178,3 +178,14 @@ def test_the_migration_keeps_each_devices_password_as_a_hash_only(tmp_path):
     engine.dispose()
     assert "secret" not in row and row["revoked_at"] is None
     assert verify_password("old-password", row["password_hash"])
+
+
+def test_the_scheduler_connects_with_its_own_account_else_the_listeners():
+    shared = MqttSettings(username="smartfab", password="a")
+    assert shared.for_scheduler() == shared
+    own = MqttSettings(username="l", password="a", scheduler_username="s", scheduler_password="b")
+    assert (own.for_scheduler().username, own.for_scheduler().password) == ("s", "b")
+    # One account doing both jobs gets both sets of rights, in one block.
+    acl = broker_access.render(mqtt=shared, devices=[]).acl
+    assert acl.count("user smartfab") == 1
+    assert "topic read smartfab/#" in acl and "topic write smartfab/+/+/cmd" in acl
