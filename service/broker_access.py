@@ -54,9 +54,11 @@ def _service_accounts(mqtt: MqttSettings) -> list[_Account]:
         f"topic read {root}/+/+/event",
         f"topic read {root}/+/+/cmd/ack",
     )
-    if not mqtt.username:
-        raise AccessError("no [mqtt] username: the listener needs its own account")
+    if not mqtt.username or not mqtt.password:
+        raise AccessError("[mqtt] username and password: the listener needs its own account")
     scheduler_user = mqtt.scheduler_username or mqtt.username
+    if scheduler_user != mqtt.username and not mqtt.scheduler_password:
+        raise AccessError("[mqtt] scheduler_password: the scheduler's account needs a password")
     if scheduler_user == mqtt.username:
         # One account serving both (as before there were two): it gets both sets of rights.
         return [_Account(mqtt.username, hash_password(mqtt.password), listener + scheduler)]

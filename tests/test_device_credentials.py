@@ -18,7 +18,9 @@ from service.models import AuditLog, Device
 from service.rules.device_credentials import hash_password, new_password, verify_password
 from tests.factories import refused
 
-MQTT = MqttSettings(username="listener", password="pw", scheduler_username="scheduler")
+MQTT = MqttSettings(
+    username="listener", password="pw", scheduler_username="scheduler", scheduler_password="pw2"
+)
 
 
 def test_the_hash_is_the_one_mosquitto_passwd_writes(tmp_path):
@@ -112,7 +114,11 @@ def test_the_acl_gives_each_account_only_its_own_topics(client, world, session):
 
 
 def _run(db_url, *args):
-    env = {"SMARTFAB_DATABASE__URL": db_url, "SMARTFAB_MQTT__USERNAME": "listener"}
+    env = {
+        "SMARTFAB_DATABASE__URL": db_url,
+        "SMARTFAB_MQTT__USERNAME": "listener",
+        "SMARTFAB_MQTT__PASSWORD": "listener-password",
+    }
     return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
 
 
@@ -143,10 +149,18 @@ def test_the_console_adds_rotates_revokes_and_lists_devices(db_url, world, sessi
     assert unknown.exit_code == 1 and "no device" in unknown.output
 
 
-def test_mqtt_config_refuses_without_a_listener_account(db_url, world, tmp_path):
+def test_mqtt_config_refuses_service_accounts_without_passwords(db_url, world, tmp_path):
     env = {"SMARTFAB_DATABASE__URL": db_url}
     answer = CliRunner().invoke(cli, ["mqtt", "config", "--dir", str(tmp_path)], env=env)
-    assert answer.exit_code == 1 and "username" in answer.output
+    assert answer.exit_code == 1 and "username and password" in answer.output
+    env |= {
+        "SMARTFAB_MQTT__USERNAME": "listener",
+        "SMARTFAB_MQTT__PASSWORD": "pw",
+        "SMARTFAB_MQTT__SCHEDULER_USERNAME": "scheduler",
+    }
+    answer = CliRunner().invoke(cli, ["mqtt", "config", "--dir", str(tmp_path)], env=env)
+    assert answer.exit_code == 1 and "scheduler_password" in answer.output
+    assert not (tmp_path / "passwd").exists()
 
 
 def test_the_migration_keeps_each_devices_password_as_a_hash_only(tmp_path):
