@@ -64,7 +64,11 @@ def mosquitto_binary() -> str | None:
 
 
 class EmbeddedBroker:
-    """start() returns once the broker accepts connections on host:port; stop() ends it."""
+    """start() returns once the broker accepts connections on host:port; stop() ends it.
+
+    Anonymous clients are let in unless `access_conf` is set before start() (Mosquitto
+    only): the configuration lines that turn them away and name a password file and ACL.
+    """
 
     def __init__(
         self, workdir: Path, *, host: str = "127.0.0.1", port: int = 1883, engine: str = "auto"
@@ -82,6 +86,7 @@ class EmbeddedBroker:
         self._mosquitto = mosquitto
         self._process: subprocess.Popen[bytes] | None = None
         self._rumqttd: Any = None
+        self.access_conf = ""
 
     def start(self, timeout: float = 10.0) -> EmbeddedBroker:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -98,7 +103,7 @@ class EmbeddedBroker:
         # Persistence keeps the listener's queued messages across a demo restart.
         conf.write_text(
             f"listener {self.port} {self.host}\n"
-            "allow_anonymous true\n"
+            f"{self.access_conf or 'allow_anonymous true'}\n"
             f"user {getpass.getuser()}\n"
             "persistence true\n"
             f"persistence_location {self.workdir}/\n"

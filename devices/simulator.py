@@ -86,6 +86,7 @@ class Simulator:
         seed: int | None = None,
         username: str = "",
         password: str = "",
+        credentials: Mapping[str, tuple[str, str]] | None = None,
         tls: bool = False,
         ca_file: str = "",
         cert_file: str = "",
@@ -124,10 +125,12 @@ class Simulator:
                 model = MachineModel(
                     spec.category, now=now, rng=device_rng, speed=speed, cards=cards
                 )
+            # Each device its own account when given (by device_key), else the shared one.
+            user, secret = (credentials or {}).get(key, (username, password))
             client = make_client(
                 f"sim-{spec.site}-{spec.slug}"[:64],
-                username=username,
-                password=password,
+                username=user,
+                password=secret,
                 tls=tls,
                 ca_file=ca_file,
                 cert_file=cert_file,

@@ -44,7 +44,7 @@ class Scheduler:
             engine, ttl=timedelta(seconds=settings.scheduler.lease_ttl_s), holder=self.holder
         )
         self.link = DeviceLink(
-            settings.mqtt,
+            settings.mqtt.for_scheduler(),
             client_id=f"smartfab-scheduler-{self.holder}"[:64],
             clock=clock,
             on_badge=self.answer_tap,

@@ -89,8 +89,13 @@ def _mqtt_setting(name: str) -> str:
 class MqttSettings(_Section):
     host: str = ""
     port: int = Field(1883, ge=1, le=65535)
+    # The listener's service account (it may read every device's topics).
     username: str = ""
     password: str = ""
+    # The scheduler's own account (the only one that may publish commands); empty: the
+    # listener's, as before there were two.
+    scheduler_username: str = ""
+    scheduler_password: str = ""
     tls: bool = False
     # PEM files for TLS: the CA the broker's certificate must chain to (empty: the
     # system's CAs), and a client certificate with its key (empty: none).
@@ -132,6 +137,14 @@ class MqttSettings(_Section):
             "cert_file": self.cert_file,
             "key_file": self.key_file,
         }
+
+    def for_scheduler(self) -> MqttSettings:
+        """These settings with the scheduler's credentials in `username`/`password`."""
+        if not self.scheduler_username:
+            return self
+        return self.model_copy(
+            update={"username": self.scheduler_username, "password": self.scheduler_password}
+        )
 
 
 class InfluxSettings(_Section):

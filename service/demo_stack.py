@@ -16,14 +16,16 @@ from sqlmodel import Session
 
 from devices.behaviour import Visit
 from devices.broker import EmbeddedBroker
-from devices.simulator import Simulator
+from devices.simulator import DeviceSpec, Simulator, device_key
 from scheduler.runner import Scheduler
 from telemetry.fleet import card_pool, fleet_specs
 from telemetry.listener import Listener
 from telemetry.store import TelemetryStore
 from telemetry.stores import store_from_settings
 
-from .config import Settings
+from . import broker_access
+from .config import MqttSettings, Settings
+from .rules.device_credentials import hash_password, mqtt_username, new_password
 
 log = logging.getLogger(__name__)
 
@@ -76,13 +78,20 @@ class DemoStack:
 
     def _start(self) -> Settings:
         settings = self.settings
+        with Session(self.engine) as session:
+            specs = fleet_specs(session=session, site=None)
+            cards = card_pool(session=session)
+        credentials: dict[str, tuple[str, str]] | None = None
         if not settings.mqtt.host:
-            self.broker = EmbeddedBroker(
+            broker = EmbeddedBroker(
                 self.workdir, port=settings.mqtt.port, engine=self.broker_engine
-            ).start()
-            mqtt = settings.mqtt.model_copy(
-                update={"host": self.broker.host, "port": self.broker.port}
             )
+            mqtt = settings.mqtt.model_copy(update={"host": broker.host, "port": broker.port})
+            if broker.engine == "mosquitto":
+                mqtt, credentials, broker.access_conf = _demo_accounts(
+                    mqtt, specs, self.workdir / "access"
+                )
+            self.broker = broker.start()
             settings = settings.model_copy(update={"mqtt": mqtt})
             self.settings = settings
         self.store = store_from_settings(settings, self.engine)
@@ -92,9 +101,6 @@ class DemoStack:
             raise RuntimeError(f"the listener could not reach {settings.mqtt.host}")
         self.scheduler = Scheduler(settings, self.engine)
         self.scheduler.start()
-        with Session(self.engine) as session:
-            specs = fleet_specs(session=session, site=None)
-            cards = card_pool(session=session)
         if specs:
             self.simulator = Simulator(
                 specs,
@@ -106,6 +112,7 @@ class DemoStack:
                 cards=cards,
                 username=settings.mqtt.username,
                 password=settings.mqtt.password,
+                credentials=credentials,
                 **settings.mqtt.tls_options(),
                 scripts=self.scripts,
                 seed=self.seed,
@@ -168,6 +175,35 @@ class DemoStack:
             action()
         except Exception:
             log.exception("stopping the %s failed", part)
+
+
+def _demo_accounts(
+    mqtt: MqttSettings, specs: Sequence[DeviceSpec], directory: Path
+) -> tuple[MqttSettings, dict[str, tuple[str, str]], str]:
+    """Lock the demo's own broker down as a real one: fresh passwords for this run (never
+    stored) for the listener, the scheduler and each simulated device, and the password
+    file and ACL generated for them. Returns the settings with the service accounts, the
+    devices' (user, password) by device_key, and the broker's configuration lines."""
+    mqtt = mqtt.model_copy(
+        update={
+            "username": "demo-listener",
+            "password": new_password(),
+            "scheduler_username": "demo-scheduler",
+            "scheduler_password": new_password(),
+        }
+    )
+    credentials = {
+        device_key(spec): (mqtt_username(spec.site, spec.slug), new_password()) for spec in specs
+    }
+    files = broker_access.render(
+        mqtt=mqtt,
+        devices=[
+            (spec.site, spec.slug, hash_password(credentials[device_key(spec)][1]))
+            for spec in specs
+        ],
+    )
+    broker_access.write_files(directory, files)
+    return mqtt, credentials, broker_access.include_snippet(directory)
 
 
 @contextmanager

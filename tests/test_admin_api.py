@@ -6,6 +6,7 @@ import pytest
 from sqlmodel import select
 
 from service.models import ApiToken, AuditLog, Blackout, Device, OpeningHours, Resource, Training
+from service.rules.device_credentials import verify_password
 from tests.factories import PASSWORD, refused
 
 NEW_RESOURCE = {"kind": "machine", "slug": "uv-1", "name": "UV 프린터", "rate_per_hour": 9000}
@@ -354,7 +355,7 @@ def test_devices_bind_to_resources_of_their_own_site(client, world, session):
         },
     )
     assert made.status_code == 201, made.json
-    assert made.json["secret"]
+    assert made.json["username"] == "seongsu.laser-ctl" and made.json["password"]
     wrong = client.patch(
         f"/api/v1/devices/{made.json['id']}",
         headers=world.headers("operator"),
@@ -369,7 +370,8 @@ def test_devices_bind_to_resources_of_their_own_site(client, world, session):
     assert listed.json == []
     [entry] = audited(session, "device.created")
     device = session.get(Device, made.json["id"])
-    assert device.secret not in str(entry.detail)
+    assert verify_password(made.json["password"], device.password_hash)
+    assert made.json["password"] not in str(entry.detail) + device.password_hash
 
 
 def test_operators_see_the_makers_trainings_for_their_sites_machines(client, world, session):

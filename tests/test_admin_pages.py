@@ -288,7 +288,7 @@ def test_devices_and_trainings_pages(operator, world, session):
     )
     assert made.status_code == 302
     listed = _text(operator.get("/admin/devices"))
-    assert "cnc-ctl" in listed and "MQTT password" in listed
+    assert "cnc-ctl" in listed and "seongsu.cnc-ctl" in listed
     session.rollback()
     session.expire_all()
     device = session.exec(select(Device).where(Device.slug == "cnc-ctl")).one()
@@ -300,6 +300,18 @@ def test_devices_and_trainings_pages(operator, world, session):
         },
     )
     assert wrong.status_code in (403, 422)
+    page = f"/admin/devices/{device.id}"
+    rotated = operator.post(
+        f"{page}/rotate", data={"csrf_token": csrf_token(operator, page)}, follow_redirects=True
+    )
+    shown = _text(rotated)
+    password = re.search(r"shown only this once, (\S+)\.", shown)
+    assert password and "Issued" in shown
+    assert password[1] not in _text(operator.get(page))  # shown once
+    revoked = operator.post(
+        f"{page}/revoke", data={"csrf_token": csrf_token(operator, page)}, follow_redirects=True
+    )
+    assert "Revoked" in _text(revoked) and "Revoke</button>" not in revoked.get_data(as_text=True)
     granted = operator.post(
         "/admin/trainings",
         data={

@@ -14,6 +14,7 @@ from service.app import create_app
 from service.demo_data import seed_demo
 from service.demo_stack import DemoStack
 from service.models import DeadLetter, Device, UsageSession
+from tests.mqtt_accounts import Refused, login
 
 
 def _wait(condition, timeout: float = 30.0) -> None:
@@ -42,6 +43,11 @@ def test_the_demo_shows_live_status_and_usage_then_stops_cleanly(
     try:
         assert stack.broker is not None and stack.broker.engine == broker
         assert live.mqtt.host == "127.0.0.1" and live.mqtt.port == stack.broker.port
+        if broker == "mosquitto":
+            # The demo's Mosquitto is locked down like a real one: every client has an account.
+            with pytest.raises(Refused):
+                login(stack.broker, None)
+            assert live.mqtt.username == "demo-listener"
         assert stack.simulator is not None
         devices = len(stack.simulator.devices)  # every active machine and room
         assert devices > 30

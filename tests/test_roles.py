@@ -180,6 +180,7 @@ STAFF_PAGES = {
     "/admin/sites/{seongsu}": {"admin"},
     "/admin/devices": {"operator", "mullae_operator", "admin"},
     "/admin/devices/new": {"operator", "mullae_operator", "admin"},
+    "/admin/devices/{laser_ctl}": {"operator", "admin"},
     "/admin/trainings": {"operator", "mullae_operator", "admin"},
     "/admin/regional": {"admin"},
     "/admin/regional.csv": {"admin"},
@@ -193,7 +194,26 @@ def _staff_path(path: str, world) -> str:
         laser=world.id("laser"),
         lathe=world.id("lathe"),
         seongsu=world.sites["seongsu"].id,
+        laser_ctl=_laser_device(world) if "{laser_ctl}" in path else 0,
     )
+
+
+def _laser_device(world) -> int:
+    """A device of Seongsu's laser, made once per world."""
+    from sqlalchemy.orm import object_session
+    from sqlmodel import select
+
+    from service.models import Device
+
+    session = object_session(world.sites["seongsu"])
+    assert session is not None
+    found = session.exec(select(Device).where(Device.slug == "laser-ctl")).first()
+    if found is None:
+        found = Device(site_id=world.sites["seongsu"].id, slug="laser-ctl")
+        session.add(found)
+        session.commit()
+    assert found.id is not None
+    return found.id
 
 
 @pytest.mark.sqlite_only
@@ -421,3 +441,37 @@ def test_revoking_from_the_settings_page_follows_the_role_matrix(client, world, 
     revoked = who in ("maker", "admin")
     still = client.get("/api/v1/reservations", headers=bearer).status_code
     assert still == (401 if revoked else 200)
+
+
+DEVICE_CREDENTIALS_API = {"operator", "admin"}
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("action", ["rotate", "revoke"])
+@pytest.mark.parametrize("actor", MATRIX)
+def test_device_credentials_api_follows_the_role_matrix(client, session, world, action, actor):
+    from service.models import Device
+
+    device = Device(site_id=world.sites["seongsu"].id, slug="laser-ctl")
+    session.add(device)
+    session.commit()
+    answer = client.post(
+        f"/api/v1/devices/{device.id}/{action}", headers=world.headers(actor), json={}
+    )
+    allowed = actor in DEVICE_CREDENTIALS_API
+    assert answer.status_code == (200 if allowed else 403), answer.json
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("action", ["rotate", "revoke"])
+@pytest.mark.parametrize("who", PAGE_LOGINS)
+def test_device_credential_forms_follow_the_role_matrix(client, world, action, who):
+    from tests.pages import csrf_token, login
+
+    login(client, PAGE_LOGINS[who])
+    answer = client.post(
+        f"/admin/devices/{_laser_device(world)}/{action}",
+        data={"csrf_token": csrf_token(client, "/")},
+    )
+    allowed = who in DEVICE_CREDENTIALS_API
+    assert answer.status_code == (302 if allowed else 403)

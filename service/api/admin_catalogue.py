@@ -8,7 +8,7 @@ from ..db import get_session
 from ..models import Device, ResourcePublic, SitePublic
 from ..models.admin import (
     DeviceCreate,
-    DeviceCreated,
+    DeviceCredentials,
     DevicePublic,
     DeviceUpdate,
     HolidayCreate,
@@ -141,6 +141,14 @@ def _device(device: Device) -> DevicePublic:
     return DevicePublic.model_validate(device, from_attributes=True)
 
 
+def _credentials(issued: admin_devices.Issued) -> DeviceCredentials:
+    return DeviceCredentials(
+        **_device(issued.device).model_dump(),
+        username=admin_devices.username_of(session=get_session(), device=issued.device),
+        password=issued.password,
+    )
+
+
 @operation(
     bp,
     "/devices",
@@ -160,15 +168,45 @@ def list_devices() -> list[DevicePublic]:
     "POST",
     summary="Register a device (its MQTT password is shown once)",
     body=DeviceCreate,
-    response=DeviceCreated,
+    response=DeviceCredentials,
     status=201,
     errors=(403, 409),
 )
-def create_device(body: DeviceCreate) -> DeviceCreated:
-    device = admin_devices.create_device(
+def create_device(body: DeviceCreate) -> DeviceCredentials:
+    issued = admin_devices.create_device(
         session=get_session(), now=now(), actor=current_principal(), body=body
     )
-    return DeviceCreated.model_validate(device, from_attributes=True)
+    return _credentials(issued)
+
+
+@operation(
+    bp,
+    "/devices/<int:device_id>/rotate",
+    "POST",
+    summary="Give a device a new MQTT password (shown once; regenerate the broker's files)",
+    response=DeviceCredentials,
+    errors=(403, 404),
+)
+def rotate_device(device_id: int) -> DeviceCredentials:
+    issued = admin_devices.rotate_device(
+        session=get_session(), now=now(), actor=current_principal(), device_id=device_id
+    )
+    return _credentials(issued)
+
+
+@operation(
+    bp,
+    "/devices/<int:device_id>/revoke",
+    "POST",
+    summary="Take a device's MQTT credentials away (regenerate the broker's files)",
+    response=DevicePublic,
+    errors=(403, 404),
+)
+def revoke_device(device_id: int) -> DevicePublic:
+    device = admin_devices.revoke_device(
+        session=get_session(), now=now(), actor=current_principal(), device_id=device_id
+    )
+    return _device(device)
 
 
 @operation(

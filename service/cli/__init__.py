@@ -48,4 +48,4 @@ def main() -> None:
 
 
 # The command modules register themselves on `cli`.
-from . import admin, processes, simulate  # noqa: E402, F401
+from . import admin, devices, processes, simulate  # noqa: E402, F401

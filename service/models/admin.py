@@ -7,7 +7,7 @@ value refused by one is refused by the other with the same reason.
 from __future__ import annotations
 
 import re
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Annotated, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -219,11 +219,14 @@ class DevicePublic(BaseModel):
     slug: str
     resource_id: int | None
     online: bool
+    # When its credentials were taken away; null while it may connect.
+    revoked_at: datetime | None = None
 
 
-class DeviceCreated(DevicePublic):
-    # The device's MQTT password, shown once at creation.
-    secret: str
+class DeviceCredentials(DevicePublic):
+    # The device's MQTT user name and password; the password is shown only this once.
+    username: str
+    password: str
 
 
 class TrainingPublic(BaseModel):

@@ -6,7 +6,6 @@ table below when none is configured).
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -35,8 +34,11 @@ class Device(SQLModel, table=True):
     site_id: int = Field(foreign_key="site.id", index=True)
     resource_id: int | None = Field(default=None, foreign_key="resource.id", index=True)
     slug: str = Field(max_length=64)
-    # The MQTT password of the device (a broker ACL maps it to its own topics).
-    secret: str = Field(default_factory=lambda: secrets.token_urlsafe(24), max_length=64)
+    # The hash of the device's MQTT password, in Mosquitto's password-file format (the
+    # password itself is shown once and never stored); empty until credentials are issued.
+    password_hash: str = Field(default="", max_length=255)
+    # A revoked device is left out of the broker's password file and ACL.
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     online: bool = False
     last_seen: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Time of the newest telemetry sample applied; older samples never move session edges.
