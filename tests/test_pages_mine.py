@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from service.models import Account, AuditLog, Resource
 from service.pages.i18n import money
-from service.rules.invoicing import credit_invoice
+from service.rules.credit_notes import credit_invoice
 from tests.billing import issue
 from tests.conftest import CURRENT_TIME
 from tests.factories import make_run, make_training
