@@ -2,7 +2,8 @@
 
 - Machines on run time: each usage session that starts in the month, its run time
   rounded up to the minute (and at least the plan's minimum), less the membership
-  discount. Unauthorised runs are not billed: nobody booked them.
+  discount. Unauthorised runs are not billed: nobody booked them, except a late
+  arrival (late_arrival.py), billed as a walk-in with its no-show fee waived.
 - Resources on booked time: each confirmed, active or completed reservation that
   starts in the month, for its booked minutes (machines less the membership discount).
 - Monthly rooms: one line per room the account held at some time in the month.
@@ -34,6 +35,7 @@ from ..models import (
     Site,
     UsageSession,
 )
+from .late_arrival import LateArrivals, late_arrivals
 from .pricing import (
     BillingTerms,
     Estimate,
@@ -44,6 +46,8 @@ from .pricing import (
     rate_for,
     time_charge,
 )
+
+LATE_ARRIVAL = " · 지각 이용, 노쇼 면제 / late arrival, no-show waived"
 
 
 @dataclass(frozen=True)
@@ -104,10 +108,11 @@ def draft_lines(
         )
     }
     discounts = {account_id: plan.discount_percent for account_id, plan in plans.items()}
+    late = late_arrivals(session=session, start=period.start, end=period.end)
     lines: dict[int, list[LineDraft]] = defaultdict(list)
     for account_id, line in (
-        *_run_time(session, period, catalogue, discounts),
-        *_reserved(session, period, catalogue, discounts),
+        *_run_time(session, period, catalogue, discounts, late),
+        *_reserved(session, period, catalogue, discounts, late.waived),
         *_monthly(session, period, catalogue),
     ):
         lines[account_id].append(line)
@@ -133,7 +138,11 @@ def _machine_discount(catalogue: _Catalogue, resource_id: int, percent: int) -> 
 
 
 def _run_time(
-    session: Session, period: Period, catalogue: _Catalogue, discounts: dict[int, int]
+    session: Session,
+    period: Period,
+    catalogue: _Catalogue,
+    discounts: dict[int, int],
+    late: LateArrivals,
 ) -> Iterable[tuple[int, LineDraft]]:
     runs = session.exec(
         select(UsageSession)
@@ -141,28 +150,31 @@ def _run_time(
             col(UsageSession.start_at) >= period.start,
             col(UsageSession.start_at) < period.end,
             col(UsageSession.account_id).is_not(None),
-            col(UsageSession.unauthorised).is_(False),
         )
         .order_by(col(UsageSession.start_at))
     )
     for run in runs:
         rate, account_id = catalogue.rates[run.resource_id], run.account_id or 0
-        if rate.basis != RateBasis.run_time:
+        late_for = late.runs.get(run.id or 0)
+        if (run.unauthorised and late_for is None) or rate.basis == RateBasis.monthly:
+            continue
+        if rate.basis != RateBasis.run_time and late_for is None:
             continue
         minutes = billed_minutes(run.run_seconds, rate.min_minutes)
         discount = _machine_discount(catalogue, run.resource_id, discounts.get(account_id, 0))
+        label = catalogue.label(run.resource_id, run.start_at)
         yield (
             account_id,
             LineDraft(
                 basis=LineBasis.run_time,
-                description=catalogue.label(run.resource_id, run.start_at),
+                description=f"{label}{LATE_ARRIVAL}" if late_for else label,
                 unit_price=rate.price_per_hour,
                 amount=time_charge(minutes, rate.price_per_hour, 100 - discount),
                 at=run.start_at,
                 quantity_minutes=minutes,
                 discount_percent=discount,
                 resource_id=run.resource_id,
-                reservation_id=run.reservation_id,
+                reservation_id=late_for.id if late_for else run.reservation_id,
                 usage_session_id=run.id,
             ),
         )
@@ -173,7 +185,11 @@ def _booked_minutes(reservation: Reservation) -> int:
 
 
 def _reserved(
-    session: Session, period: Period, catalogue: _Catalogue, discounts: dict[int, int]
+    session: Session,
+    period: Period,
+    catalogue: _Catalogue,
+    discounts: dict[int, int],
+    waived: set[int],
 ) -> Iterable[tuple[int, LineDraft]]:
     """Booked-time lines and no-show charges of reservations starting in the period."""
     reservations = session.exec(
@@ -191,6 +207,8 @@ def _reserved(
             continue  # the month's fee covers it
         minutes = _booked_minutes(booking)
         label = catalogue.label(booking.resource_id, booking.start_at)
+        if booking.status == ReservationStatus.no_show and booking.id in waived:
+            continue  # they came late: the run is billed instead (late_arrival.py)
         if booking.status == ReservationStatus.no_show:
             line = LineDraft(
                 basis=LineBasis.no_show,
