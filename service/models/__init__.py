@@ -11,6 +11,7 @@ from .account import (
 )
 from .audit import AuditLog
 from .billing import (
+    ChargeUnit,
     Invoice,
     InvoiceCounter,
     InvoiceKind,
@@ -76,6 +77,7 @@ __all__ = [
     "Invoice",
     "InvoiceCounter",
     "InvoiceKind",
+    "ChargeUnit",
     "InvoiceStatus",
     "InvoiceLine",
     "LineBasis",

@@ -25,6 +25,13 @@ class RateBasis(StrEnum):
     monthly = "monthly"  # a flat fee per month the account holds the room
 
 
+class ChargeUnit(StrEnum):
+    """What is rounded up and held to the plan's minimum, for machines on run time."""
+
+    reservation = "reservation"  # the runs within one reservation, summed
+    run = "run"  # each run on its own
+
+
 class RatePlan(SQLModel, table=True):
     """How a resource is charged; resources without one use their `rate_per_hour`."""
 
@@ -39,6 +46,8 @@ class RatePlan(SQLModel, table=True):
     no_show_percent: int = Field(default=50, ge=0, le=100)
     # Shortest run charged, e.g. 15: a 3-minute cut costs 15 minutes.
     min_minutes: int = Field(default=0, ge=0)
+    # Walk-in runs and late arrivals are one unit each whatever the plan says.
+    charge_unit: ChargeUnit = Field(default=ChargeUnit.reservation, sa_type=String(16))
 
 
 class MembershipPlan(SQLModel, table=True):

@@ -1,9 +1,10 @@
 """What each account owes for a month: the lines of its invoice, before it is issued.
 
-- Machines on run time: each usage session that starts in the month, its run time
-  rounded up to the minute (and at least the plan's minimum), less the membership
-  discount. Unauthorised runs are not billed: nobody booked them, except a late
-  arrival (late_arrival.py), billed as a walk-in with its no-show fee waived.
+- Machines on run time: the usage sessions that start in the month, by charging
+  unit (run_units.py: the runs of one reservation together, walk-ins one by one),
+  their run time rounded up to the minute (and at least the plan's minimum), less
+  the membership discount. Unauthorised runs are not billed: nobody booked them,
+  except a late arrival (late_arrival.py), billed as a walk-in, no-show fee waived.
 - Resources on booked time: each confirmed, active or completed reservation that
   starts in the month, for its booked minutes (machines less the membership discount).
 - Monthly rooms: one line per room the account held at some time in the month.
@@ -46,6 +47,7 @@ from .pricing import (
     rate_for,
     time_charge,
 )
+from .run_units import charge_units
 
 LATE_ARRIVAL = " · 지각 이용, 노쇼 면제 / late arrival, no-show waived"
 
@@ -153,29 +155,28 @@ def _run_time(
         )
         .order_by(col(UsageSession.start_at))
     )
-    for run in runs:
-        rate, account_id = catalogue.rates[run.resource_id], run.account_id or 0
-        late_for = late.runs.get(run.id or 0)
-        if (run.unauthorised and late_for is None) or rate.basis == RateBasis.monthly:
-            continue
-        if rate.basis != RateBasis.run_time and late_for is None:
-            continue
-        minutes = billed_minutes(run.run_seconds, rate.min_minutes)
-        discount = _machine_discount(catalogue, run.resource_id, discounts.get(account_id, 0))
-        label = catalogue.label(run.resource_id, run.start_at)
+    for unit in charge_units(runs, catalogue.rates, late):
+        rate, first = catalogue.rates[unit.resource_id], unit.runs[0]
+        minutes = billed_minutes(unit.seconds, rate.min_minutes)
+        discount = _machine_discount(catalogue, unit.resource_id, discounts.get(unit.account_id, 0))
+        label = catalogue.label(unit.resource_id, first.start_at)
+        if unit.late:
+            label += LATE_ARRIVAL
+        elif len(unit.runs) > 1:
+            label += f" · {len(unit.runs)}회 / runs"
         yield (
-            account_id,
+            unit.account_id,
             LineDraft(
                 basis=LineBasis.run_time,
-                description=f"{label}{LATE_ARRIVAL}" if late_for else label,
+                description=label,
                 unit_price=rate.price_per_hour,
                 amount=time_charge(minutes, rate.price_per_hour, 100 - discount),
-                at=run.start_at,
+                at=first.start_at,
                 quantity_minutes=minutes,
                 discount_percent=discount,
-                resource_id=run.resource_id,
-                reservation_id=late_for.id if late_for else run.reservation_id,
-                usage_session_id=run.id,
+                resource_id=unit.resource_id,
+                reservation_id=unit.reservation_id,
+                usage_session_id=first.id if len(unit.runs) == 1 else None,
             ),
         )
 

@@ -1,4 +1,5 @@
-"""ledger guard: drafts issued once, lines of issued invoices fixed, numbers only forward
+"""ledger guard: drafts issued once, lines of issued invoices fixed, numbers only forward;
+rate plans choose their charging unit
 
 Revision ID: 0014
 Revises: 0009
@@ -11,6 +12,9 @@ the invoice, no line added, changed or deleted. A credit note's lines each cance
 one line of the invoice it corrects. An invoice may replace a credited invoice of
 the same account and month; the one-invoice-per-month index excludes those. The
 invoice-number counter may only move forward and is never deleted.
+
+A rate plan says whether run time is rounded and held to its minimum per
+reservation (the default) or per run.
 """
 
 from __future__ import annotations
@@ -43,6 +47,12 @@ IS_NOTE = "(SELECT kind FROM invoice WHERE id = NEW.invoice_id) = 'credit_note'"
 
 def upgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
+    op.add_column(
+        "rate_plan",
+        sa.Column(
+            "charge_unit", sa.String(length=16), nullable=False, server_default="reservation"
+        ),
+    )
     # Invoices already in the ledger are issued; a raw INSERT without a status is too,
     # and is refused for it.
     op.add_column(
@@ -248,3 +258,4 @@ def downgrade() -> None:
     # SQLite drops no column under a foreign key without copying the table, which the
     # tables referencing it refuse: there the two empty reference columns stay.
     op.drop_column("invoice", "status")
+    op.drop_column("rate_plan", "charge_unit")
