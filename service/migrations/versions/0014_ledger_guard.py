@@ -75,6 +75,9 @@ def upgrade() -> None:
 def _add_reference(sqlite: bool, table: str, column: str, target: str) -> None:
     """A nullable foreign key column added in place (SQLite cannot ALTER a constraint in)."""
     if sqlite:
+        existing = {c["name"] for c in sa.inspect(op.get_bind()).get_columns(table)}
+        if column in existing:
+            return  # kept by a downgrade on SQLite (see there), empty
         op.execute(f"ALTER TABLE {table} ADD COLUMN {column} INTEGER REFERENCES {target} (id)")
         return
     op.add_column(table, sa.Column(column, sa.Integer(), nullable=True))
