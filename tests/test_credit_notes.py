@@ -9,8 +9,10 @@ February for the maker (laser 22,000 won/h by run time, meeting room 10,000 won/
 
 from __future__ import annotations
 
+import threading
+
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from service.errors import Conflict, RuleViolation
 from service.models import AuditLog, Invoice, InvoiceKind, InvoiceStatus, UsageSession
@@ -169,3 +171,27 @@ def test_crediting_and_reissuing_are_audited(session, world, terms, february):
     entry = session.exec(select(AuditLog).where(AuditLog.action == "invoice.reissue")).one()
     assert entry.subject == f"invoice:{again.id}" and entry.actor_id == world.id("admin")
     assert entry.detail["replaces"] == february.id and entry.detail["total"] == 20_000
+
+
+def test_concurrent_reissues_of_one_credited_invoice_make_one(engine, session, terms, february):
+    credit(session, terms, february)
+    start = threading.Barrier(3)
+    outcomes: list[Invoice | BaseException] = []
+
+    def reissuer() -> None:
+        with Session(engine, expire_on_commit=False) as own:
+            start.wait()
+            try:
+                outcomes.append(reissue(own, terms, february))
+            except BaseException as exc:  # noqa: BLE001 - the test inspects it
+                outcomes.append(exc)
+
+    threads = [threading.Thread(target=reissuer) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    made = [o for o in outcomes if isinstance(o, Invoice)]
+    refusals = [o for o in outcomes if isinstance(o, Conflict)]
+    assert len(made) == 1 and len(refusals) == 2, outcomes
+    assert made[0].number == "SF-2026-03-000003" and made[0].total == 56_667
