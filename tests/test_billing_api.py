@@ -49,7 +49,7 @@ def invoices(client, world, usage) -> dict[str, int]:
 
 def credit(client, world, invoice_id, who="admin", body=None):
     return client.post(
-        f"/api/v1/invoices/{invoice_id}/credit-note",
+        f"/api/v1/invoices/{invoice_id}/credit",
         headers=world.headers(who),
         json={"reason": "wrong rate on the laser"} if body is None else body,
     )
@@ -207,7 +207,7 @@ def test_a_credit_note_request_needs_only_a_reason(client, world, invoices, body
 
 def test_a_credit_note_body_that_is_not_json_is_400(client, world, invoices):
     answer = client.post(
-        f"/api/v1/invoices/{invoices['maker']}/credit-note",
+        f"/api/v1/invoices/{invoices['maker']}/credit",
         headers=world.headers("admin"),
         data='{"reason": ',
         content_type="application/json",
@@ -245,5 +245,5 @@ def test_the_invoice_operations_are_in_the_openapi_document(client):
     issue_op = paths["/api/v1/invoices/issue"]["post"]
     assert {"201", "403", "422"} <= set(issue_op["responses"])
     assert [p["name"] for p in issue_op["parameters"]] == ["period"]
-    note_op = paths["/api/v1/invoices/{invoice_id}/credit-note"]["post"]
+    note_op = paths["/api/v1/invoices/{invoice_id}/credit"]["post"]
     assert {"201", "404", "409"} <= set(note_op["responses"])

@@ -7,7 +7,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from service.cli import cli
-from service.models import Invoice
+from service.models import Invoice, InvoiceLine
 from tests.factories import make_run
 
 
@@ -34,3 +34,27 @@ def test_invoices_issue_refuses_a_month_not_over_or_malformed(db_url, world):
     malformed = run(db_url, "invoices", "issue", "--period", "2026-13")
     assert malformed.exit_code != 0 and "YYYY-MM" in malformed.output
     assert "Traceback" not in future.output + malformed.output
+
+
+def test_invoices_credit_and_reissue_correct_a_month(db_url, session, world):
+    make_run(session, world, "laser", "2026-02-10 10:00", 600, who="maker")
+    make_run(session, world, "laser", "2026-02-11 10:00", 1_800, who="maker")
+    session.commit()
+    assert run(db_url, "invoices", "issue", "--period", "2026-02").exit_code == 0
+    invoice = session.exec(select(Invoice)).one()
+    line = session.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id)).all()[1]
+    early = run(db_url, "invoices", "reissue", str(invoice.id))
+    assert early.exit_code != 0 and "credit it before" in early.output
+    credited = run(
+        db_url, "invoices", "credit", str(invoice.id), "--reason", "rate", "--line", str(line.id)
+    )
+    assert credited.exit_code == 0, credited.output
+    # 22,000 won/h × 30 min = 11,000.
+    assert (
+        "SF-2026-" in credited.output
+        and f"corrects invoice {invoice.id}  -11,000 KRW" in credited.output
+    )
+    again = run(db_url, "invoices", "reissue", str(invoice.id))
+    assert again.exit_code == 0, again.output
+    assert f"replaces invoice {invoice.id}  11,000 KRW" in again.output
+    assert "Traceback" not in early.output + credited.output + again.output

@@ -14,9 +14,9 @@ from service.models import (
     AuditLog,
     Invoice,
 )
+from service.rules.credit_notes import credit_invoice
 from service.rules.invoicing import (
     Issued,
-    credit_invoice,
     issue_invoices,
     lock_numbering,
 )

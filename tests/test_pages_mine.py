@@ -11,7 +11,8 @@ from sqlmodel import select
 
 from service.models import Account, AuditLog, Resource
 from service.pages.i18n import money
-from service.rules.invoicing import credit_invoice
+from service.rules.credit_notes import credit_invoice, reissue_invoice
+from service.rules.invoicing import invoice_lines
 from tests.billing import issue
 from tests.conftest import CURRENT_TIME
 from tests.factories import make_run, make_training
@@ -182,6 +183,45 @@ def test_a_credit_note_is_shown_as_such_and_linked_both_ways(
     assert "-3,667원" in credit
     original = _text(client.get(f"/me/invoices/{invoices['maker']}"))
     assert f'href="/me/invoices/{note.id}"' in original and "취소됨" in original
+
+
+def test_a_partial_credit_and_the_replacement_are_named_on_the_pages(
+    client, world, usage, session, terms
+):
+    make_run(session, world, "laser", "2026-02-12 10:00", 1_800, who="maker")
+    session.commit()
+    (mine,) = [i for i in issue(session, terms).created if i.account_id == world.id("maker")]
+    thirty = invoice_lines(session=session, invoice_id=mine.id)[1]
+    note = credit_invoice(
+        session=session,
+        now=CURRENT_TIME,
+        terms=terms,
+        invoice_id=mine.id,
+        actor_id=world.id("admin"),
+        reason="wrong laser rate",
+        line_ids=[thirty.id],
+    )
+    again = reissue_invoice(
+        session=session,
+        now=CURRENT_TIME,
+        terms=terms,
+        invoice_id=mine.id,
+        actor_id=world.id("admin"),
+    )
+    session.commit()
+    login(client)
+    original = _text(client.get(f"/me/invoices/{mine.id}"))
+    assert "일부 취소됨" in original and f'href="/me/invoices/{note.id}"' in original
+    assert (
+        "이 달을 다시 청구한 계산서" in original and f'href="/me/invoices/{again.id}"' in original
+    )
+    credit = _text(client.get(f"/me/invoices/{note.id}"))
+    assert "일부 항목을 취소하는 계산서" in credit
+    replacement = _text(client.get(f"/me/invoices/{again.id}"))
+    assert "대신하는 취소된 계산서" in replacement
+    assert f'href="/me/invoices/{mine.id}"' in replacement
+    listing = _text(client.get("/me/invoices"))
+    assert "일부 취소" in listing
 
 
 def test_an_admin_sees_whose_invoice_it_is(client, world, invoices):

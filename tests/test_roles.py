@@ -475,3 +475,33 @@ def test_device_credential_forms_follow_the_role_matrix(client, world, action, w
     )
     allowed = who in DEVICE_CREDENTIALS_API
     assert answer.status_code == (302 if allowed else 403)
+
+
+# -- corrections of the ledger: only an administrator credits and invoices again ------------
+
+# actor -> status of POST /api/v1/invoices/{maker's February invoice}/credit, then /reissue
+LEDGER_API = {
+    "maker": (403, 403),
+    "other": (403, 403),
+    "operator": (403, 403),
+    "mullae_operator": (403, 403),
+    "admin": (201, 201),
+}
+
+
+@pytest.mark.parametrize("actor", LEDGER_API)
+def test_correcting_an_invoice_follows_the_role_matrix(client, session, world, priced, actor):
+    from tests.factories import make_run
+
+    make_run(session, world, "laser", "2026-02-10 10:00", 600, who="maker")
+    session.commit()
+    admin = world.headers("admin")
+    (invoice,) = client.post("/api/v1/invoices/issue?period=2026-02", headers=admin).json
+    base = f"/api/v1/invoices/{invoice['id']}"
+    credited = client.post(f"{base}/credit", headers=world.headers(actor), json={"reason": "rate"})
+    if credited.status_code == 403:
+        assert (
+            client.post(f"{base}/credit", headers=admin, json={"reason": "rate"}).status_code == 201
+        )
+    reissued = client.post(f"{base}/reissue", headers=world.headers(actor))
+    assert (credited.status_code, reissued.status_code) == LEDGER_API[actor], reissued.json

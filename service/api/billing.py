@@ -1,4 +1,4 @@
-"""Invoices and credit notes: list, read, issue a closed month, credit an invoice."""
+"""Invoices and credit notes: list, read, issue a closed month, credit, invoice again."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from ..db import get_session
 from ..errors import Forbidden
 from ..models import Invoice, InvoiceKind, InvoiceLine, LineBasis
 from ..models.types import Id
+from ..rules.credit_notes import credit_invoice, reissue_invoice
 from ..rules.invoicing import (
-    credit_invoice,
     get_invoice,
     invoice_lines,
     issue_invoices,
@@ -40,9 +40,13 @@ class IssueQuery(Strict):
 
 class CreditNoteRequest(Strict):
     reason: str = Field(min_length=3, max_length=500)
+    line_ids: list[Id] | None = Field(
+        default=None, min_length=1, description="lines to cancel; all of them if left out"
+    )
 
 
 class InvoiceLinePublic(BaseModel):
+    id: int
     position: int
     basis: LineBasis
     description: str
@@ -53,6 +57,7 @@ class InvoiceLinePublic(BaseModel):
     unit_price: int = Field(description="won per hour (per month for monthly fees), VAT incl.")
     discount_percent: int
     amount: int = Field(description="won, VAT included; negative on credit notes")
+    credits_line_id: int | None = Field(description="on a credit note: the line it cancels")
 
 
 class InvoicePublic(BaseModel):
@@ -61,7 +66,8 @@ class InvoicePublic(BaseModel):
     account_id: int
     period: str
     kind: InvoiceKind
-    corrects_id: int | None
+    corrects_id: int | None = Field(description="on a credit note: the invoice it corrects")
+    replaces_id: int | None = Field(description="the credited invoice this one replaces")
     reason: str
     issued_at: datetime
     currency: str
@@ -148,15 +154,15 @@ def issue(query: IssueQuery) -> list[InvoicePublic] | Response:
 
 @operation(
     bp,
-    ONE + "/credit-note",
+    ONE + "/credit",
     "POST",
-    summary="Cancel an invoice in full with a credit note (once per invoice)",
+    summary="Correct an invoice with a credit note for all or chosen lines (once per invoice)",
     body=CreditNoteRequest,
     response=InvoiceDetail,
     status=201,
-    errors=(403, 404, 409),
+    errors=(403, 404, 409, 422),
 )
-def credit_note(invoice_id: int, body: CreditNoteRequest) -> InvoiceDetail:
+def credit(invoice_id: int, body: CreditNoteRequest) -> InvoiceDetail:
     actor_id = _admin_only("issues credit notes")
     session = get_session()
     note = credit_invoice(
@@ -166,6 +172,26 @@ def credit_note(invoice_id: int, body: CreditNoteRequest) -> InvoiceDetail:
         invoice_id=invoice_id,
         actor_id=actor_id,
         reason=body.reason,
+        line_ids=body.line_ids,
     )
     assert note.id is not None  # noqa: S101 - a stored invoice has its id
     return _detail(note, invoice_lines(session=session, invoice_id=note.id))
+
+
+@operation(
+    bp,
+    ONE + "/reissue",
+    "POST",
+    summary="Invoice a credited invoice's month again, with a new number",
+    response=InvoiceDetail,
+    status=201,
+    errors=(403, 404, 409, 422),
+)
+def reissue(invoice_id: int) -> InvoiceDetail:
+    actor_id = _admin_only("issues invoices")
+    session = get_session()
+    invoice = reissue_invoice(
+        session=session, now=now(), terms=_terms(), invoice_id=invoice_id, actor_id=actor_id
+    )
+    assert invoice.id is not None  # noqa: S101 - a stored invoice has its id
+    return _detail(invoice, invoice_lines(session=session, invoice_id=invoice.id))

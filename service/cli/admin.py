@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
 import click
 
 from . import _Context, cli, pass_context
+
+if TYPE_CHECKING:
+    from ..models import Invoice
 
 
 @cli.group()
@@ -123,4 +130,64 @@ def invoices_issue(ctx: _Context, period: str) -> None:
     click.echo(
         f"{period}: {len(done.created)} invoice(s) issued, "
         f"{len(done.existing)} already issued before"
+    )
+
+
+def _in_one_transaction(ctx: _Context, work: Callable[..., Invoice]) -> Invoice:
+    """Run a billing rule as one unit of work; a refusal is a clean error, not a traceback."""
+    from sqlmodel import Session
+
+    from ..clock import utcnow
+    from ..db import make_engine
+    from ..errors import DomainError
+    from ..rules.pricing import BillingTerms
+
+    engine = make_engine(ctx.settings.database.url)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            done = work(
+                session=session,
+                now=utcnow(),
+                terms=BillingTerms.from_settings(ctx.settings),
+                actor_id=None,
+            )
+            session.commit()
+            return done
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    finally:
+        engine.dispose()
+
+
+@invoices.command("credit")
+@click.argument("invoice_id", type=int)
+@click.option("--reason", required=True, help="Why the invoice is corrected.")
+@click.option("--line", "line_ids", type=int, multiple=True, help="A line id; all if left out.")
+@pass_context
+def invoices_credit(ctx: _Context, invoice_id: int, reason: str, line_ids: tuple[int, ...]) -> None:
+    """Correct an invoice with a credit note for all or the chosen lines."""
+    from ..rules.credit_notes import credit_invoice
+
+    note = _in_one_transaction(
+        ctx,
+        partial(
+            credit_invoice,
+            invoice_id=invoice_id,
+            reason=reason,
+            line_ids=list(line_ids) if line_ids else None,
+        ),
+    )
+    click.echo(f"{note.number}  corrects invoice {invoice_id}  {note.total:,} {note.currency}")
+
+
+@invoices.command("reissue")
+@click.argument("invoice_id", type=int)
+@pass_context
+def invoices_reissue(ctx: _Context, invoice_id: int) -> None:
+    """Invoice a credited invoice's month again, with a new number."""
+    from ..rules.credit_notes import reissue_invoice
+
+    invoice = _in_one_transaction(ctx, partial(reissue_invoice, invoice_id=invoice_id))
+    click.echo(
+        f"{invoice.number}  replaces invoice {invoice_id}  {invoice.total:,} {invoice.currency}"
     )

@@ -11,10 +11,12 @@ from .account import (
 )
 from .audit import AuditLog
 from .billing import (
+    ChargeUnit,
     Invoice,
     InvoiceCounter,
     InvoiceKind,
     InvoiceLine,
+    InvoiceStatus,
     LineBasis,
     MembershipPlan,
     RateBasis,
@@ -75,6 +77,8 @@ __all__ = [
     "Invoice",
     "InvoiceCounter",
     "InvoiceKind",
+    "ChargeUnit",
+    "InvoiceStatus",
     "InvoiceLine",
     "LineBasis",
     "MembershipPlan",

@@ -1,8 +1,11 @@
 """Rate plans, memberships, and the invoices and credit notes issued from them.
 
-Money is integer won, VAT included. An issued invoice or credit note is never
-changed: the database refuses UPDATE and DELETE on both tables (triggers in
-migration 0004); a mistake is corrected by a credit note.
+Money is integer won, VAT included. An invoice or credit note is written as a
+draft, its lines added, and then issued in the same transaction; from then on it
+is never changed: the database refuses any change to an issued invoice, any line
+added to it, and any change or deletion of a line (triggers in migrations 0004
+and 0014). A mistake is corrected by a credit note, after which the account's
+month may be invoiced again by an invoice that replaces the credited one.
 """
 
 from __future__ import annotations
@@ -22,6 +25,13 @@ class RateBasis(StrEnum):
     monthly = "monthly"  # a flat fee per month the account holds the room
 
 
+class ChargeUnit(StrEnum):
+    """What is rounded up and held to the plan's minimum, for machines on run time."""
+
+    reservation = "reservation"  # the runs within one reservation, summed
+    run = "run"  # each run on its own
+
+
 class RatePlan(SQLModel, table=True):
     """How a resource is charged; resources without one use their `rate_per_hour`."""
 
@@ -36,6 +46,8 @@ class RatePlan(SQLModel, table=True):
     no_show_percent: int = Field(default=50, ge=0, le=100)
     # Shortest run charged, e.g. 15: a 3-minute cut costs 15 minutes.
     min_minutes: int = Field(default=0, ge=0)
+    # Walk-in runs and late arrivals are one unit each whatever the plan says.
+    charge_unit: ChargeUnit = Field(default=ChargeUnit.reservation, sa_type=String(16))
 
 
 class MembershipPlan(SQLModel, table=True):
@@ -54,6 +66,11 @@ class InvoiceKind(StrEnum):
     credit_note = "credit_note"
 
 
+class InvoiceStatus(StrEnum):
+    draft = "draft"  # only inside the transaction that issues it
+    issued = "issued"
+
+
 class LineBasis(StrEnum):
     run_time = "run_time"
     booked_time = "booked_time"
@@ -64,14 +81,15 @@ class LineBasis(StrEnum):
 
 class Invoice(SQLModel, table=True):
     __table_args__ = (
-        # One invoice per account and month, whoever issues it and however often.
+        # One invoice per account and month, whoever issues it and however often;
+        # more only as replacements of credited invoices, each replaced at most once.
         Index(
             "uq_invoice_account_period",
             "account_id",
             "period",
             unique=True,
-            postgresql_where=text("kind = 'invoice'"),
-            sqlite_where=text("kind = 'invoice'"),
+            postgresql_where=text("kind = 'invoice' AND replaces_id IS NULL"),
+            sqlite_where=text("kind = 'invoice' AND replaces_id IS NULL"),
         ),
     )
 
@@ -80,8 +98,11 @@ class Invoice(SQLModel, table=True):
     account_id: int = Field(foreign_key="account.id", index=True)
     period: str = Field(max_length=7, index=True)
     kind: InvoiceKind = Field(sa_type=String(16))
-    # A credit note names the invoice it cancels; at most one per invoice.
+    status: InvoiceStatus = Field(default=InvoiceStatus.draft, sa_type=String(16))
+    # A credit note names the invoice it corrects (in whole or in part); one per invoice.
     corrects_id: int | None = Field(default=None, foreign_key="invoice.id", unique=True)
+    # An invoice issued again for a month names the credited invoice it replaces.
+    replaces_id: int | None = Field(default=None, foreign_key="invoice.id", unique=True)
     reason: str = Field(default="", max_length=500)
     issued_at: datetime = Field(sa_type=UTCDateTime)
     issued_by: int | None = Field(default=None, foreign_key="account.id")
@@ -107,6 +128,8 @@ class InvoiceLine(SQLModel, table=True):
     unit_price: int
     discount_percent: int = 0
     amount: int
+    # On a credit note: the line of the corrected invoice this line cancels.
+    credits_line_id: int | None = Field(default=None, foreign_key="invoice_line.id", unique=True)
 
 
 class InvoiceCounter(SQLModel, table=True):

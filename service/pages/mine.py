@@ -14,7 +14,13 @@ from ..api.context import now
 from ..db import get_session
 from ..models import Invoice, InvoiceLine, LineBasis, Resource, Site, UsageSession
 from ..rules.accounts import account_names, reset_ical_secret, token_digest
-from ..rules.invoicing import credit_note_of, get_invoice, invoice_lines, list_invoices
+from ..rules.invoicing import (
+    credit_note_of,
+    get_invoice,
+    invoice_lines,
+    list_invoices,
+    replacement_of,
+)
 from ..rules.policy import list_trainings
 from ..rules.pricing import parse_period
 from ..rules.tokens import list_tokens, revoke_token_by_id
@@ -53,16 +59,21 @@ class Paper:
     """An invoice or credit note as a reader sees it: what it is now, and its counterpart."""
 
     invoice: Invoice
-    # "issued", "cancelled" (a credit note cancels it) or "credit_note" (it cancels `other`).
+    # "issued", "cancelled" (a credit note cancels all of it), "corrected" (a credit note
+    # cancels some of its lines) or "credit_note" (it cancels all or part of `other`).
     state: str
     other: Invoice | None = None
+    # A credit note for only some lines of `other`.
+    partial: bool = False
 
 
 def _paper(invoice: Invoice, cancels: Invoice | None, credited_by: Invoice | None) -> Paper:
     if invoice.corrects_id is not None:
-        return Paper(invoice, "credit_note", cancels)
+        partial = cancels is not None and invoice.total != -cancels.total
+        return Paper(invoice, "credit_note", cancels, partial)
     if credited_by is not None:
-        return Paper(invoice, "cancelled", credited_by)
+        partial = credited_by.total != -invoice.total
+        return Paper(invoice, "corrected" if partial else "cancelled", credited_by, partial)
     return Paper(invoice, "issued")
 
 
@@ -137,9 +148,14 @@ def invoice(invoice_id: str) -> str:
         cancels = get_invoice(session=db, actor=g.principal, invoice_id=found.corrects_id)
     lines: list[InvoiceLine] = invoice_lines(session=db, invoice_id=found.id)
     credited_by = credit_note_of(session=db, actor=g.principal, invoice_id=found.id)
+    replaces: Invoice | None = None
+    if found.replaces_id is not None:
+        replaces = get_invoice(session=db, actor=g.principal, invoice_id=found.replaces_id)
     return render_page(
         "mine/invoice.html",
         paper=_paper(found, cancels, credited_by),
+        replaces=replaces,
+        replaced_by=replacement_of(session=db, actor=g.principal, invoice_id=found.id),
         invoice=found,
         lines=lines,
         timed=TIMED,

@@ -1,8 +1,10 @@
 """What each account owes for a month: the lines of its invoice, before it is issued.
 
-- Machines on run time: each usage session that starts in the month, its run time
-  rounded up to the minute (and at least the plan's minimum), less the membership
-  discount. Unauthorised runs are not billed: nobody booked them.
+- Machines on run time: the usage sessions that start in the month, by charging
+  unit (run_units.py: the runs of one reservation together, walk-ins one by one),
+  their run time rounded up to the minute (and at least the plan's minimum), less
+  the membership discount. Unauthorised runs are not billed: nobody booked them,
+  except a late arrival (late_arrival.py), billed as a walk-in, no-show fee waived.
 - Resources on booked time: each confirmed, active or completed reservation that
   starts in the month, for its booked minutes (machines less the membership discount).
 - Monthly rooms: one line per room the account held at some time in the month.
@@ -34,6 +36,7 @@ from ..models import (
     Site,
     UsageSession,
 )
+from .late_arrival import LateArrivals, late_arrivals
 from .pricing import (
     BillingTerms,
     Estimate,
@@ -44,6 +47,9 @@ from .pricing import (
     rate_for,
     time_charge,
 )
+from .run_units import charge_units
+
+LATE_ARRIVAL = " · 지각 이용, 노쇼 면제 / late arrival, no-show waived"
 
 
 @dataclass(frozen=True)
@@ -104,10 +110,11 @@ def draft_lines(
         )
     }
     discounts = {account_id: plan.discount_percent for account_id, plan in plans.items()}
+    late = late_arrivals(session=session, start=period.start, end=period.end)
     lines: dict[int, list[LineDraft]] = defaultdict(list)
     for account_id, line in (
-        *_run_time(session, period, catalogue, discounts),
-        *_reserved(session, period, catalogue, discounts),
+        *_run_time(session, period, catalogue, discounts, late),
+        *_reserved(session, period, catalogue, discounts, late.waived),
         *_monthly(session, period, catalogue),
     ):
         lines[account_id].append(line)
@@ -133,7 +140,11 @@ def _machine_discount(catalogue: _Catalogue, resource_id: int, percent: int) -> 
 
 
 def _run_time(
-    session: Session, period: Period, catalogue: _Catalogue, discounts: dict[int, int]
+    session: Session,
+    period: Period,
+    catalogue: _Catalogue,
+    discounts: dict[int, int],
+    late: LateArrivals,
 ) -> Iterable[tuple[int, LineDraft]]:
     runs = session.exec(
         select(UsageSession)
@@ -141,29 +152,31 @@ def _run_time(
             col(UsageSession.start_at) >= period.start,
             col(UsageSession.start_at) < period.end,
             col(UsageSession.account_id).is_not(None),
-            col(UsageSession.unauthorised).is_(False),
         )
         .order_by(col(UsageSession.start_at))
     )
-    for run in runs:
-        rate, account_id = catalogue.rates[run.resource_id], run.account_id or 0
-        if rate.basis != RateBasis.run_time:
-            continue
-        minutes = billed_minutes(run.run_seconds, rate.min_minutes)
-        discount = _machine_discount(catalogue, run.resource_id, discounts.get(account_id, 0))
+    for unit in charge_units(runs, catalogue.rates, late):
+        rate, first = catalogue.rates[unit.resource_id], unit.runs[0]
+        minutes = billed_minutes(unit.seconds, rate.min_minutes)
+        discount = _machine_discount(catalogue, unit.resource_id, discounts.get(unit.account_id, 0))
+        label = catalogue.label(unit.resource_id, first.start_at)
+        if unit.late:
+            label += LATE_ARRIVAL
+        elif len(unit.runs) > 1:
+            label += f" · {len(unit.runs)}회 / runs"
         yield (
-            account_id,
+            unit.account_id,
             LineDraft(
                 basis=LineBasis.run_time,
-                description=catalogue.label(run.resource_id, run.start_at),
+                description=label,
                 unit_price=rate.price_per_hour,
                 amount=time_charge(minutes, rate.price_per_hour, 100 - discount),
-                at=run.start_at,
+                at=first.start_at,
                 quantity_minutes=minutes,
                 discount_percent=discount,
-                resource_id=run.resource_id,
-                reservation_id=run.reservation_id,
-                usage_session_id=run.id,
+                resource_id=unit.resource_id,
+                reservation_id=unit.reservation_id,
+                usage_session_id=first.id if len(unit.runs) == 1 else None,
             ),
         )
 
@@ -173,7 +186,11 @@ def _booked_minutes(reservation: Reservation) -> int:
 
 
 def _reserved(
-    session: Session, period: Period, catalogue: _Catalogue, discounts: dict[int, int]
+    session: Session,
+    period: Period,
+    catalogue: _Catalogue,
+    discounts: dict[int, int],
+    waived: set[int],
 ) -> Iterable[tuple[int, LineDraft]]:
     """Booked-time lines and no-show charges of reservations starting in the period."""
     reservations = session.exec(
@@ -191,6 +208,8 @@ def _reserved(
             continue  # the month's fee covers it
         minutes = _booked_minutes(booking)
         label = catalogue.label(booking.resource_id, booking.start_at)
+        if booking.status == ReservationStatus.no_show and booking.id in waived:
+            continue  # they came late: the run is billed instead (late_arrival.py)
         if booking.status == ReservationStatus.no_show:
             line = LineDraft(
                 basis=LineBasis.no_show,

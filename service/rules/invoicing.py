@@ -1,4 +1,4 @@
-"""Issuing invoices and credit notes, numbering them, and who may read them.
+"""Issuing invoices, numbering them, and who may read them (credit notes: credit_notes.py).
 
 Issuing takes the year's number counter first (its row lock on PostgreSQL, the
 write lock on SQLite), so concurrent issuers queue: the second finds the
@@ -21,8 +21,8 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from ..db import begin_write
-from ..errors import Conflict, Forbidden, NotFound, RuleViolation
-from ..models import Invoice, InvoiceCounter, InvoiceKind, InvoiceLine, Resource
+from ..errors import Forbidden, NotFound, RuleViolation
+from ..models import Invoice, InvoiceCounter, InvoiceKind, InvoiceLine, InvoiceStatus, Resource
 from .accounts import Principal
 from .audit import record
 from .billing import LineDraft, draft_lines
@@ -53,7 +53,8 @@ def lock_numbering(session: Session, now: datetime, terms: BillingTerms) -> Invo
     ).one()
 
 
-def _next_number(session: Session, counter: InvoiceCounter, now: datetime, zone: ZoneInfo) -> str:
+def next_number(session: Session, counter: InvoiceCounter, now: datetime, zone: ZoneInfo) -> str:
+    """The next number of the locked counter's year, e.g. SF-2026-03-000042."""
     counter.last += 1
     session.add(counter)
     local = now.astimezone(zone)
@@ -89,7 +90,7 @@ def issue_invoices(
     try:
         for account_id, lines in sorted(drafts.items()):
             if account_id not in billed:
-                invoice = _issue_one(
+                invoice = issue_for_account(
                     session=session,
                     counter=counter,
                     now=now,
@@ -108,7 +109,7 @@ def issue_invoices(
     return done
 
 
-def _issue_one(
+def issue_for_account(
     *,
     session: Session,
     counter: InvoiceCounter,
@@ -118,16 +119,17 @@ def _issue_one(
     account_id: int,
     lines: list[LineDraft],
     actor_id: int | None,
+    replaces_id: int | None = None,
 ) -> Invoice:
-    """Number, write and audit the invoice of one account."""
-    invoice = _write(
+    """Number, write and audit the invoice of one account (or the replacement of one)."""
+    invoice = write_issued(
         session,
-        lines,
         Invoice(
-            number=_next_number(session, counter, now, terms.zone),
+            number=next_number(session, counter, now, terms.zone),
             account_id=account_id,
             period=period,
             kind=InvoiceKind.invoice,
+            replaces_id=replaces_id,
             issued_at=now,
             issued_by=actor_id,
             currency=terms.currency,
@@ -135,29 +137,29 @@ def _issue_one(
             vat=0,
             net=0,
         ),
+        [line_from(line) for line in lines],
         terms,
     )
     record(
         session=session,
         now=now,
         actor_id=actor_id,
-        action="invoice.issue",
+        action="invoice.reissue" if replaces_id else "invoice.issue",
         subject=f"invoice:{invoice.id}",
         number=invoice.number,
         period=period,
         account_id=account_id,
         total=invoice.total,
+        **({"replaces": replaces_id} if replaces_id else {}),
     )
     return invoice
 
 
-def _line(
-    invoice_id: int, position: int, source: LineDraft | InvoiceLine, sign: int = 1
-) -> InvoiceLine:
-    """A line of `invoice_id` copied from a draft or, negated by `sign`, from another invoice."""
+def line_from(source: LineDraft | InvoiceLine, sign: int = 1) -> InvoiceLine:
+    """A new line copied from a draft or, negated by `sign`, from another invoice's line."""
     return InvoiceLine(
-        invoice_id=invoice_id,
-        position=position,
+        invoice_id=0,  # set by write_issued, as is the position
+        position=0,
         basis=source.basis,
         description=source.description,
         resource_id=source.resource_id,
@@ -167,19 +169,29 @@ def _line(
         unit_price=source.unit_price,
         discount_percent=source.discount_percent,
         amount=sign * source.amount,
+        credits_line_id=source.id if isinstance(source, InvoiceLine) else None,
     )
 
 
-def _write(
-    session: Session, lines: list[LineDraft], invoice: Invoice, terms: BillingTerms
+def write_issued(
+    session: Session, invoice: Invoice, lines: list[InvoiceLine], terms: BillingTerms
 ) -> Invoice:
-    """Insert the invoice with its totals and lines; rows are written once, never updated."""
+    """The one path to an issued invoice or credit note: a draft, its lines, then issued.
+
+    The database refuses lines added to anything but a draft and an issued total that
+    is not the sum of its lines; once issued, nothing of it changes.
+    """
+    invoice.status = InvoiceStatus.draft
     invoice.total = sum(line.amount for line in lines)
     invoice.vat, invoice.net = vat_split(invoice.total, terms.vat_rate)
     session.add(invoice)
     session.flush()
     for position, line in enumerate(lines, start=1):
-        session.add(_line(invoice.id or 0, position, line))
+        line.invoice_id, line.position = invoice.id or 0, position
+        session.add(line)
+    session.flush()
+    invoice.status = InvoiceStatus.issued
+    session.add(invoice)
     session.flush()
     return invoice
 
@@ -192,67 +204,6 @@ def invoice_lines(*, session: Session, invoice_id: int) -> list[InvoiceLine]:
             .order_by(col(InvoiceLine.position))
         )
     )
-
-
-def credit_invoice(
-    *,
-    session: Session,
-    now: datetime,
-    terms: BillingTerms,
-    invoice_id: int,
-    actor_id: int | None,
-    reason: str,
-) -> Invoice:
-    """A credit note cancelling the whole invoice; an invoice is credited at most once."""
-    counter = lock_numbering(session, now, terms)
-    original = session.get(Invoice, invoice_id)
-    if original is None:
-        raise NotFound(f"no invoice {invoice_id}")
-    if original.kind != InvoiceKind.invoice:
-        raise RuleViolation(f"{original.number} is a credit note itself", code="not_an_invoice")
-    prior = session.exec(select(Invoice).where(Invoice.corrects_id == invoice_id)).first()
-    if prior is not None:
-        raise Conflict(
-            f"{original.number} is already credited by {prior.number}",
-            details={"credit_note_id": prior.id},
-            code="already_credited",
-        )
-    note = Invoice(
-        number=_next_number(session, counter, now, terms.zone),
-        account_id=original.account_id,
-        period=original.period,
-        kind=InvoiceKind.credit_note,
-        corrects_id=original.id,
-        reason=reason,
-        issued_at=now,
-        issued_by=actor_id,
-        currency=original.currency,
-        total=-original.total,
-        vat=-original.vat,
-        net=-original.net,
-    )
-    session.add(note)
-    session.flush()
-    for line in invoice_lines(session=session, invoice_id=invoice_id):
-        session.add(_line(note.id or 0, line.position, line, sign=-1))
-    record(
-        session=session,
-        now=now,
-        actor_id=actor_id,
-        action="invoice.credit",
-        subject=f"invoice:{original.id}",
-        credit_note=note.number,
-        reason=reason,
-        total=note.total,
-    )
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict(
-            f"invoice {invoice_id} is already credited", code="already_credited"
-        ) from None
-    return note
 
 
 def visible_invoices(actor: Principal) -> SelectOfScalar[Invoice]:
@@ -300,7 +251,14 @@ def get_invoice(*, session: Session, actor: Principal, invoice_id: int) -> Invoi
 
 
 def credit_note_of(*, session: Session, actor: Principal, invoice_id: int) -> Invoice | None:
-    """The credit note that cancels an invoice, if there is one the actor may see."""
+    """The credit note that corrects an invoice, if there is one the actor may see."""
     return session.exec(
         visible_invoices(actor).where(col(Invoice.corrects_id) == invoice_id)
+    ).first()
+
+
+def replacement_of(*, session: Session, actor: Principal, invoice_id: int) -> Invoice | None:
+    """The invoice issued again in place of a credited one, if the actor may see it."""
+    return session.exec(
+        visible_invoices(actor).where(col(Invoice.replaces_id) == invoice_id)
     ).first()

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from ..config import Settings
 from ..errors import RuleViolation
-from ..models import RateBasis, RatePlan, Resource, ResourceKind
+from ..models import ChargeUnit, RateBasis, RatePlan, Resource, ResourceKind
 
 PERIOD = re.compile(r"^(?P<year>20\d\d)-(?P<month>0[1-9]|1[0-2])$")
 PERIOD_PATTERN = PERIOD.pattern
@@ -95,6 +95,7 @@ class Rate:
     monthly_price: int
     no_show_percent: int
     min_minutes: int
+    charge_unit: ChargeUnit = ChargeUnit.reservation
 
 
 def rate_for(resource: Resource, plan: RatePlan | None, terms: BillingTerms) -> Rate:
@@ -106,6 +107,7 @@ def rate_for(resource: Resource, plan: RatePlan | None, terms: BillingTerms) -> 
             monthly_price=plan.monthly_price,
             no_show_percent=plan.no_show_percent,
             min_minutes=plan.min_minutes,
+            charge_unit=ChargeUnit(plan.charge_unit),
         )
     basis = RateBasis.run_time if resource.kind == ResourceKind.machine else RateBasis.booked_time
     return Rate(

@@ -11,7 +11,8 @@ from sqlmodel import Session, select
 
 from service.config import load_settings
 from service.models import Account, Device, Resource, UsageSession
-from service.rules.invoicing import credit_invoice, issue_invoices
+from service.rules.credit_notes import credit_invoice
+from service.rules.invoicing import issue_invoices
 from service.rules.pricing import BillingTerms
 from tests.browser.conftest import (
     PHONE,
