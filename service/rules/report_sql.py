@@ -4,8 +4,8 @@ Each row is counted whole in the bucket it starts in (a CASE over the bucket edg
 some group's earliest start or latest end lies outside its bucket, the few rows that do
 (overnight, over a month's end, begun before the period) are read once more and shared
 out over the buckets they overlap. Sums are grouped by site, kind or resource and bucket.
-On SQLite the first pass reads one index range per resource and bucket instead
-(report_ranges.py: SQLite sorts to GROUP BY); the spill is the same on both.
+On SQLite, for month buckets, the first pass reads one index range per resource and bucket
+instead (report_ranges.py: SQLite sorts to GROUP BY); the spill is the same on both.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sqlmodel import Session, col
 from ..models import Reservation, ReservationStatus, Resource, UsageSession
 from ..models.types import UTCDateTime
 from .buckets import Bucket
-from .report_ranges import sums_by_range
+from .report_ranges import pays_off, sums_by_range
 
 # Booked hours: every reservation but a cancelled one held the resource (a no-show kept
 # others off until it was declared).
@@ -155,7 +155,7 @@ def reservation_sums(
     )
     firsts = (
         sums_by_range(session, r, group, spans, site_ids, sums, end, filters)
-        if _sqlite(session)
+        if _sqlite(session) and pays_off(spans)
         else _grouped(session, rows, key, first, spans, sums, start, end)
     )
     found: dict[tuple[str, int], tuple[float, int, int]] = {}
@@ -199,7 +199,7 @@ def run_sums(
     sums = (func.sum(col(u.run_seconds)), func.sum(col(u.energy_wh)))
     firsts = (
         sums_by_range(session, u, group, spans, site_ids, sums, end, filters)
-        if _sqlite(session)
+        if _sqlite(session) and pays_off(spans)
         else _grouped(session, rows, key, first, spans, sums, start, end)
     )
     found: dict[tuple[str, int], tuple[float, float]] = {}
