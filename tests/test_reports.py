@@ -314,11 +314,11 @@ def quarter(session, world, history) -> None:
     session.commit()
 
 
-def by_month(session, group):
+def by_month(session, group, actor=ADMIN):
     return utilisation(
         session=session,
         now=NOW,
-        actor=ADMIN,
+        actor=actor,
         group=group,
         every="month",
         start=QUARTER[0],
@@ -359,3 +359,19 @@ def test_ranges_serve_month_buckets_and_not_days():
     assert pays_off(buckets(*QUARTER, "month", SEOUL))
     assert not pays_off(buckets(START, END, "day", SEOUL))
     assert not pays_off(buckets(*QUARTER, "week", SEOUL))
+
+
+def test_an_operator_s_months_count_only_their_site(session, world, quarter, monkeypatch):
+    from service.rules import report_sql
+
+    operator = Principal(id=2, operator_sites=frozenset({world.sites["seongsu"].id}))
+    ranged = by_month(session, "resource", actor=operator)
+    monkeypatch.setattr(report_sql, "pays_off", lambda spans: False)
+    grouped = by_month(session, "resource", actor=operator)
+    assert str(world.id("lathe")) not in [x.key for x in ranged.lines]
+    assert [(x.key, figures(x)) for x in ranged.lines] == [
+        (x.key, figures(x)) for x in grouped.lines
+    ]
+    laser = next(x for x in ranged.lines if x.key == str(world.id("laser")))
+    # R1, R8, R9 two hours each, the Dec 31 booking's hour in the period and the Jan 31 three.
+    assert laser.total.booked_hours == 10.0
