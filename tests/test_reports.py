@@ -298,3 +298,80 @@ def test_weeks_of_a_month_share_out_a_row_across_their_edge(session, world, hist
     # Week of the 16th: the 12 booked hours and 18600 s = 5.17 h of the day-by-day report.
     assert booked == [0.0, 0.0, 1.0, 12.0, 0.0]
     assert ran == [0.0, 0.0, 1.5, 5.17, 0.0]
+
+
+# -- months: on SQLite, one index range per resource and month -------------------------
+
+QUARTER = (seoul("2026-01-01 00:00"), seoul("2026-04-01 00:00"))
+
+
+@pytest.fixture
+def quarter(session, world, history) -> None:
+    """Rows across the quarter's edges, beside the February history."""
+    make_reservation(session, world, "maker", "laser", "2025-12-31 22:00", "2026-01-01 01:00")
+    make_reservation(session, world, "maker", "laser", "2026-01-31 23:00", "2026-02-01 02:00")
+    make_run(session, world, "laser", "2026-03-31 23:30", 3600, energy_wh=1000.0)
+    session.commit()
+
+
+def by_month(session, group, actor=ADMIN):
+    return utilisation(
+        session=session,
+        now=NOW,
+        actor=actor,
+        group=group,
+        every="month",
+        start=QUARTER[0],
+        end=QUARTER[1],
+        zone=SEOUL,
+    )
+
+
+def test_months_share_out_rows_across_month_ends_and_the_period_start(session, world, quarter):
+    found = by_month(session, "site")
+    seongsu = next(x for x in found.lines if x.key == str(world.sites["seongsu"].id))
+    # January: the last hour of the Dec 31 booking (begun before the period, not started)
+    # and the first hour of the Jan 31 one; February: the history's 13 hours and its 2 more.
+    assert [f.booked_hours for f in seongsu.per_bucket] == [2.0, 15.0, 0.0]
+    assert seongsu.per_bucket[0].started == 1
+    # February: U1, U3, U4, U5, U6 (24,000 s, 4.8 kWh); March: half of the Mar 31 run.
+    assert [f.run_hours for f in seongsu.per_bucket] == [0.0, 6.67, 0.5]
+    assert [f.energy_kwh for f in seongsu.per_bucket] == [0.0, 4.8, 0.5]
+
+
+@pytest.mark.parametrize("group", ["site", "kind", "resource"])
+def test_months_by_index_ranges_match_the_grouped_sums(session, quarter, group, monkeypatch):
+    from service.rules import report_sql
+
+    ranged = by_month(session, group)
+    monkeypatch.setattr(report_sql, "pays_off", lambda spans: False)
+    grouped = by_month(session, group)
+    assert [(x.key, figures(x)) for x in ranged.lines] == [
+        (x.key, figures(x)) for x in grouped.lines
+    ]
+    assert [x.key for x in ranged.least_used] == [x.key for x in grouped.least_used]
+
+
+def test_ranges_serve_month_buckets_and_not_days():
+    from service.rules.buckets import buckets
+    from service.rules.report_ranges import pays_off
+
+    assert pays_off(buckets(*QUARTER, "month", SEOUL))
+    assert not pays_off(buckets(START, END, "day", SEOUL))
+    assert not pays_off(buckets(*QUARTER, "week", SEOUL))
+
+
+def test_an_operator_s_months_count_only_their_site(session, world, quarter, monkeypatch):
+    from service.rules import report_sql
+
+    operator = Principal(id=2, operator_sites=frozenset({world.sites["seongsu"].id}))
+    ranged = by_month(session, "resource", actor=operator)
+    monkeypatch.setattr(report_sql, "pays_off", lambda spans: False)
+    grouped = by_month(session, "resource", actor=operator)
+    assert str(world.id("lathe")) not in [x.key for x in ranged.lines]
+    assert [(x.key, figures(x)) for x in ranged.lines] == [
+        (x.key, figures(x)) for x in grouped.lines
+    ]
+    laser = next(x for x in ranged.lines if x.key == str(world.id("laser")))
+    # R1, R8, R9 two hours each, the Dec 31 booking's hour in the period and the Jan 31 three.
+    assert laser.total.booked_hours == 10.0

@@ -44,7 +44,10 @@ class ReservationBase(SQLModel):
 
 
 class Reservation(ReservationBase, table=True):
-    __table_args__ = (Index("ix_reservation_resource_span", "resource_id", "start_at"),)
+    # Covers the utilisation report's ranges per resource and bucket (report_ranges.py).
+    __table_args__ = (
+        Index("ix_reservation_resource_span", "resource_id", "start_at", "end_at", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     resource_id: int = Field(foreign_key="resource.id", index=True)

@@ -67,7 +67,16 @@ class UsageSession(SQLModel, table=True):
             postgresql_where=text("end_at IS NULL"),
             sqlite_where=text("end_at IS NULL"),
         ),
-        Index("ix_usage_session_resource_start", "resource_id", "start_at"),
+        # Covers the utilisation report's ranges per resource and bucket (report_ranges.py).
+        Index(
+            "ix_usage_session_resource_span",
+            "resource_id",
+            "start_at",
+            "end_at",
+            "last_sample_at",
+            "run_seconds",
+            "energy_wh",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

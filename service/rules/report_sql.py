@@ -4,12 +4,13 @@ Each row is counted whole in the bucket it starts in (a CASE over the bucket edg
 some group's earliest start or latest end lies outside its bucket, the few rows that do
 (overnight, over a month's end, begun before the period) are read once more and shared
 out over the buckets they overlap. Sums are grouped by site, kind or resource and bucket.
-SQLite and PostgreSQL differ only in how they subtract times.
+On SQLite, for month buckets, the first pass reads one index range per resource and bucket
+instead (report_ranges.py: SQLite sorts to GROUP BY); the spill is the same on both.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from sqlmodel import Session, col
 from ..models import Reservation, ReservationStatus, Resource, UsageSession
 from ..models.types import UTCDateTime
 from .buckets import Bucket
+from .report_ranges import pays_off, sums_by_range
 
 # Booked hours: every reservation but a cancelled one held the resource (a no-show kept
 # others off until it was declared).
@@ -90,6 +92,24 @@ def _overflows(spans: Sequence[Bucket], i: int, earliest: Any, latest: Any) -> b
     return _aware(earliest) < spans[i].start or _aware(latest) > spans[i].end
 
 
+def _grouped(
+    session: Session,
+    rows: Any,
+    key: Any,
+    first: Any,
+    spans: Sequence[Bucket],
+    sums: Sequence[Any],
+    start: Any,
+    end: Any,
+) -> Iterator[tuple[Any, ...]]:
+    """Rows (group key, bucket index, *sums, overflowed) from one GROUP BY key and bucket."""
+    statement = rows.with_only_columns(key, first, *sums, func.min(start), func.max(end))
+    for k, i, *values, earliest, latest in session.connection().execute(
+        statement.group_by(key, first)
+    ):
+        yield (k, i, *values, _overflows(spans, i, earliest, latest))
+
+
 def _source(table: Any, group: str, site_ids: list[int] | None) -> tuple[Any, Any]:
     """The group's column and the rows of `table` to read (None: every site's).
 
@@ -126,23 +146,23 @@ def reservation_sums(
     expected = and_(started, col(r.status).in_(EXPECTED))
     no_show = and_(started, col(r.status) == ReservationStatus.no_show)
     # "Not cancelled" rather than a list of states: no planner picks the status index then.
-    rows = rows.where(
-        col(r.status) != ReservationStatus.cancelled, start < period.end, end > period.start
-    )
-    statement = rows.with_only_columns(
-        key,
-        first,
+    filters = (col(r.status) != ReservationStatus.cancelled, end > period.start)
+    rows = rows.where(start < period.end, *filters)
+    sums = (
         func.sum(_seconds(session, start, end)),
         func.sum(case((expected, 1), else_=0)),
         func.sum(case((no_show, 1), else_=0)),
-        func.min(start),
-        func.max(end),
-    ).group_by(key, first)
+    )
+    firsts = (
+        sums_by_range(session, r, group, spans, site_ids, sums, end, filters)
+        if _sqlite(session) and pays_off(spans)
+        else _grouped(session, rows, key, first, spans, sums, start, end)
+    )
     found: dict[tuple[str, int], tuple[float, int, int]] = {}
     overflow = False
-    for k, i, s, n, m, earliest, latest in session.connection().execute(statement):
+    for k, i, s, n, m, spilled in firsts:
         found[(str(k), i)] = (float(s or 0), int(n or 0), int(m or 0))
-        overflow = overflow or _overflows(spans, i, earliest, latest)
+        overflow = overflow or spilled
     if not overflow:
         return found
     # The few rows that began before the period or ran past their bucket: counted whole in
@@ -174,20 +194,19 @@ def run_sums(
     end = func.coalesce(col(u.end_at), col(u.last_sample_at))
     first, first_end = _first_bucket(start, spans)
     first = first.label("bucket_i")
-    rows = rows.where(start < period.end, or_(end > period.start, start >= period.start))
-    statement = rows.with_only_columns(
-        key,
-        first,
-        func.sum(col(u.run_seconds)),
-        func.sum(col(u.energy_wh)),
-        func.min(start),
-        func.max(end),
-    ).group_by(key, first)
+    filters = (or_(end > period.start, start >= period.start),)
+    rows = rows.where(start < period.end, *filters)
+    sums = (func.sum(col(u.run_seconds)), func.sum(col(u.energy_wh)))
+    firsts = (
+        sums_by_range(session, u, group, spans, site_ids, sums, end, filters)
+        if _sqlite(session) and pays_off(spans)
+        else _grouped(session, rows, key, first, spans, sums, start, end)
+    )
     found: dict[tuple[str, int], tuple[float, float]] = {}
     overflow = False
-    for k, i, s, e, earliest, latest in session.connection().execute(statement):
+    for k, i, s, e, spilled in firsts:
         found[(str(k), i)] = (float(s or 0), float(e or 0))
-        overflow = overflow or _overflows(spans, i, earliest, latest)
+        overflow = overflow or spilled
     if not overflow:
         return found
     spill = rows.where(or_(end > first_end, start < period.start)).with_only_columns(
