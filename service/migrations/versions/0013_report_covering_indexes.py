@@ -4,7 +4,7 @@ The (resource_id, start_at) indexes of reservations and usage sessions grow the 
 the report sums, so that each resource's range of a bucket is read without the table.
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0012
 Create Date: 2026-11-30
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0013"
-down_revision = "0009"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

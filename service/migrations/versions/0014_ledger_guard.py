@@ -2,7 +2,7 @@
 rate plans choose their charging unit
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-11-30
 
 An invoice (or credit note) is inserted as a draft, its lines are added, and it is
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
