@@ -190,8 +190,12 @@ def test_simulated_devices_go_online_report_within_the_contract_and_say_they_sto
 def test_a_late_subscriber_learns_each_device_is_online_from_the_retained_status(mosquitto):
     specs = [DeviceSpec("lab", "laser-1", "machine", "laser_cutter")]
     simulator = Simulator(specs, host=mosquitto.host, port=mosquitto.port, rate=5)
+    # Someone already listening sees the status go out; only then does the late one come.
+    early = Collector(mosquitto.host, mosquitto.port, "smartfab/+/+/status")
     simulator.start()
     try:
+        early.wait_for(lambda s: bool(s))
+        early.close()
         late = Collector(mosquitto.host, mosquitto.port, "smartfab/+/+/status")
         seen = late.wait_for(lambda s: bool(s))
         late.close()
