@@ -25,6 +25,8 @@ OPENAPI_VERSION = "3.1.0"
 # app.extensions key: the operations of the blueprints registered on that app.
 OPERATIONS_KEY = "smartfab.operations"
 _PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
+# Every schema lives in the document's components; pydantic's own `#/$defs/…` would not resolve.
+REF_TEMPLATE = "#/components/schemas/{model}"
 
 
 @dataclass(frozen=True)
@@ -125,9 +127,17 @@ def operation(
     return decorate
 
 
+def _json_schema(tp: Any, components: dict[str, Any]) -> dict[str, Any]:
+    """The JSON schema of `tp`, its nested definitions lifted into `components`."""
+    schema = TypeAdapter(tp).json_schema(ref_template=REF_TEMPLATE)
+    for name, definition in schema.pop("$defs", {}).items():
+        if components.setdefault(name, definition) != definition:
+            raise ValueError(f"two different schemas are both named {name!r}")
+    return schema
+
+
 def _schema(tp: Any, components: dict[str, Any]) -> dict[str, Any]:
-    schema = TypeAdapter(tp).json_schema(ref_template="#/components/schemas/{model}")
-    components.update(schema.pop("$defs", {}))
+    schema = _json_schema(tp, components)
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         components[tp.__name__] = schema
         return {"$ref": f"#/components/schemas/{tp.__name__}"}
@@ -184,7 +194,7 @@ def openapi_document() -> dict[str, Any]:
             for conv, name in _PARAM.findall(op.rule)
         ]
         if op.query is not None:
-            schema = op.query.model_json_schema()
+            schema = _json_schema(op.query, components)
             required = set(schema.get("required", ()))
             for name, prop in schema.get("properties", {}).items():
                 parameters.append(
@@ -193,7 +203,8 @@ def openapi_document() -> dict[str, Any]:
         entry: dict[str, Any] = {
             "summary": op.summary,
             "tags": [op.tag],
-            "operationId": op.name,
+            # The blueprint as well: two areas may each have a view named `list_`.
+            "operationId": f"{op.tag}_{op.name.strip('_')}",
             "parameters": parameters,
         }
         if op.body is not None:
@@ -217,7 +228,8 @@ def openapi_document() -> dict[str, Any]:
     return {
         "openapi": OPENAPI_VERSION,
         "info": {"title": "smartfab API", "version": current_app.config.get("VERSION", "1")},
-        "servers": [{"url": "/"}],
+        # No `servers`: the default is this server's "/", and a one-entry list only adds an
+        # unlabelled server picker to the docs page.
         "paths": paths,
         "components": {
             "schemas": components,
