@@ -106,3 +106,13 @@ def test_interactive_docs_are_served_from_vendored_assets(client):
     # Swagger UI 5 and later read OpenAPI 3.1; version 4 stopped at 3.0.
     assert b"isOAS31" in bundle.data
     bundle.close()
+
+
+def test_other_successful_answers_are_documented(client):
+    doc = client.get("/api/v1/openapi.json").json
+    issue = doc["paths"]["/api/v1/invoices/issue"]["post"]["responses"]
+    assert {"200", "201"} <= set(issue)
+    report = doc["paths"]["/api/v1/reports/utilisation"]["get"]["responses"]["200"]
+    assert set(report["content"]) == {"application/json", "text/csv"}
+    one = doc["paths"]["/api/v1/reservations/{reservation_id}"]["delete"]["parameters"][0]
+    assert one["schema"] == {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}

@@ -19,6 +19,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ..db import commit_request
 from ..errors import BadRequest
+from ..models.types import MAX_ID
 from .context import require_principal
 
 OPENAPI_VERSION = "3.1.0"
@@ -27,6 +28,8 @@ OPERATIONS_KEY = "smartfab.operations"
 _PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 # Every schema lives in the document's components; pydantic's own `#/$defs/…` would not resolve.
 REF_TEMPLATE = "#/components/schemas/{model}"
+# An `<int:…>` path part: a record's id (the router answers 404 past the largest).
+_ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,9 @@ class Operation:
     status: int
     auth: bool
     errors: tuple[int, ...]
+    # Other successful answers: a status the view may also give, other media types it may send.
+    also: tuple[int, ...] = ()
+    media: tuple[str, ...] = ()
 
 
 def operations(app: App) -> list[Operation]:
@@ -84,6 +90,8 @@ def operation(
     status: int = 200,
     auth: bool = True,
     errors: tuple[int, ...] = (),
+    also: tuple[int, ...] = (),
+    media: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     """Register `view` at `rule`; it receives `body=` and `query=` already validated."""
     adapter = TypeAdapter(response) if response is not None else None
@@ -120,6 +128,8 @@ def operation(
             status,
             auth,
             errors,
+            also,
+            media,
         )
         bp.record(_documented(documented))  # listed per app, when `bp` is registered on it
         return handler
@@ -189,7 +199,7 @@ def openapi_document() -> dict[str, Any]:
                 "name": name,
                 "in": "path",
                 "required": True,
-                "schema": {"type": "integer" if conv == "int" else "string"},
+                "schema": _ID_SCHEMA if conv == "int" else {"type": "string"},
             }
             for conv, name in _PARAM.findall(op.rule)
         ]
@@ -215,7 +225,9 @@ def openapi_document() -> dict[str, Any]:
         ok: dict[str, Any] = {"description": "Success"}
         if op.response is not None:
             ok["content"] = {"application/json": {"schema": _schema(op.response, components)}}
-        responses: dict[str, Any] = {str(op.status): ok}
+        for media_type in op.media:
+            ok.setdefault("content", {})[media_type] = {"schema": {"type": "string"}}
+        responses: dict[str, Any] = {str(code): ok for code in sorted({op.status, *op.also})}
         codes = set(op.errors) | {400, 422} if (op.body or op.query) else set(op.errors)
         if op.auth:
             codes |= {401}
