@@ -40,9 +40,14 @@ KNOWN_IDS = 16
 
 
 def _near_the_records(case: Case) -> None:
+    """Point ids in the path and the body at records that exist, so the rules behind run."""
     for name, value in (case.path_parameters or {}).items():
         if isinstance(value, int):
             case.path_parameters[name] = value % KNOWN_IDS + 1
+    if isinstance(case.body, dict):
+        for name, value in case.body.items():
+            if name.endswith("_id") and isinstance(value, int) and value > 0:
+                case.body[name] = value % KNOWN_IDS + 1
 
 
 def _fuzz(operation: Any, mode: GenerationMode, headers: dict[str, str]) -> Callable[[], None]:
