@@ -7,8 +7,9 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import Engine
+from werkzeug.exceptions import NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import IntegerConverter, Map
+from werkzeug.routing import IntegerConverter, Map, ValidationError
 
 from telemetry.store import TelemetryStore
 
@@ -23,6 +24,14 @@ class IdConverter(IntegerConverter):
     def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
+
+    def to_python(self, value: str) -> int:
+        # Not werkzeug's ValidationError: the router takes that for "no rule has this path"
+        # and, when another method's rule has it, answers 405 to a DELETE or PATCH.
+        try:
+            return int(super().to_python(value))
+        except ValidationError:
+            raise NotFound() from None
 
 
 def create_app(

@@ -222,6 +222,20 @@ def test_ids_past_64_bits_are_404_not_500(client, world, path):
     assert_error(client.get(path, headers=world.headers("maker")), 404)
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("DELETE", "/api/v1/reservations/2147483648"),
+        ("PATCH", f"/api/v1/reservations/{HUGE}"),
+        ("PATCH", "/api/v1/resources/2147483648"),
+        ("DELETE", "/api/v1/trainings/2147483648"),
+    ],
+)
+def test_ids_past_the_largest_are_404_for_every_method_not_405(client, world, method, path):
+    answer = client.open(path, method=method, headers=world.headers("admin"), json={})
+    assert_error(answer, 404, "not_found")
+
+
 @pytest.mark.parametrize("field", ["resource_id", "account_id"])
 def test_ids_past_64_bits_in_a_body_are_422(client, world, field):
     body = {"resource_id": world.id("printer"), **GOOD, field: HUGE}

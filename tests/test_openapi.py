@@ -2,7 +2,49 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
+from openapi_spec_validator import OpenAPIV31SpecValidator
+
 from service.models import ReservationCreate
+
+
+def _refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            yield node["$ref"]
+        for value in node.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def _resolve(doc: dict[str, Any], ref: str) -> Any:
+    assert ref.startswith("#/"), ref
+    node: Any = doc
+    for part in ref[2:].split("/"):
+        part = part.replace("~1", "/").replace("~0", "~")
+        assert isinstance(node, dict) and part in node, ref
+        node = node[part]
+    return node
+
+
+def test_openapi_document_is_valid_openapi_3_1(client):
+    doc = client.get("/api/v1/openapi.json").json
+    assert doc["openapi"] == "3.1.0"
+    errors = [error.message for error in OpenAPIV31SpecValidator(doc).iter_errors()]
+    assert errors == []
+
+
+def test_every_reference_in_the_openapi_document_resolves_within_it(client):
+    doc = client.get("/api/v1/openapi.json").json
+    refs = set(_refs(doc))
+    assert "#/components/schemas/ReservationCreate" in refs
+    assert not [ref for ref in refs if not ref.startswith("#/components/schemas/")]
+    for ref in refs:
+        _resolve(doc, ref)
 
 
 def test_openapi_document_describes_every_api_route(client, app):
@@ -52,7 +94,25 @@ def test_interactive_docs_are_served_from_vendored_assets(client):
     assert page.status_code == 200
     assert b"swagger-ui-bundle.js" in page.data
     assert b"http" not in page.data.split(b"<body>")[1].replace(b"/api/v1", b"")
-    asset = client.get("/api/v1/docs/static/swagger-ui-bundle.js")
-    assert asset.status_code == 200
-    assert b"SwaggerUIBundle" in asset.data
-    asset.close()
+    for asset_path in (
+        "/static/vendor/swagger-ui/swagger-ui-bundle.js",
+        "/static/vendor/swagger-ui/swagger-ui.css",
+        "/api/v1/docs/start.js",
+    ):
+        asset = client.get(asset_path)
+        assert asset.status_code == 200, asset_path
+        asset.close()
+    bundle = client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js")
+    # Swagger UI 5 and later read OpenAPI 3.1; version 4 stopped at 3.0.
+    assert b"isOAS31" in bundle.data
+    bundle.close()
+
+
+def test_other_successful_answers_are_documented(client):
+    doc = client.get("/api/v1/openapi.json").json
+    issue = doc["paths"]["/api/v1/invoices/issue"]["post"]["responses"]
+    assert {"200", "201"} <= set(issue)
+    report = doc["paths"]["/api/v1/reports/utilisation"]["get"]["responses"]["200"]
+    assert set(report["content"]) == {"application/json", "text/csv"}
+    one = doc["paths"]["/api/v1/reservations/{reservation_id}"]["delete"]["parameters"][0]
+    assert one["schema"] == {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}

@@ -260,6 +260,19 @@ def test_the_display_opens_for_anyone_with_its_secret_only(client, world):
     assert client.get("/display/guess").status_code == 404
 
 
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("who", ["anonymous", *PAGE_LOGINS])
+@pytest.mark.parametrize("path", ["/api/v1/docs", "/api/v1/openapi.json"])
+def test_the_api_docs_and_document_open_for_everyone(client, world, path, who):
+    from tests.pages import login
+
+    if who != "anonymous":
+        login(client, PAGE_LOGINS[who])
+    answer = client.get(path)
+    assert answer.status_code == 200
+    assert (b"/api/v1/reservations" if path.endswith(".json") else b"swagger-ui") in answer.data
+
+
 # actor -> the status of each staff API call on the Seongsu laser.
 STAFF_API = {
     ("POST", "/api/v1/resources/{laser}/blackouts"): {"operator": 201, "admin": 201},

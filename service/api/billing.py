@@ -140,6 +140,7 @@ def read(invoice_id: int) -> InvoiceDetail:
     response=list[InvoicePublic],
     status=201,
     errors=(403,),
+    also=(200,),
 )
 def issue(query: IssueQuery) -> list[InvoicePublic] | Response:
     actor_id = _admin_only("issues invoices")

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import socket
-from pathlib import Path
 
-from flask import Blueprint, Response, current_app, jsonify, send_from_directory
-from swagger_ui_bundle import swagger_ui_path
+from flask import Blueprint, Response, current_app, jsonify, url_for
 
 from ..db import check_database, get_session
 from ..security_headers import DOCS_POLICY
@@ -15,11 +13,13 @@ from .openapi import openapi_document
 
 bp = Blueprint("meta", __name__)
 
+# Swagger UI 5, vendored under static/vendor/swagger-ui/: it reads OpenAPI 3.1.
 DOCS_PAGE = """<!doctype html>
-<html><head><meta charset="utf-8"><title>smartfab API</title>
-<link rel="stylesheet" href="/api/v1/docs/static/swagger-ui.css"></head>
-<body><div id="ui"></div>
-<script src="/api/v1/docs/static/swagger-ui-bundle.js"></script>
+<html lang="en"><head><meta charset="utf-8"><title>smartfab API</title>
+<link rel="stylesheet" href="{css}">
+<link rel="stylesheet" href="{contrast}"></head>
+<body><main id="ui"></main>
+<script src="{bundle}"></script>
 <script src="/api/v1/docs/start.js"></script>
 </body></html>"""
 # In a file of its own: the Content-Security-Policy runs no inline script.
@@ -33,7 +33,12 @@ def openapi_json() -> Response:
 
 @bp.get("/api/v1/docs")
 def docs() -> Response:
-    response = Response(DOCS_PAGE, mimetype="text/html")
+    page = DOCS_PAGE.format(
+        css=url_for("static", filename="vendor/swagger-ui/swagger-ui.css"),
+        contrast=url_for("static", filename="api-docs.css"),
+        bundle=url_for("static", filename="vendor/swagger-ui/swagger-ui-bundle.js"),
+    )
+    response = Response(page, mimetype="text/html")
     response.headers["Content-Security-Policy"] = DOCS_POLICY
     return response
 
@@ -41,11 +46,6 @@ def docs() -> Response:
 @bp.get("/api/v1/docs/start.js")
 def docs_start() -> Response:
     return Response(DOCS_START, mimetype="text/javascript")
-
-
-@bp.get("/api/v1/docs/static/<path:name>")
-def docs_static(name: str) -> Response:
-    return send_from_directory(Path(swagger_ui_path), name)
 
 
 @bp.get("/healthz")

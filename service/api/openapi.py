@@ -19,12 +19,17 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ..db import commit_request
 from ..errors import BadRequest
+from ..models.types import MAX_ID
 from .context import require_principal
 
 OPENAPI_VERSION = "3.1.0"
 # app.extensions key: the operations of the blueprints registered on that app.
 OPERATIONS_KEY = "smartfab.operations"
 _PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
+# Every schema lives in the document's components; pydantic's own `#/$defs/…` would not resolve.
+REF_TEMPLATE = "#/components/schemas/{model}"
+# An `<int:…>` path part: a record's id (the router answers 404 past the largest).
+_ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,9 @@ class Operation:
     status: int
     auth: bool
     errors: tuple[int, ...]
+    # Other successful answers: a status the view may also give, other media types it may send.
+    also: tuple[int, ...] = ()
+    media: tuple[str, ...] = ()
 
 
 def operations(app: App) -> list[Operation]:
@@ -82,6 +90,8 @@ def operation(
     status: int = 200,
     auth: bool = True,
     errors: tuple[int, ...] = (),
+    also: tuple[int, ...] = (),
+    media: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     """Register `view` at `rule`; it receives `body=` and `query=` already validated."""
     adapter = TypeAdapter(response) if response is not None else None
@@ -118,6 +128,8 @@ def operation(
             status,
             auth,
             errors,
+            also,
+            media,
         )
         bp.record(_documented(documented))  # listed per app, when `bp` is registered on it
         return handler
@@ -125,9 +137,17 @@ def operation(
     return decorate
 
 
+def _json_schema(tp: Any, components: dict[str, Any]) -> dict[str, Any]:
+    """The JSON schema of `tp`, its nested definitions lifted into `components`."""
+    schema = TypeAdapter(tp).json_schema(ref_template=REF_TEMPLATE)
+    for name, definition in schema.pop("$defs", {}).items():
+        if components.setdefault(name, definition) != definition:
+            raise ValueError(f"two different schemas are both named {name!r}")
+    return schema
+
+
 def _schema(tp: Any, components: dict[str, Any]) -> dict[str, Any]:
-    schema = TypeAdapter(tp).json_schema(ref_template="#/components/schemas/{model}")
-    components.update(schema.pop("$defs", {}))
+    schema = _json_schema(tp, components)
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         components[tp.__name__] = schema
         return {"$ref": f"#/components/schemas/{tp.__name__}"}
@@ -179,12 +199,12 @@ def openapi_document() -> dict[str, Any]:
                 "name": name,
                 "in": "path",
                 "required": True,
-                "schema": {"type": "integer" if conv == "int" else "string"},
+                "schema": _ID_SCHEMA if conv == "int" else {"type": "string"},
             }
             for conv, name in _PARAM.findall(op.rule)
         ]
         if op.query is not None:
-            schema = op.query.model_json_schema()
+            schema = _json_schema(op.query, components)
             required = set(schema.get("required", ()))
             for name, prop in schema.get("properties", {}).items():
                 parameters.append(
@@ -193,7 +213,8 @@ def openapi_document() -> dict[str, Any]:
         entry: dict[str, Any] = {
             "summary": op.summary,
             "tags": [op.tag],
-            "operationId": op.name,
+            # The blueprint as well: two areas may each have a view named `list_`.
+            "operationId": f"{op.tag}_{op.name.strip('_')}",
             "parameters": parameters,
         }
         if op.body is not None:
@@ -204,7 +225,9 @@ def openapi_document() -> dict[str, Any]:
         ok: dict[str, Any] = {"description": "Success"}
         if op.response is not None:
             ok["content"] = {"application/json": {"schema": _schema(op.response, components)}}
-        responses: dict[str, Any] = {str(op.status): ok}
+        for media_type in op.media:
+            ok.setdefault("content", {})[media_type] = {"schema": {"type": "string"}}
+        responses: dict[str, Any] = {str(code): ok for code in sorted({op.status, *op.also})}
         codes = set(op.errors) | {400, 422} if (op.body or op.query) else set(op.errors)
         if op.auth:
             codes |= {401}
@@ -217,7 +240,8 @@ def openapi_document() -> dict[str, Any]:
     return {
         "openapi": OPENAPI_VERSION,
         "info": {"title": "smartfab API", "version": current_app.config.get("VERSION", "1")},
-        "servers": [{"url": "/"}],
+        # No `servers`: the default is this server's "/", and a one-entry list only adds an
+        # unlabelled server picker to the docs page.
         "paths": paths,
         "components": {
             "schemas": components,

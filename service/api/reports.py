@@ -122,6 +122,7 @@ def site_zone() -> ZoneInfo:
     query=UtilisationQuery,
     response=UtilisationReport,
     errors=(403, 422),
+    media=("text/csv",),
 )
 def utilisation_report(query: UtilisationQuery) -> UtilisationReport | Response:
     zone = site_zone()

@@ -87,6 +87,8 @@ def chrome() -> Iterator[webdriver.Chrome]:
     options.binary_location = _binary("chromium", "chromium-browser")
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--lang=ko"):
         options.add_argument(argument)
+    # The console, for tests that read what a page logged (a CSP refusal is a SEVERE entry).
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(_binary("chromedriver")))
     driver.set_page_load_timeout(30)
     yield driver
