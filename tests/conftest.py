@@ -53,9 +53,10 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _empty(engine: Engine) -> None:
     # DELETE beats TRUNCATE by far on tables this small (no new files, no fsync).
     with engine.begin() as conn:
-        # Issued invoices refuse DELETE (a trigger); TRUNCATE fires no row triggers.
+        # Issued invoices and their payments refuse DELETE (triggers); TRUNCATE fires no
+        # row triggers.
         if conn.execute(text("SELECT EXISTS (SELECT 1 FROM invoice)")).scalar():
-            conn.execute(text("TRUNCATE invoice_line, invoice"))
+            conn.execute(text("TRUNCATE invoice_payment, invoice_line, invoice"))
         for table in reversed(SQLModel.metadata.sorted_tables):
             conn.execute(table.delete())
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -15,12 +15,16 @@ from ..db import get_session
 from ..models import Invoice, InvoiceLine, LineBasis, Resource, Site, UsageSession
 from ..rules.accounts import account_names, reset_ical_secret
 from ..rules.invoicing import credit_note_of, get_invoice, invoice_lines, list_invoices
+from ..rules.payments import may_record
 from ..rules.policy import list_trainings
 from ..rules.pricing import parse_period
 from ..rules.usage import usage_with_places
 from .auth import login_required
 from .cells import duration
 from .i18n import LOCALES, site_zone
+from .invoice_pdf import invoice_pdf as invoice_pdf_bytes
+from .invoice_sheet import sheet_of
+from .messages import PAY_METHODS, PAY_STATES
 from .render import render_page
 
 bp = Blueprint("mine", __name__, template_folder="templates", url_prefix="/me")
@@ -121,26 +125,48 @@ def invoices() -> str:
     )
 
 
-@bp.get("/invoices/<invoice_id>")
-@login_required
-def invoice(invoice_id: str) -> str:
+def _readable(invoice_id: str) -> Invoice:
     # Only what a stored id can be: no other digits, nothing past the column's range.
     if not ID.fullmatch(invoice_id):
         abort(404)
-    db = get_session()
-    found = get_invoice(session=db, actor=g.principal, invoice_id=int(invoice_id))
+    found = get_invoice(session=get_session(), actor=g.principal, invoice_id=int(invoice_id))
     assert found.id is not None  # noqa: S101 - a stored invoice has its id
+    return found
+
+
+@bp.get("/invoices/<invoice_id>.pdf")
+@login_required
+def invoice_pdf(invoice_id: str) -> BaseResponse:
+    sheet = sheet_of(session=get_session(), invoice=_readable(invoice_id))
+    return Response(
+        invoice_pdf_bytes(sheet),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{sheet.invoice.number}.pdf"'},
+    )
+
+
+@bp.get("/invoices/<invoice_id>")
+@login_required
+def invoice(invoice_id: str) -> str:
+    found = _readable(invoice_id)
+    assert found.id is not None  # noqa: S101 - a stored invoice has its id
+    db = get_session()
     cancels: Invoice | None = None
     if found.corrects_id is not None:
         cancels = get_invoice(session=db, actor=g.principal, invoice_id=found.corrects_id)
     lines: list[InvoiceLine] = invoice_lines(session=db, invoice_id=found.id)
     credited_by = credit_note_of(session=db, actor=g.principal, invoice_id=found.id)
+    sheet = sheet_of(session=db, invoice=found)
     return render_page(
         "mine/invoice.html",
         paper=_paper(found, cancels, credited_by),
         invoice=found,
         lines=lines,
+        sheet=sheet,
         timed=TIMED,
+        pay_states=PAY_STATES,
+        methods=PAY_METHODS,
+        can_record=may_record(g.principal, sheet.payment),
         owner=account_names(session=db, account_ids={found.account_id}).get(found.account_id),
     )
 
