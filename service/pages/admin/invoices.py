@@ -16,6 +16,7 @@ from ...rules.invoice_exports import period_papers
 from ...rules.payments import may_record, payment_states, record_payment
 from ...rules.pricing import parse_period
 from ..auth import staff_required
+from ..i18n import money
 from ..invoice_sheet import billing_terms
 from ..messages import PAY_STATES, refusal
 from ..render import render_page
@@ -93,10 +94,10 @@ def mark_paid(invoice_id: int) -> BaseResponse:
         )
     except DomainError as exc:
         db.rollback()
-        flash(refusal(exc))
+        flash(refusal(exc), "error")
     else:
         db.commit()
-        flash(_("Payment of %(amount)s recorded.", amount=f"{payment.amount_won:,}"))
+        flash(_("Payment of %(amount)s recorded.", amount=money(payment.amount_won)))
     if request.form.get("back") == "invoice":
         return redirect(url_for("mine.invoice", invoice_id=invoice_id))
     period = request.form.get("period") or None
