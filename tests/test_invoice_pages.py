@@ -45,7 +45,7 @@ def test_the_invoice_page_shows_both_parties_supply_vat_and_when_to_pay(client, 
     for figure in ("3,334원", "333원", "8,333원", "834원", "11,667원", "1,167원", "12,834원"):
         assert figure in page, figure
     assert "2026-02-28" in page  # 작성일자: the last day of February
-    assert "2026-04-01" in page and "미납" in page and "미납 12,834원" in page
+    assert "2026-04-01" in page and "미납" in page and "남은 금액 12,834원" in page
     assert f"/me/invoices/{february['maker'].id}.pdf" in page
     # Makers see no mark-paid button.
     assert "납부 완료 처리" not in page

@@ -14,6 +14,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from fpdf.fonts import FontFace
 
 from ..rules.invoice_exports import Party, quantity
 from .cells import duration
@@ -74,13 +75,6 @@ def _party(pdf: FPDF, title: str, party: Party, x: float, y: float) -> None:
         pdf.multi_cell(85, 5, f"{label}: {value}", new_x=XPos.LEFT, new_y=YPos.NEXT)
 
 
-def _row(pdf: FPDF, cells: tuple[str, ...], *, bold_line: bool = False) -> None:
-    aligns = ("L", "R", "R", "R", "R")
-    for width, text, align in zip(COLUMNS, cells, aligns, strict=True):
-        pdf.cell(width, 7, text, border="B" if bold_line else 0, align=align)
-    pdf.ln(7)
-
-
 def invoice_pdf(sheet: Sheet) -> bytes:
     """The invoice on A4: both parties, the terms, each line's supply and VAT, the totals."""
     invoice = sheet.invoice
@@ -116,21 +110,28 @@ def invoice_pdf(sheet: Sheet) -> bytes:
         pdf.cell(0, 6, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(4)
     pdf.set_font(FONT, size=9)
-    _row(
-        pdf,
-        (_("Description"), _("Quantity"), _("Supply amount"), _("VAT"), _("Amount")),
-        bold_line=True,
-    )
-    for item in sheet.paper.lines:
-        count, unit = quantity(item.line)
-        amount = duration(count) if unit == "min" else _("1 month")
-        description = item.line.description
-        if len(description) > 48:
-            description = description[:47] + "…"
-        _row(
-            pdf,
-            (description, amount, money(item.supply), money(item.tax), money(item.line.amount)),
-        )
+    # Long descriptions wrap inside their cell; the header repeats on every page.
+    with pdf.table(
+        col_widths=COLUMNS,
+        text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
+        borders_layout="HORIZONTAL_LINES",
+        headings_style=FontFace(emphasis=""),
+        line_height=5,
+        padding=1,
+    ) as table:
+        table.row((_("Description"), _("Quantity"), _("Supply amount"), _("VAT"), _("Amount")))
+        for item in sheet.paper.lines:
+            count, unit = quantity(item.line)
+            amount = duration(count) if unit == "min" else _("1 month")
+            table.row(
+                (
+                    item.line.description,
+                    amount,
+                    money(item.supply),
+                    money(item.tax),
+                    money(item.line.amount),
+                )
+            )
     pdf.ln(2)
     pdf.set_font(FONT, size=10)
     totals = (
