@@ -51,6 +51,29 @@ def test_the_invoice_page_shows_both_parties_supply_vat_and_when_to_pay(client, 
     assert "납부 완료 처리" not in page
 
 
+def test_my_invoices_list_says_what_is_paid_and_when_the_rest_is_due(
+    client, world, session, terms, february
+):
+    from service.rules.payments import record_payment
+    from tests.conftest import CURRENT_TIME
+    from tests.factories import principal_of
+
+    record_payment(
+        session=session,
+        now=CURRENT_TIME,
+        terms=terms,
+        actor=principal_of(session, world, "admin"),
+        invoice_id=february["other"].id,
+    )
+    session.commit()
+    login(client, email=ADMIN)
+    rows = _text(client.get("/me/invoices")).split("<tr>")
+    (maker_row,) = [r for r in rows if february["maker"].number in r]
+    (other_row,) = [r for r in rows if february["other"].number in r]
+    assert "미납" in maker_row and "기한 2026-04-01" in maker_row
+    assert "납부 완료" in other_row and "기한" not in other_row
+
+
 def test_the_invoice_page_speaks_english_with_won_before_the_figure(client, world, february):
     login(client)
     _english(client)

@@ -15,7 +15,7 @@ from ..db import get_session
 from ..models import Invoice, InvoiceLine, LineBasis, Resource, Site, UsageSession
 from ..rules.accounts import account_names, reset_ical_secret
 from ..rules.invoicing import credit_note_of, get_invoice, invoice_lines, list_invoices
-from ..rules.payments import may_record
+from ..rules.payments import may_record, payment_states
 from ..rules.policy import list_trainings
 from ..rules.pricing import parse_period
 from ..rules.usage import usage_with_places
@@ -23,7 +23,7 @@ from .auth import login_required
 from .cells import duration
 from .i18n import LOCALES, site_zone
 from .invoice_pdf import invoice_pdf as invoice_pdf_bytes
-from .invoice_sheet import sheet_of
+from .invoice_sheet import billing_terms, sheet_of
 from .messages import PAY_METHODS, PAY_STATES
 from .render import render_page
 
@@ -122,6 +122,8 @@ def invoices() -> str:
         "mine/invoices.html",
         papers=[_paper(i, by_id.get(i.corrects_id or 0), credits.get(i.id or 0)) for i in found],
         names=account_names(session=db, account_ids=others),
+        payments=payment_states(session=db, now=now(), terms=billing_terms(), invoices=found),
+        pay_states=PAY_STATES,
     )
 
 
