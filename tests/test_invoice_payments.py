@@ -136,6 +136,40 @@ def test_the_database_refuses_to_change_or_delete_a_payment(
     assert _state(session, terms, invoice).paid_won == 12_834
 
 
+def test_two_clerks_marking_the_same_invoice_paid_record_it_once(
+    engine, session, terms, world, invoice
+):
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from sqlmodel import Session
+
+    from service.models import InvoicePayment
+
+    start = Barrier(2)
+
+    def mark_paid(who: str) -> str:
+        with Session(engine) as own:
+            actor = principal_of(own, world, who)
+            own.commit()
+            start.wait()
+            try:
+                record_payment(
+                    session=own, now=CURRENT_TIME, terms=terms, actor=actor, invoice_id=invoice.id
+                )
+                own.commit()
+            except Conflict as exc:
+                own.rollback()
+                return str(exc.code)
+            return "recorded"
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(mark_paid, ["operator", "admin"]))
+    assert outcomes == ["already_paid", "recorded"]
+    payments = session.exec(select(InvoicePayment)).all()
+    assert [p.amount_won for p in payments] == [12_834]
+
+
 # -- the API ------------------------------------------------------------------------------
 
 

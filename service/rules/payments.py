@@ -15,6 +15,7 @@ from enum import StrEnum
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from ..db import begin_write
 from ..errors import Conflict, Forbidden, RuleViolation
 from ..models import Invoice, InvoiceKind, InvoicePayment
 from .accounts import Principal
@@ -125,7 +126,11 @@ def record_payment(
     """
     if not actor.is_staff:
         raise Forbidden("only staff record payments")
+    # Two clerks marking the same invoice paid queue here (the write lock on SQLite, the
+    # invoice's row lock on PostgreSQL): the second sees the first's payment.
+    begin_write(session)
     invoice = get_invoice(session=session, actor=actor, invoice_id=invoice_id)
+    session.exec(select(Invoice.id).where(Invoice.id == invoice_id).with_for_update()).one()
     state = payment_state(session=session, now=now, terms=terms, invoice=invoice)
     if state.state == PayState.settled:
         raise Conflict(
