@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from service.models import Invoice, InvoiceKind
+from service.models import Account, Invoice, InvoiceKind
 from service.rules.invoice_exports import writing_date
 from service.rules.invoicing import credit_invoice
 from tests.billing import FEB, issue, two_laser_runs_and_a_lathe_run
@@ -181,3 +181,19 @@ def test_the_writing_date_is_the_last_day_of_the_month_billed(terms, period, las
         net=0,
     )
     assert writing_date(invoice, terms) == last_day
+
+
+def test_text_a_spreadsheet_would_run_as_a_formula_is_quoted_and_numbers_are_not(
+    client, session, world, february
+):
+    from service.models import Company
+
+    company = session.get(Company, session.get(Account, world.id("maker")).company_id)
+    company.name = '=HYPERLINK("http://evil.example","x")'
+    session.add(company)
+    session.commit()
+    rows = _rows(_get(client, world, "/api/v1/invoices/export.csv"))
+    maker = [r for r in rows if r["invoice_number"] == february["maker"].number]
+    assert {r["company"] for r in maker} == {'\'=HYPERLINK("http://evil.example","x")'}
+    etax = _rows(_get(client, world, "/api/v1/invoices/etax.csv"))
+    assert etax[0]["공급받는자 상호"].startswith("'=")
