@@ -95,14 +95,51 @@ def _pdf_text_and_ink(answer) -> tuple[str, float]:
     return text, ink
 
 
+def _ink_where(answer, wanted: str) -> list[float]:
+    """For each place the text layer has `wanted`: the share of dark pixels the rendered
+    page has in its box, so the figure is drawn there and not only a searchable layer."""
+    document = pdfium.PdfDocument(answer.get_data())
+    page = document[0]
+    scale = 2
+    image = page.render(scale=scale).to_pil().convert("L")
+    textpage = page.get_textpage()
+    searcher = textpage.search(wanted)
+    shares = []
+    while (found := searcher.get_next()) is not None:
+        index, count = found
+        boxes = [textpage.get_charbox(i) for i in range(index, index + count)]
+        left, right = min(b[0] for b in boxes), max(b[2] for b in boxes)
+        bottom, top = min(b[1] for b in boxes), max(b[3] for b in boxes)
+        height = page.get_height()
+        crop = image.crop(
+            (
+                int(left * scale),
+                int((height - top) * scale),
+                int(right * scale) + 1,
+                int((height - bottom) * scale) + 1,
+            )
+        )
+        dark = sum(crop.histogram()[:128])
+        shares.append(dark / (crop.width * crop.height))
+    document.close()
+    return shares
+
+
 def test_the_pdf_carries_the_total_in_korean_and_renders_to_an_image(client, world, february):
     login(client)
-    text, ink = _pdf_text_and_ink(client.get(f"/me/invoices/{february['maker'].id}.pdf"))
+    answer = client.get(f"/me/invoices/{february['maker'].id}.pdf")
+    text, ink = _pdf_text_and_ink(answer)
     assert february["maker"].number in text
     assert "12,834원" in text and "11,667원" in text and "1,167원" in text
     assert "한결수제화" in text and "공급자" in text and "2026-04-01" in text
     # Something was drawn: the text is not just a layer over an empty page.
     assert 0.005 < ink < 0.5
+    # The total (in the totals and in the request to pay) is drawn where the text says,
+    # Hangul included: a font without it would leave those boxes blank.
+    shares = _ink_where(answer, "12,834원")
+    assert len(shares) == 2 and all(share > 0.05 for share in shares), shares
+    name = _ink_where(answer, "한결수제화")
+    assert len(name) == 1 and name[0] > 0.05, name
 
 
 def test_the_pdf_follows_the_readers_language(client, world, february):
