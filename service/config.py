@@ -174,11 +174,28 @@ class BookingSettings(_Section):
     token_ttl_days: int = Field(30, ge=1)
 
 
+class SupplierSettings(_Section):
+    """The center as the supplier (공급자) named on invoices and tax invoices."""
+
+    name: str = "서울시 광역 소공인특화지원센터"
+    # 사업자등록번호, written 000-00-00000
+    business_number: str = Field("101-82-12348", pattern=r"^\d{3}-\d{2}-\d{5}$")
+    representative: str = "정하늘"
+    address: str = "서울특별시 성동구 성수이로 (성수사거리)"
+    email: str = "billing@smartfab.example"
+
+
 class BillingSettings(_Section):
     currency: str = "KRW"
     vat_rate: float = Field(0.10, ge=0, le=1)
     # Share of the booked time charged for a no-show where the rate plan does not say.
     no_show_percent: int = Field(50, ge=0, le=100)
+    # An invoice is due this many days after the day it was issued (site time).
+    payment_due_days: int = Field(30, ge=0, le=365)
+    # A TrueType/OpenType font with Hangul for invoice PDFs; empty: Noto Sans CJK KR from
+    # Debian's fonts-noto-cjk (taken out of its collection once, into the instance folder).
+    pdf_font: str = ""
+    supplier: SupplierSettings = SupplierSettings()
 
 
 class SchedulerSettings(_Section):
@@ -247,13 +264,17 @@ def check_production(settings: Settings) -> None:
     )
 
 
-def _env_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
-    overrides: dict[str, dict[str, str]] = {}
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX) or "__" not in name:
             continue
-        section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
-        overrides.setdefault(section, {})[key] = value
+        # SMARTFAB_BILLING__SUPPLIER__NAME reaches [billing.supplier] name.
+        *sections, key = name[len(ENV_PREFIX) :].lower().split("__")
+        target: dict[str, Any] = overrides
+        for section in sections:
+            target = target.setdefault(section, {})
+        target[key] = value
     return overrides
 
 

@@ -56,3 +56,29 @@ def member(session, world, who: str, fee: int = 50_000, discount: int = 30) -> M
     session.add(account)
     session.commit()
     return plan
+
+
+def two_laser_runs_and_a_lathe_run(session, world) -> None:
+    """February: the maker (of 한결수제화) ran the laser 10 and 25 minutes at 22,000 won an
+    hour; the other maker, billed personally, the lathe 90 minutes at 20,000 won an hour."""
+    from service.models import Company
+    from tests.factories import make_run
+
+    company = Company(
+        name="한결수제화",
+        business_number="206-12-34567",
+        representative="김한결",
+        address="서울특별시 성동구 성수이로 78, 2층",
+    )
+    session.add(company)
+    session.flush()
+    maker = session.get(Account, world.id("maker"))
+    maker.company_id = company.id
+    session.add(maker)
+    lathe = session.get(Resource, world.id("lathe"))
+    lathe.rate_per_hour = 20_000
+    session.add(lathe)
+    make_run(session, world, "laser", "2026-02-10 10:00", 600, who="maker")
+    make_run(session, world, "laser", "2026-02-12 15:00", 1500, who="maker")
+    make_run(session, world, "lathe", "2026-02-11 14:00", 5400, who="other")
+    session.commit()

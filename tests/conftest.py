@@ -53,10 +53,12 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _empty(engine: Engine) -> None:
     # DELETE beats TRUNCATE by far on tables this small (no new files, no fsync).
     with engine.begin() as conn:
-        # Issued invoices and the number counter refuse DELETE (triggers); TRUNCATE
-        # fires no row triggers.
-        if conn.execute(text("SELECT EXISTS (SELECT 1 FROM invoice_counter)")).scalar():
-            conn.execute(text("TRUNCATE invoice_line, invoice, invoice_counter"))
+        # Issued invoices, their payments and the number counter refuse DELETE (triggers);
+        # TRUNCATE fires no row triggers.
+        if conn.execute(
+            text("SELECT EXISTS (SELECT 1 FROM invoice) OR EXISTS (SELECT 1 FROM invoice_counter)")
+        ).scalar():
+            conn.execute(text("TRUNCATE invoice_payment, invoice_line, invoice, invoice_counter"))
         for table in reversed(SQLModel.metadata.sorted_tables):
             conn.execute(table.delete())
 

@@ -58,3 +58,16 @@ def test_an_unreadable_config_file_is_refused(tmp_path):
 def test_a_named_config_file_that_is_missing_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="SMARTFAB_CONFIG"):
         load_settings(environ={"SMARTFAB_CONFIG": str(tmp_path / "nope.toml")})
+
+
+def test_nested_sections_take_environment_overrides_too():
+    settings = load_settings(
+        environ={
+            "SMARTFAB_BILLING__SUPPLIER__NAME": "성수 센터",
+            "SMARTFAB_BILLING__PAYMENT_DUE_DAYS": "14",
+        }
+    )
+    assert settings.billing.supplier.name == "성수 센터"
+    assert settings.billing.payment_due_days == 14
+    # The rest of the supplier stays as config.toml has it.
+    assert settings.billing.supplier.business_number == "101-82-12348"

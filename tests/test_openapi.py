@@ -62,6 +62,7 @@ def test_openapi_document_describes_every_api_route(client, app):
             "auth",
             "billing",
             "catalogue",
+            "invoice_docs",
             "maintenance",
             "reports",
             "reservations",

@@ -184,6 +184,10 @@ STAFF_PAGES = {
     "/admin/trainings": {"operator", "mullae_operator", "admin"},
     "/admin/regional": {"admin"},
     "/admin/regional.csv": {"admin"},
+    "/admin/invoices": {"operator", "mullae_operator", "admin"},
+    "/admin/invoices?period=2026-02": {"operator", "mullae_operator", "admin"},
+    "/admin/invoices/export.csv?period=2026-02": {"operator", "mullae_operator", "admin"},
+    "/admin/invoices/etax.csv?period=2026-02": {"operator", "mullae_operator", "admin"},
 }
 
 
@@ -372,6 +376,9 @@ def test_admin_api_follows_the_role_matrix(client, world, call, actor):
 REPORT_API = {
     "/api/v1/reports/utilisation": {"maker": 403, "operator": 200, "admin": 200},
     "/api/v1/reports/utilisation?format=csv": {"maker": 403, "operator": 200, "admin": 200},
+    "/api/v1/invoices/export.csv?period=2026-02": {"maker": 403, "operator": 200, "admin": 200},
+    "/api/v1/invoices/etax.csv?period=2026-02": {"maker": 403, "operator": 200, "admin": 200},
+    "/api/v1/invoices/etax.json?period=2026-02": {"maker": 403, "operator": 200, "admin": 200},
 }
 
 
@@ -518,3 +525,28 @@ def test_correcting_an_invoice_follows_the_role_matrix(client, session, world, p
         )
     reissued = client.post(f"{base}/reissue", headers=world.headers(actor))
     assert (credited.status_code, reissued.status_code) == LEDGER_API[actor], reissued.json
+
+
+# actor -> status of reading and of recording a payment of the maker's February invoice
+# (a line at Seongsu): the owner reads it; staff who see it mark it paid.
+PAYMENT_API = {
+    "maker": (200, 403),
+    "other": (404, 403),
+    "operator": (200, 201),
+    "mullae_operator": (404, 404),
+    "admin": (200, 201),
+}
+
+
+@pytest.mark.parametrize("actor", PAYMENT_API)
+def test_invoice_payments_follow_the_role_matrix(client, session, terms, world, actor):
+    from tests.billing import invoice_of, issue
+    from tests.factories import make_run
+
+    make_run(session, world, "laser", "2026-02-10 10:00", 600, who="maker")
+    session.commit()
+    invoice = invoice_of(issue(session, terms), world, "maker")
+    url = f"/api/v1/invoices/{invoice.id}/payments"
+    read = client.get(url, headers=world.headers(actor))
+    paid = client.post(url, headers=world.headers(actor), json={})
+    assert (read.status_code, paid.status_code) == PAYMENT_API[actor], paid.json

@@ -13,15 +13,16 @@ from .rows import stored_id
 
 DEMO_PASSWORD = "smartfab-demo"  # noqa: S105 - published on purpose: the demo's shared login
 
-# (name, trade, business registration number)
-COMPANIES: list[tuple[str, str, str]] = [
-    ("한결수제화", "수제화", "206-12-34567"),
-    ("성수슈즈랩", "수제화", "206-18-52031"),
-    ("봉익골드공방", "주얼리", "101-15-28476"),
-    ("을지인쇄사", "인쇄", "201-09-61358"),
-    ("창신어패럴", "의류봉제", "303-21-47219"),
-    ("다온봉제", "의류봉제", "210-07-83642"),
-    ("문래정밀", "금속가공", "107-22-39185"),
+# (name, trade, business registration number, representative, address): what a tax invoice
+# names of its customer.
+COMPANIES: list[tuple[str, str, str, str, str]] = [
+    ("한결수제화", "수제화", "206-12-34567", "김한결", "서울특별시 성동구 성수이로 78, 2층"),
+    ("성수슈즈랩", "수제화", "206-18-52031", "박지우", "서울특별시 성동구 연무장길 41, 3층"),
+    ("봉익골드공방", "주얼리", "101-15-28476", "이수진", "서울특별시 종로구 돈화문로 54"),
+    ("을지인쇄사", "인쇄", "201-09-61358", "최현우", "서울특별시 중구 을지로 157"),
+    ("창신어패럴", "의류봉제", "303-21-47219", "강미정", "서울특별시 종로구 지봉로 23"),
+    ("다온봉제", "의류봉제", "210-07-83642", "조은지", "서울특별시 성북구 장월로 12"),
+    ("문래정밀", "금속가공", "107-22-39185", "윤태호", "서울특별시 영등포구 도림로 433"),
 ]
 
 MAKER, OPERATOR, ADMIN = RoleName.maker, RoleName.operator, RoleName.admin
@@ -76,11 +77,17 @@ TRAININGS: list[tuple[str, str, date | None]] = [
 
 
 def seed_companies(*, session: Session, tally: Counter[str]) -> dict[str, Company]:
-    names = [name for name, _, _ in COMPANIES]
+    names = [name for name, *_ in COMPANIES]
     found = {c.name: c for c in session.exec(select(Company).where(col(Company.name).in_(names)))}
-    for name, trade, number in COMPANIES:
+    for name, trade, number, representative, address in COMPANIES:
         if name not in found:
-            found[name] = Company(name=name, trade=trade, business_number=number)
+            found[name] = Company(
+                name=name,
+                trade=trade,
+                business_number=number,
+                representative=representative,
+                address=address,
+            )
             session.add(found[name])
             tally["companies"] += 1
     session.flush()

@@ -18,6 +18,9 @@ class Company(SQLModel, table=True):
     name: str = Field(max_length=200)
     business_number: str = Field(default="", max_length=20)
     trade: str = Field(default="", max_length=64)
+    # What a tax invoice names besides the number: 대표자 and 사업장 주소.
+    representative: str = Field(default="", max_length=100)
+    address: str = Field(default="", max_length=300)
 
 
 class AccountBase(SQLModel):

@@ -132,6 +132,24 @@ class InvoiceLine(SQLModel, table=True):
     credits_line_id: int | None = Field(default=None, foreign_key="invoice_line.id", unique=True)
 
 
+class InvoicePayment(SQLModel, table=True):
+    """Money received against an invoice; rows are only ever added, never changed.
+
+    An invoice is paid once its payments reach its total; a wrong entry is answered by
+    another (negative) one, so the ledger keeps what happened.
+    """
+
+    __tablename__ = "invoice_payment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    invoice_id: int = Field(foreign_key="invoice.id", index=True)
+    paid_at: datetime = Field(sa_type=UTCDateTime)
+    amount_won: int
+    method: str = Field(max_length=32)
+    note: str = Field(default="", max_length=500)
+    recorded_by: int | None = Field(default=None, foreign_key="account.id")
+
+
 class InvoiceCounter(SQLModel, table=True):
     """The last invoice number used in a year; its row lock orders all issuing."""
 

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..errors import DomainError
 from ..models import ReservationStatus, ResourceKind
+from ..rules.payments import PayState
 
 REFUSALS = {
     "invalid_range": _l("The end must be after the start."),
@@ -39,6 +40,9 @@ REFUSALS = {
     "not_credited": _l("Credit the invoice before invoicing its month again."),
     "already_replaced": _l("This invoice has already been replaced."),
     "nothing_owed": _l("Nothing more is owed for this month."),
+    "already_paid": _l("This invoice is paid already."),
+    "nothing_to_pay": _l("Nothing is owed on this invoice."),
+    "payment_amount": _l("The amount must be more than zero and no more than what is owed."),
     "invalid_day": _l("The day must be a date such as 2026-03-03."),
     "invalid_time": _l("The time must be a date and time such as 2026-03-03T10:00."),
     "invalid_choice": _l("Choose one of the options the page offers."),
@@ -74,6 +78,18 @@ STATUSES = {
 }
 
 KINDS = {ResourceKind.machine: _l("Machine"), ResourceKind.room: _l("Room")}
+PAY_STATES = {
+    PayState.paid: _l("Paid"),
+    PayState.unpaid: _l("Unpaid"),
+    PayState.overdue: _l("Overdue"),
+    PayState.settled: _l("Nothing owed"),
+}
+PAY_METHODS = {
+    "bank_transfer": _l("Bank transfer"),
+    "card": _l("Card"),
+    "cash": _l("Cash"),
+    "other": _l("Other"),
+}
 
 
 def refusal(error: DomainError) -> str:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import Blueprint, abort, flash, g, redirect, request, session, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -21,6 +21,7 @@ from ..rules.invoicing import (
     list_invoices,
     replacement_of,
 )
+from ..rules.payments import may_record, payment_states
 from ..rules.policy import list_trainings
 from ..rules.pricing import parse_period
 from ..rules.tokens import list_tokens, revoke_token_by_id
@@ -29,6 +30,9 @@ from .auth import login_required
 from .cells import duration
 from .i18n import LOCALES, site_zone
 from .i18n import language as page_language
+from .invoice_pdf import invoice_pdf as invoice_pdf_bytes
+from .invoice_sheet import billing_terms, sheet_of
+from .messages import PAY_METHODS, PAY_STATES
 from .render import render_page
 
 bp = Blueprint("mine", __name__, template_folder="templates", url_prefix="/me")
@@ -131,18 +135,37 @@ def invoices() -> str:
         "mine/invoices.html",
         papers=[_paper(i, by_id.get(i.corrects_id or 0), credits.get(i.id or 0)) for i in found],
         names=account_names(session=db, account_ids=others),
+        payments=payment_states(session=db, now=now(), terms=billing_terms(), invoices=found),
+        pay_states=PAY_STATES,
+    )
+
+
+def _readable(invoice_id: str) -> Invoice:
+    # Only what a stored id can be: no other digits, nothing past the column's range.
+    if not ID.fullmatch(invoice_id):
+        abort(404)
+    found = get_invoice(session=get_session(), actor=g.principal, invoice_id=int(invoice_id))
+    assert found.id is not None  # noqa: S101 - a stored invoice has its id
+    return found
+
+
+@bp.get("/invoices/<invoice_id>.pdf")
+@login_required
+def invoice_pdf(invoice_id: str) -> BaseResponse:
+    sheet = sheet_of(session=get_session(), invoice=_readable(invoice_id))
+    return Response(
+        invoice_pdf_bytes(sheet),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{sheet.invoice.number}.pdf"'},
     )
 
 
 @bp.get("/invoices/<invoice_id>")
 @login_required
 def invoice(invoice_id: str) -> str:
-    # Only what a stored id can be: no other digits, nothing past the column's range.
-    if not ID.fullmatch(invoice_id):
-        abort(404)
-    db = get_session()
-    found = get_invoice(session=db, actor=g.principal, invoice_id=int(invoice_id))
+    found = _readable(invoice_id)
     assert found.id is not None  # noqa: S101 - a stored invoice has its id
+    db = get_session()
     cancels: Invoice | None = None
     if found.corrects_id is not None:
         cancels = get_invoice(session=db, actor=g.principal, invoice_id=found.corrects_id)
@@ -151,6 +174,7 @@ def invoice(invoice_id: str) -> str:
     replaces: Invoice | None = None
     if found.replaces_id is not None:
         replaces = get_invoice(session=db, actor=g.principal, invoice_id=found.replaces_id)
+    sheet = sheet_of(session=db, invoice=found)
     return render_page(
         "mine/invoice.html",
         paper=_paper(found, cancels, credited_by),
@@ -158,7 +182,11 @@ def invoice(invoice_id: str) -> str:
         replaced_by=replacement_of(session=db, actor=g.principal, invoice_id=found.id),
         invoice=found,
         lines=lines,
+        sheet=sheet,
         timed=TIMED,
+        pay_states=PAY_STATES,
+        methods=PAY_METHODS,
+        can_record=may_record(g.principal, sheet.payment),
         owner=account_names(session=db, account_ids={found.account_id}).get(found.account_id),
     )
 

@@ -28,6 +28,7 @@ class BillingTerms:
     currency: str
     vat_rate: Decimal
     no_show_percent: int
+    payment_due_days: int = 30
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BillingTerms:
@@ -36,6 +37,7 @@ class BillingTerms:
             currency=settings.billing.currency,
             vat_rate=Decimal(str(settings.billing.vat_rate)),
             no_show_percent=settings.billing.no_show_percent,
+            payment_due_days=settings.billing.payment_due_days,
         )
 
 
