@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from service.models import Account, Invoice, InvoiceKind
+from service.rules.credit_notes import credit_invoice
 from service.rules.invoice_exports import writing_date
-from service.rules.invoicing import credit_invoice
 from tests.billing import FEB, issue, two_laser_runs_and_a_lathe_run
 from tests.conftest import CURRENT_TIME
 

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from service.errors import Conflict, Forbidden, RuleViolation
 from service.models import AuditLog
-from service.rules.invoicing import credit_invoice
+from service.rules.credit_notes import credit_invoice
 from service.rules.payments import PayState, payment_state, record_payment
 from tests.billing import invoice_of, issue, two_laser_runs_and_a_lathe_run
 from tests.conftest import CURRENT_TIME
