@@ -505,3 +505,27 @@ def test_correcting_an_invoice_follows_the_role_matrix(client, session, world, p
         )
     reissued = client.post(f"{base}/reissue", headers=world.headers(actor))
     assert (credited.status_code, reissued.status_code) == LEDGER_API[actor], reissued.json
+
+
+# actor -> status of GET /api/v1/invoices/reconcile for an issued month (operators: their sites)
+RECONCILE_API = {
+    "maker": 403,
+    "other": 403,
+    "operator": 200,
+    "mullae_operator": 200,
+    "admin": 200,
+}
+
+
+@pytest.mark.parametrize("actor", RECONCILE_API)
+def test_reconciling_a_month_follows_the_role_matrix(client, session, world, priced, actor):
+    from tests.factories import make_run
+
+    make_run(session, world, "laser", "2026-02-10 10:00", 600, who="maker")
+    session.commit()
+    admin = world.headers("admin")
+    assert client.post("/api/v1/invoices/issue?period=2026-02", headers=admin).status_code == 201
+    path = "/api/v1/invoices/reconcile?period=2026-02"
+    assert client.get(path).status_code == 401
+    answer = client.get(path, headers=world.headers(actor))
+    assert answer.status_code == RECONCILE_API[actor], answer.json

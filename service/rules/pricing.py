@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -28,6 +28,8 @@ class BillingTerms:
     currency: str
     vat_rate: Decimal
     no_show_percent: int
+    # How long after a month's end a run still open holds its issue back.
+    close_grace: timedelta = timedelta(hours=72)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BillingTerms:
@@ -36,6 +38,7 @@ class BillingTerms:
             currency=settings.billing.currency,
             vat_rate=Decimal(str(settings.billing.vat_rate)),
             no_show_percent=settings.billing.no_show_percent,
+            close_grace=timedelta(hours=settings.billing.close_grace_h),
         )
 
 
