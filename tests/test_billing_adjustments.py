@@ -84,16 +84,23 @@ def test_late_usage_of_an_account_not_invoiced_that_month_is_adjusted_too(
 ):
     other = make_run(session, world, "laser", "2026-02-21 10:00", 900, who="other")
     session.commit()
-    # Issuing February again bills nobody: what came late waits for the next invoice.
-    assert issue(session, terms).created == []
     march = issue(session, terms, "2026-03", APRIL)
     (line,) = lines(session, invoice_of(march, world, "other"))
     # 15 min × 22,000 / 60 = 5,500.
-    assert (line.basis, line.usage_session_id, line.amount) == (
-        LineBasis.adjustment,
-        other.id,
-        5_500,
-    )
+    assert (line.basis, line.usage_session_id) == (LineBasis.adjustment, other.id)
+    assert line.amount == 5_500
+    # Issuing February again then bills them nothing twice.
+    assert issue(session, terms, now=APRIL).created == []
+
+
+def test_an_account_invoiced_late_for_the_month_is_not_adjusted_again(session, world, terms, late):
+    make_run(session, world, "laser", "2026-02-21 10:00", 900, who="other")
+    session.commit()
+    # Issuing February again invoices the account it had not invoiced: 5,500.
+    (theirs,) = issue(session, terms).created
+    assert (theirs.account_id, theirs.total) == (world.id("other"), 5_500)
+    march = issue(session, terms, "2026-03", APRIL)
+    assert [i.account_id for i in march.created] == [world.id("maker")]
 
 
 def test_a_late_arrival_after_issue_nets_the_waived_no_show_against_its_run(

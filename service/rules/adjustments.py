@@ -147,3 +147,22 @@ def adjustments(
             if row.difference:
                 lines[row.account_id].append(adjustment_line(row, starts))
     return dict(lines)
+
+
+def not_yet_adjusted(
+    *, session: Session, period: str, account_id: int, lines: list[LineDraft]
+) -> list[LineDraft]:
+    """The lines of a month not already billed to the account by a later invoice's adjustment.
+
+    An account first invoiced for a month already issued (issuing it again) is not billed
+    twice for what an adjustment brought in before.
+    """
+    adjusted = {
+        source_of(line)
+        for line in session.exec(
+            select(InvoiceLine)
+            .join(Invoice, col(Invoice.id) == col(InvoiceLine.invoice_id))
+            .where(Invoice.account_id == account_id, InvoiceLine.adjusts_period == period)
+        )
+    }
+    return [line for line in lines if source_of(line) is None or source_of(line) not in adjusted]

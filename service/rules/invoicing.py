@@ -24,7 +24,7 @@ from ..db import begin_write
 from ..errors import Forbidden, NotFound, RuleViolation
 from ..models import Invoice, InvoiceCounter, InvoiceKind, InvoiceLine, InvoiceStatus, Resource
 from .accounts import Principal
-from .adjustments import adjustments
+from .adjustments import adjustments, not_yet_adjusted
 from .audit import record
 from .billing import LineDraft, draft_lines
 from .closing import ensure_closed
@@ -91,13 +91,21 @@ def issue_invoices(
         )
     counter = lock_numbering(session, now, terms)
     done = Issued(existing=_period_invoices(session, period))
-    if done.existing:
-        return done  # what changed since is billed by adjustments on later invoices
-    ensure_closed(session=session, now=now, terms=terms, period=month)
+    billed = {invoice.account_id for invoice in done.existing}
+    if not done.existing:
+        ensure_closed(session=session, now=now, terms=terms, period=month)
     drafts = draft_lines(session=session, period=month, terms=terms)
     late = adjustments(session=session, terms=terms, before=period)
     try:
-        for account_id in sorted(drafts.keys() | late.keys()):
+        for account_id in sorted((drafts.keys() | late.keys()) - billed):
+            own = not_yet_adjusted(
+                session=session,
+                period=period,
+                account_id=account_id,
+                lines=drafts.get(account_id, []),
+            )
+            if not own and account_id not in late:
+                continue
             invoice = issue_for_account(
                 session=session,
                 counter=counter,
@@ -105,7 +113,7 @@ def issue_invoices(
                 terms=terms,
                 period=period,
                 account_id=account_id,
-                lines=drafts.get(account_id, []) + late.get(account_id, []),
+                lines=own + late.get(account_id, []),
                 actor_id=actor_id,
             )
             done.created.append(invoice)
