@@ -146,3 +146,21 @@ def test_an_operator_reconciles_only_their_sites_machines(client, world, late):
     assert reconcile(client, world, who="operator").json["difference"] == 11_000
     mullae = reconcile(client, world, who="mullae_operator").json
     assert (mullae["items"], mullae["difference"]) == ([], 0)
+
+
+def test_a_run_found_shorter_after_issue_is_taken_off_the_next_invoice(
+    session, world, terms, priced
+):
+    run = make_run(session, world, "laser", "2026-02-10 10:00", 1_800, who="maker")
+    session.commit()
+    (february,) = issue(session, terms).created
+    assert february.total == 11_000  # 30 min × 22,000 / 60
+    run.run_seconds = 600  # the device's late samples put it at 10 min
+    session.add(run)
+    make_run(session, world, "laser", "2026-03-10 10:00", 3_600, who="maker")
+    session.commit()
+    (march,) = issue(session, terms, "2026-03", APRIL).created
+    own, adjustment = lines(session, march)
+    # 10 min is 3,666.67 → 3,667: 7,333 comes off; March's hour is 22,000.
+    assert (adjustment.amount, adjustment.quantity_minutes) == (-7_333, -20)
+    assert (own.amount, march.total) == (22_000, 14_667)
