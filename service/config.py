@@ -190,6 +190,8 @@ class BillingSettings(_Section):
     vat_rate: float = Field(0.10, ge=0, le=1)
     # Share of the booked time charged for a no-show where the rate plan does not say.
     no_show_percent: int = Field(50, ge=0, le=100)
+    # Hours after a month ends during which a run still open holds its issue back.
+    close_grace_h: int = Field(72, ge=0)
     # An invoice is due this many days after the day it was issued (site time).
     payment_due_days: int = Field(30, ge=0, le=365)
     # A TrueType/OpenType font with Hangul for invoice PDFs; empty: Noto Sans CJK KR from

@@ -58,3 +58,37 @@ def test_invoices_credit_and_reissue_correct_a_month(db_url, session, world):
     assert again.exit_code == 0, again.output
     assert f"replaces invoice {invoice.id}  11,000 KRW" in again.output
     assert "Traceback" not in early.output + credited.output + again.output
+
+
+def test_invoices_issue_names_the_open_runs_that_hold_the_month_back(db_url, session, world):
+    held = make_run(session, world, "laser", "2026-02-28 23:30", 1_800, who="maker")
+    held.end_at = None
+    session.add(held)
+    session.commit()
+    refused = CliRunner().invoke(
+        cli,
+        ["invoices", "issue", "--period", "2026-02"],
+        env={"SMARTFAB_DATABASE__URL": db_url, "SMARTFAB_BILLING__CLOSE_GRACE_H": "1000000"},
+    )
+    assert refused.exit_code != 0 and "still open" in refused.output
+    assert f"session {held.id}  laser-1  started 2026-02-28T14:30:00+00:00" in refused.output
+    assert "Traceback" not in refused.output
+    # Past the default grace of 72 hours, the open run is billed for its 30 min so far.
+    issued = run(db_url, "invoices", "issue", "--period", "2026-02")
+    assert issued.exit_code == 0, issued.output
+    assert f"account {world.id('maker')}  11,000 KRW" in issued.output
+
+
+def test_invoices_reconcile_shows_what_a_month_lacks_today(db_url, session, world):
+    make_run(session, world, "laser", "2026-02-10 10:00", 600, who="maker")
+    session.commit()
+    assert run(db_url, "invoices", "issue", "--period", "2026-02").exit_code == 0
+    late = make_run(session, world, "laser", "2026-02-20 10:00", 1_800, who="maker")
+    session.commit()
+    report = run(db_url, "invoices", "reconcile", "--period", "2026-02")
+    assert report.exit_code == 0, report.output
+    # 10 min invoiced (3,667); the late 30 min (11,000) is owed.
+    assert f"usage_session {late.id}  invoiced 0  today 11,000  difference 11,000" in report.output
+    assert "2026-02: invoiced 3,667, billed today 14,667, difference 11,000" in report.output
+    unissued = run(db_url, "invoices", "reconcile", "--period", "2026-01")
+    assert unissued.exit_code != 0 and "not been issued" in unissued.output

@@ -550,3 +550,27 @@ def test_invoice_payments_follow_the_role_matrix(client, session, terms, world, 
     read = client.get(url, headers=world.headers(actor))
     paid = client.post(url, headers=world.headers(actor), json={})
     assert (read.status_code, paid.status_code) == PAYMENT_API[actor], paid.json
+
+
+# actor -> status of GET /api/v1/invoices/reconcile for an issued month (operators: their sites)
+RECONCILE_API = {
+    "maker": 403,
+    "other": 403,
+    "operator": 200,
+    "mullae_operator": 200,
+    "admin": 200,
+}
+
+
+@pytest.mark.parametrize("actor", RECONCILE_API)
+def test_reconciling_a_month_follows_the_role_matrix(client, session, world, priced, actor):
+    from tests.factories import make_run
+
+    make_run(session, world, "laser", "2026-02-10 10:00", 600, who="maker")
+    session.commit()
+    admin = world.headers("admin")
+    assert client.post("/api/v1/invoices/issue?period=2026-02", headers=admin).status_code == 201
+    path = "/api/v1/invoices/reconcile?period=2026-02"
+    assert client.get(path).status_code == 401
+    answer = client.get(path, headers=world.headers(actor))
+    assert answer.status_code == RECONCILE_API[actor], answer.json

@@ -19,6 +19,7 @@ from ..rules.invoicing import (
     list_invoices,
 )
 from ..rules.pricing import PERIOD_PATTERN, BillingTerms
+from ..rules.reconcile import reconcile as reconcile_month
 from .context import current_principal, now
 from .openapi import operation
 from .schemas import Strict
@@ -36,6 +37,29 @@ class InvoiceQuery(Strict):
 
 class IssueQuery(Strict):
     period: str = Field(pattern=PERIOD_PATTERN, description="a month that has ended, YYYY-MM")
+
+
+class ReconcileQuery(Strict):
+    period: str = Field(pattern=PERIOD_PATTERN, description="an issued month, YYYY-MM")
+
+
+class ReconcileItem(BaseModel):
+    account_id: int
+    source: str = Field(description="reservation, usage_session or resource (a monthly room)")
+    source_id: int
+    resource_id: int | None
+    billed_today: int = Field(description="won the rules bill for it today, VAT included")
+    invoiced: int = Field(description="won invoiced for it, net of credits, with adjustments")
+    credited: bool = Field(description="a credit note touched it: left to re-issue")
+    difference: int = Field(description="won the account's next invoice adjusts")
+
+
+class ReconcilePublic(BaseModel):
+    period: str
+    billed_today: int
+    invoiced: int
+    difference: int
+    items: list[ReconcileItem]
 
 
 class CreditNoteRequest(Strict):
@@ -135,11 +159,14 @@ def read(invoice_id: int) -> InvoiceDetail:
     bp,
     "/issue",
     "POST",
-    summary="Invoice a month that has ended (201 with new invoices; 200 if none was due)",
+    summary=(
+        "Invoice a month that has ended (201 with new invoices; 200 if none was due;"
+        " 409 month_open while runs started in it are open within the grace period)"
+    ),
     query=IssueQuery,
     response=list[InvoicePublic],
     status=201,
-    errors=(403,),
+    errors=(403, 409),
     also=(200,),
 )
 def issue(query: IssueQuery) -> list[InvoicePublic] | Response:
@@ -151,6 +178,40 @@ def issue(query: IssueQuery) -> list[InvoicePublic] | Response:
         return [_public(i) for i in done.created]
     existing = [_public(i) for i in done.existing]
     return jsonify(TypeAdapter(list[InvoicePublic]).dump_python(existing, mode="json"))
+
+
+@operation(
+    bp,
+    "/reconcile",
+    "GET",
+    summary="An issued month: what was invoiced against what the rules bill today",
+    query=ReconcileQuery,
+    response=ReconcilePublic,
+    errors=(403, 409),
+)
+def reconcile(query: ReconcileQuery) -> ReconcilePublic:
+    report = reconcile_month(
+        session=get_session(), terms=_terms(), actor=current_principal(), period=query.period
+    )
+    return ReconcilePublic(
+        period=report.period,
+        billed_today=report.billed_today,
+        invoiced=report.invoiced,
+        difference=report.difference,
+        items=[
+            ReconcileItem(
+                account_id=row.account_id,
+                source=row.source,
+                source_id=row.source_id,
+                resource_id=row.resource_id,
+                billed_today=row.billed_today,
+                invoiced=row.invoiced,
+                credited=row.credited,
+                difference=row.difference,
+            )
+            for row in report.items
+        ],
+    )
 
 
 @operation(

@@ -11,6 +11,7 @@ import click
 from . import _Context, cli, pass_context
 
 if TYPE_CHECKING:
+    from ..errors import DomainError
     from ..models import Invoice
 
 
@@ -120,7 +121,7 @@ def invoices_issue(ctx: _Context, period: str) -> None:
             )
             session.commit()
     except DomainError as exc:
-        raise click.ClickException(exc.message) from exc
+        raise click.ClickException(_refusal(exc)) from exc
     finally:
         engine.dispose()
     for invoice in done.created:
@@ -131,6 +132,17 @@ def invoices_issue(ctx: _Context, period: str) -> None:
         f"{period}: {len(done.created)} invoice(s) issued, "
         f"{len(done.existing)} already issued before"
     )
+
+
+def _refusal(exc: DomainError) -> str:
+    """The refusal's sentence, and for a month held back, the runs that hold it."""
+    if exc.code != "month_open":
+        return exc.message
+    held = [
+        f"  session {run['id']}  {run['resource']}  started {run['started_at']}"
+        for run in exc.details["sessions"]
+    ]
+    return "\n".join([exc.message, *held])
 
 
 def _in_one_transaction(ctx: _Context, work: Callable[..., Invoice]) -> Invoice:
@@ -190,4 +202,43 @@ def invoices_reissue(ctx: _Context, invoice_id: int) -> None:
     invoice = _in_one_transaction(ctx, partial(reissue_invoice, invoice_id=invoice_id))
     click.echo(
         f"{invoice.number}  replaces invoice {invoice_id}  {invoice.total:,} {invoice.currency}"
+    )
+
+
+@invoices.command("reconcile")
+@click.option("--period", required=True, help="An issued month, YYYY-MM.")
+@pass_context
+def invoices_reconcile(ctx: _Context, period: str) -> None:
+    """What an issued month invoiced against what the rules bill today, by source."""
+    from sqlmodel import Session
+
+    from ..db import make_engine
+    from ..errors import DomainError
+    from ..rules.accounts import Principal
+    from ..rules.pricing import BillingTerms
+    from ..rules.reconcile import reconcile
+
+    engine = make_engine(ctx.settings.database.url)
+    try:
+        with Session(engine) as session:
+            report = reconcile(
+                session=session,
+                terms=BillingTerms.from_settings(ctx.settings),
+                actor=Principal(id=0, admin=True),
+                period=period,
+            )
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    finally:
+        engine.dispose()
+    for row in report.items:
+        if row.difference or row.credited:
+            click.echo(
+                f"account {row.account_id}  {row.source} {row.source_id}  "
+                f"invoiced {row.invoiced:,}  today {row.billed_today:,}  "
+                f"difference {row.difference:,}{'  (credited)' if row.credited else ''}"
+            )
+    click.echo(
+        f"{period}: invoiced {report.invoiced:,}, billed today {report.billed_today:,}, "
+        f"difference {report.difference:,}"
     )

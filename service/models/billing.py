@@ -77,6 +77,8 @@ class LineBasis(StrEnum):
     no_show = "no_show"
     monthly = "monthly"
     membership = "membership"
+    # What a month already issued lacks (or bills too much) today, on a later invoice.
+    adjustment = "adjustment"
 
 
 class Invoice(SQLModel, table=True):
@@ -130,6 +132,8 @@ class InvoiceLine(SQLModel, table=True):
     amount: int
     # On a credit note: the line of the corrected invoice this line cancels.
     credits_line_id: int | None = Field(default=None, foreign_key="invoice_line.id", unique=True)
+    # On an adjustment line: the month already issued that it corrects (YYYY-MM).
+    adjusts_period: str | None = Field(default=None, max_length=7)
 
 
 class InvoicePayment(SQLModel, table=True):

@@ -66,6 +66,7 @@ class LineDraft:
     resource_id: int | None = None
     reservation_id: int | None = None
     usage_session_id: int | None = None
+    adjusts_period: str | None = None
 
 
 @dataclass(frozen=True)

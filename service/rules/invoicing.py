@@ -24,8 +24,10 @@ from ..db import begin_write
 from ..errors import Forbidden, NotFound, RuleViolation
 from ..models import Invoice, InvoiceCounter, InvoiceKind, InvoiceLine, InvoiceStatus, Resource
 from .accounts import Principal
+from .adjustments import adjustments, not_yet_adjusted
 from .audit import record
 from .billing import LineDraft, draft_lines
+from .closing import ensure_closed
 from .pricing import BillingTerms, parse_period, vat_split
 
 
@@ -74,7 +76,11 @@ def _period_invoices(session: Session, period: str) -> list[Invoice]:
 def issue_invoices(
     *, session: Session, now: datetime, terms: BillingTerms, period: str, actor_id: int | None
 ) -> Issued:
-    """Invoice every account that owes something for a closed month and has no invoice yet."""
+    """Invoice every account that owes something for a closed month not issued yet.
+
+    Open runs hold the month back until the grace period ends (closing.py); each
+    invoice also carries the adjustments of the months issued before (adjustments.py).
+    """
     month = parse_period(period, terms.zone)
     if now < month.end:
         raise RuleViolation(
@@ -86,21 +92,31 @@ def issue_invoices(
     counter = lock_numbering(session, now, terms)
     done = Issued(existing=_period_invoices(session, period))
     billed = {invoice.account_id for invoice in done.existing}
+    if not done.existing:
+        ensure_closed(session=session, now=now, terms=terms, period=month)
     drafts = draft_lines(session=session, period=month, terms=terms)
+    late = adjustments(session=session, terms=terms, before=period)
     try:
-        for account_id, lines in sorted(drafts.items()):
-            if account_id not in billed:
-                invoice = issue_for_account(
-                    session=session,
-                    counter=counter,
-                    now=now,
-                    terms=terms,
-                    period=period,
-                    account_id=account_id,
-                    lines=lines,
-                    actor_id=actor_id,
-                )
-                done.created.append(invoice)
+        for account_id in sorted((drafts.keys() | late.keys()) - billed):
+            own = not_yet_adjusted(
+                session=session,
+                period=period,
+                account_id=account_id,
+                lines=drafts.get(account_id, []),
+            )
+            if not own and account_id not in late:
+                continue
+            invoice = issue_for_account(
+                session=session,
+                counter=counter,
+                now=now,
+                terms=terms,
+                period=period,
+                account_id=account_id,
+                lines=own + late.get(account_id, []),
+                actor_id=actor_id,
+            )
+            done.created.append(invoice)
         session.flush()
     except IntegrityError:
         # Another issuer got there first (only possible across a change of year).
@@ -170,6 +186,7 @@ def line_from(source: LineDraft | InvoiceLine, sign: int = 1) -> InvoiceLine:
         discount_percent=source.discount_percent,
         amount=sign * source.amount,
         credits_line_id=source.id if isinstance(source, InvoiceLine) else None,
+        adjusts_period=source.adjusts_period,
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -29,6 +29,8 @@ class BillingTerms:
     vat_rate: Decimal
     no_show_percent: int
     payment_due_days: int = 30
+    # How long after a month's end a run still open holds its issue back.
+    close_grace: timedelta = timedelta(hours=72)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BillingTerms:
@@ -38,6 +40,7 @@ class BillingTerms:
             vat_rate=Decimal(str(settings.billing.vat_rate)),
             no_show_percent=settings.billing.no_show_percent,
             payment_due_days=settings.billing.payment_due_days,
+            close_grace=timedelta(hours=settings.billing.close_grace_h),
         )
 
 
