@@ -1,31 +1,28 @@
 """Issuing invoices, numbering them, and who may read them (credit notes: credit_notes.py).
 
-Issuing takes the year's number counter first (its row lock on PostgreSQL, the
-write lock on SQLite), so concurrent issuers queue: the second finds the
-invoices of the first and adds none. The partial unique index on (account,
-period) of invoices backs this up; numbers come from the counter inside the same
-transaction, so a rolled-back issue leaves no gap.
+Issuing takes the number counter of the billed year first (numbering.py: its row
+lock on PostgreSQL, the write lock on SQLite), so concurrent issuers of a month
+queue: the second finds the invoices of the first and adds none. The partial
+unique index on (account, period) of invoices backs this up; numbers come from
+the counter inside the same transaction, so a rolled-back issue leaves no gap.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, or_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from ..db import begin_write
 from ..errors import Forbidden, NotFound, RuleViolation
 from ..models import Invoice, InvoiceCounter, InvoiceKind, InvoiceLine, InvoiceStatus, Resource
 from .accounts import Principal
 from .audit import record
 from .billing import LineDraft, draft_lines
+from .numbering import lock_numbering, next_number
 from .pricing import BillingTerms, parse_period, vat_split
 
 
@@ -35,30 +32,6 @@ class Issued:
 
     created: list[Invoice] = field(default_factory=list)
     existing: list[Invoice] = field(default_factory=list)
-
-
-def lock_numbering(session: Session, now: datetime, terms: BillingTerms) -> InvoiceCounter:
-    """The counter of the year of `now` (site time), locked until the transaction ends."""
-    begin_write(session)
-    year = now.astimezone(terms.zone).year
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(
-        insert(InvoiceCounter).values(year=year, last=0).on_conflict_do_nothing(),
-    )
-    return session.exec(
-        select(InvoiceCounter)
-        .where(InvoiceCounter.year == year)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-
-
-def next_number(session: Session, counter: InvoiceCounter, now: datetime, zone: ZoneInfo) -> str:
-    """The next number of the locked counter's year, e.g. SF-2026-03-000042."""
-    counter.last += 1
-    session.add(counter)
-    local = now.astimezone(zone)
-    return f"SF-{local.year:04d}-{local.month:02d}-{counter.last:06d}"
 
 
 def _period_invoices(session: Session, period: str) -> list[Invoice]:
@@ -83,7 +56,7 @@ def issue_invoices(
             details={"period": period, "closes_at": month.end.isoformat()},
             code="period_open",
         )
-    counter = lock_numbering(session, now, terms)
+    counter = lock_numbering(session, period=period, kind=InvoiceKind.invoice)
     done = Issued(existing=_period_invoices(session, period))
     billed = {invoice.account_id for invoice in done.existing}
     drafts = draft_lines(session=session, period=month, terms=terms)
@@ -103,7 +76,7 @@ def issue_invoices(
                 done.created.append(invoice)
         session.flush()
     except IntegrityError:
-        # Another issuer got there first (only possible across a change of year).
+        # Another issuer got there first (the counter's lock makes this a backstop only).
         session.rollback()
         return Issued(existing=_period_invoices(session, period))
     return done
@@ -125,7 +98,7 @@ def issue_for_account(
     invoice = write_issued(
         session,
         Invoice(
-            number=next_number(session, counter, now, terms.zone),
+            number=next_number(session, counter, period),
             account_id=account_id,
             period=period,
             kind=InvoiceKind.invoice,
