@@ -90,9 +90,11 @@ def test_a_rolled_back_issue_leaves_no_hole_in_the_numbers(session, world, terms
     assert _numbers(session) == []
     issue(session, terms)
     assert _numbers(session) == ["2026-02-000001", "2026-02-000002"]
-    last = session.connection().execute(
-        text("SELECT last FROM invoice_counter WHERE series = 'invoice' AND year = 2026")
-    ).scalar_one()
+    last = (
+        session.connection()
+        .execute(text("SELECT last FROM invoice_counter WHERE series = 'invoice' AND year = 2026"))
+        .scalar_one()
+    )
     assert last == 2
 
 

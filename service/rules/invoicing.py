@@ -18,12 +18,13 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from ..errors import Forbidden, NotFound, RuleViolation
-from ..models import Invoice, InvoiceCounter, InvoiceKind, InvoiceLine, InvoiceStatus, Resource
+from ..models import Invoice, InvoiceCounter, InvoiceKind, InvoiceLine, Resource
 from .accounts import Principal
-from .audit import record
+from .audit import record_each
 from .billing import LineDraft, draft_lines
+from .issuing import columns, line_values, write_issued_many
 from .numbering import lock_numbering, next_number
-from .pricing import BillingTerms, parse_period, vat_split
+from .pricing import BillingTerms, parse_period
 
 
 @dataclass
@@ -61,19 +62,15 @@ def issue_invoices(
     billed = {invoice.account_id for invoice in done.existing}
     drafts = draft_lines(session=session, period=month, terms=terms)
     try:
-        for account_id, lines in sorted(drafts.items()):
-            if account_id not in billed:
-                invoice = issue_for_account(
-                    session=session,
-                    counter=counter,
-                    now=now,
-                    terms=terms,
-                    period=period,
-                    account_id=account_id,
-                    lines=lines,
-                    actor_id=actor_id,
-                )
-                done.created.append(invoice)
+        done.created = issue_for_accounts(
+            session=session,
+            counter=counter,
+            now=now,
+            terms=terms,
+            period=period,
+            owed=[(a, lines) for a, lines in sorted(drafts.items()) if a not in billed],
+            actor_id=actor_id,
+        )
         session.flush()
     except IntegrityError:
         # Another issuer got there first (the counter's lock makes this a backstop only).
@@ -95,55 +92,77 @@ def issue_for_account(
     replaces_id: int | None = None,
 ) -> Invoice:
     """Number, write and audit the invoice of one account (or the replacement of one)."""
-    invoice = write_issued(
-        session,
-        Invoice(
-            number=next_number(session, counter, period),
-            account_id=account_id,
-            period=period,
-            kind=InvoiceKind.invoice,
-            replaces_id=replaces_id,
-            issued_at=now,
-            issued_by=actor_id,
-            currency=terms.currency,
-            total=0,
-            vat=0,
-            net=0,
-        ),
-        [line_from(line) for line in lines],
-        terms,
-    )
-    record(
+    (invoice,) = issue_for_accounts(
         session=session,
+        counter=counter,
         now=now,
-        actor_id=actor_id,
-        action="invoice.reissue" if replaces_id else "invoice.issue",
-        subject=f"invoice:{invoice.id}",
-        number=invoice.number,
+        terms=terms,
         period=period,
-        account_id=account_id,
-        total=invoice.total,
-        **({"replaces": replaces_id} if replaces_id else {}),
+        owed=[(account_id, lines)],
+        actor_id=actor_id,
+        replaces_id=replaces_id,
     )
     return invoice
 
 
+def issue_for_accounts(
+    *,
+    session: Session,
+    counter: InvoiceCounter,
+    now: datetime,
+    terms: BillingTerms,
+    period: str,
+    owed: list[tuple[int, list[LineDraft]]],
+    actor_id: int | None,
+    replaces_id: int | None = None,
+) -> list[Invoice]:
+    """Number, write and audit the invoices of many accounts at once, in the order given."""
+    documents = [
+        (
+            Invoice(
+                number=next_number(session, counter, period),
+                account_id=account_id,
+                period=period,
+                kind=InvoiceKind.invoice,
+                replaces_id=replaces_id,
+                issued_at=now,
+                issued_by=actor_id,
+                currency=terms.currency,
+                total=0,
+                vat=0,
+                net=0,
+            ),
+            [line_values(line) for line in lines],
+        )
+        for account_id, lines in owed
+    ]
+    invoices = write_issued_many(session, documents, terms)
+    record_each(
+        session=session,
+        now=now,
+        actor_id=actor_id,
+        action="invoice.reissue" if replaces_id else "invoice.issue",
+        entries=[
+            (
+                f"invoice:{invoice.id}",
+                {
+                    "number": invoice.number,
+                    "period": period,
+                    "account_id": invoice.account_id,
+                    "total": invoice.total,
+                    **({"replaces": replaces_id} if replaces_id else {}),
+                },
+            )
+            for invoice in invoices
+        ],
+    )
+    return invoices
+
+
 def line_from(source: LineDraft | InvoiceLine, sign: int = 1) -> InvoiceLine:
     """A new line copied from a draft or, negated by `sign`, from another invoice's line."""
-    return InvoiceLine(
-        invoice_id=0,  # set by write_issued, as is the position
-        position=0,
-        basis=source.basis,
-        description=source.description,
-        resource_id=source.resource_id,
-        reservation_id=source.reservation_id,
-        usage_session_id=source.usage_session_id,
-        quantity_minutes=source.quantity_minutes,
-        unit_price=source.unit_price,
-        discount_percent=source.discount_percent,
-        amount=sign * source.amount,
-        credits_line_id=source.id if isinstance(source, InvoiceLine) else None,
-    )
+    # invoice_id and position are set by write_issued.
+    return InvoiceLine(invoice_id=0, position=0, **line_values(source, sign))
 
 
 def write_issued(
@@ -152,21 +171,12 @@ def write_issued(
     """The one path to an issued invoice or credit note: a draft, its lines, then issued.
 
     The database refuses lines added to anything but a draft and an issued total that
-    is not the sum of its lines; once issued, nothing of it changes.
+    is not the sum of its lines; once issued, nothing of it changes (issuing.py writes
+    many at once the same way).
     """
-    invoice.status = InvoiceStatus.draft
-    invoice.total = sum(line.amount for line in lines)
-    invoice.vat, invoice.net = vat_split(invoice.total, terms.vat_rate)
-    session.add(invoice)
-    session.flush()
-    for position, line in enumerate(lines, start=1):
-        line.invoice_id, line.position = invoice.id or 0, position
-        session.add(line)
-    session.flush()
-    invoice.status = InvoiceStatus.issued
-    session.add(invoice)
-    session.flush()
-    return invoice
+    values = [columns(line, exclude={"id", "invoice_id", "position"}) for line in lines]
+    (issued,) = write_issued_many(session, [(invoice, values)], terms)
+    return issued
 
 
 def invoice_lines(*, session: Session, invoice_id: int) -> list[InvoiceLine]:
