@@ -63,7 +63,7 @@ def test_admin_issues_a_closed_month_and_gets_the_new_invoices(client, world, us
     assert (mine["total"], mine["vat"], mine["net"]) == (3_667, 333, 3_334)
     assert (theirs["total"], theirs["vat"], theirs["net"]) == (30_000, 2_727, 27_273)
     assert mine["currency"] == "KRW" and mine["kind"] == "invoice" and mine["period"] == FEB
-    assert {mine["number"], theirs["number"]} == {"SF-2026-03-000001", "SF-2026-03-000002"}
+    assert {mine["number"], theirs["number"]} == {"2026-02-000001", "2026-02-000002"}
 
 
 def test_an_invoice_is_read_with_its_lines(client, world, invoices):
@@ -151,7 +151,7 @@ def test_a_credit_note_negates_every_line_and_names_the_invoice(client, world, i
     assert answer.status_code == 201
     note = answer.json
     assert note["kind"] == "credit_note" and note["corrects_id"] == invoices["maker"]
-    assert note["reason"] == "wrong rate on the laser" and note["number"] == "SF-2026-03-000003"
+    assert note["reason"] == "wrong rate on the laser" and note["number"] == "CN-2026-02-000001"
     assert (note["total"], note["vat"], note["net"]) == (-3_667, -333, -3_334)
     assert [(x["description"], x["amount"]) for x in note["lines"]] == [
         (x["description"], -x["amount"]) for x in original.json["lines"]

@@ -51,7 +51,7 @@ def test_invoices_credit_and_reissue_correct_a_month(db_url, session, world):
     assert credited.exit_code == 0, credited.output
     # 22,000 won/h × 30 min = 11,000.
     assert (
-        "SF-2026-" in credited.output
+        "CN-2026-02-000001" in credited.output
         and f"corrects invoice {invoice.id}  -11,000 KRW" in credited.output
     )
     again = run(db_url, "invoices", "reissue", str(invoice.id))

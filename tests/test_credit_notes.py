@@ -64,7 +64,7 @@ def test_a_full_credit_note_negates_every_line_and_points_at_each(session, terms
     assert note.kind == InvoiceKind.credit_note and note.corrects_id == february.id
     assert note.status == InvoiceStatus.issued and note.reason == "wrong rate"
     assert (note.total, note.vat, note.net) == (-56_667, -5_152, -51_515)
-    assert note.number == "SF-2026-03-000002"
+    assert note.number == "CN-2026-02-000001"
     originals = lines(session, february)
     assert [(x.credits_line_id, x.amount) for x in lines(session, note)] == [
         (x.id, -x.amount) for x in originals
@@ -86,7 +86,7 @@ def test_after_a_full_credit_the_month_is_invoiced_again_with_a_new_number(
     credit(session, terms, february)
     again = reissue(session, terms, february)
     assert again.kind == InvoiceKind.invoice and again.replaces_id == february.id
-    assert again.number == "SF-2026-03-000003" and again.period == "2026-02"
+    assert again.number == "2026-02-000002" and again.period == "2026-02"
     assert (again.total, again.vat, again.net) == (56_667, 5_152, 51_515)
     assert amounts(session, again) == [3_667, 33_000, 20_000]
 
@@ -143,7 +143,7 @@ def test_a_credited_invoice_is_replaced_once_and_the_replacement_can_be_correcte
     credit(session, terms, again)
     third = reissue(session, terms, again)
     assert third.replaces_id == again.id and third.total == 56_667
-    assert third.number == "SF-2026-03-000005"
+    assert third.number == "2026-02-000003"
 
 
 def test_a_credit_note_names_lines_of_its_invoice_only(session, world, terms, february):
@@ -194,4 +194,4 @@ def test_concurrent_reissues_of_one_credited_invoice_make_one(engine, session, t
     made = [o for o in outcomes if isinstance(o, Invoice)]
     refusals = [o for o in outcomes if isinstance(o, Conflict)]
     assert len(made) == 1 and len(refusals) == 2, outcomes
-    assert made[0].number == "SF-2026-03-000003" and made[0].total == 56_667
+    assert made[0].number == "2026-02-000002" and made[0].total == 56_667

@@ -13,13 +13,11 @@ from service.errors import Conflict, RuleViolation
 from service.models import (
     AuditLog,
     Invoice,
+    InvoiceKind,
 )
 from service.rules.credit_notes import credit_invoice
-from service.rules.invoicing import (
-    Issued,
-    issue_invoices,
-    lock_numbering,
-)
+from service.rules.invoicing import Issued, issue_invoices
+from service.rules.numbering import lock_numbering
 from tests.billing import FEB, issue
 from tests.conftest import CURRENT_TIME
 from tests.factories import make_run, seoul
@@ -53,21 +51,6 @@ def test_issuing_a_month_again_bills_nobody_twice(session, world, terms, priced)
     assert session.exec(select(func.count()).select_from(Invoice)).one() == 2
 
 
-def test_invoice_numbers_run_without_gaps_within_the_year_of_issue(session, world, terms, priced):
-    for who in ("maker", "other", "operator"):
-        make_run(session, world, "laser", "2026-01-10 10:00", 600, who=who)
-    make_run(session, world, "laser", "2026-02-10 10:00", 600, who="maker")
-    session.commit()
-    january = issue(session, terms, period="2026-01")
-    february = issue(session, terms)
-    numbers = [i.number for i in january.created + february.created]
-    assert numbers == [f"SF-2026-03-{n:06d}" for n in (1, 2, 3, 4)]
-    make_run(session, world, "laser", "2026-12-10 10:00", 600, who="maker")
-    session.commit()
-    (next_year,) = issue(session, terms, period="2026-12", now=seoul("2027-01-04 09:00")).created
-    assert next_year.number == "SF-2027-01-000001"
-
-
 def test_issuing_records_an_audit_entry_per_invoice(session, world, terms, priced):
     make_run(session, world, "laser", "2026-02-10 10:00", 600, who="maker")
     session.commit()
@@ -94,9 +77,9 @@ def test_an_issuer_waits_while_another_holds_the_invoice_numbers(
                 outcomes.append(exc)
 
     with Session(engine, expire_on_commit=False) as first:
-        lock_numbering(first, CURRENT_TIME, terms)
+        lock_numbering(first, period=FEB, kind=InvoiceKind.invoice)
         first.commit()  # the year's counter exists: creating it is no longer what waits
-        lock_numbering(first, CURRENT_TIME, terms)
+        lock_numbering(first, period=FEB, kind=InvoiceKind.invoice)
         racer = threading.Thread(target=second_issuer)
         racer.start()
         racer.join(timeout=1.0)
@@ -131,7 +114,7 @@ def test_concurrent_issuers_create_each_invoice_once(engine, session, world, ter
     created = [len(o.created) for o in outcomes if isinstance(o, Issued)]
     assert sorted(created) == [0, 0, 0, 4]
     numbers = session.exec(select(Invoice.number).order_by(col(Invoice.number))).all()
-    assert numbers == [f"SF-2026-03-{n:06d}" for n in (1, 2, 3, 4)]
+    assert numbers == [f"2026-02-{n:06d}" for n in (1, 2, 3, 4)]
 
 
 def test_concurrent_credit_notes_for_one_invoice_make_one(engine, session, world, terms, priced):
@@ -166,7 +149,7 @@ def test_concurrent_credit_notes_for_one_invoice_make_one(engine, session, world
     notes = [o for o in outcomes if isinstance(o, Invoice)]
     refusals = [o for o in outcomes if isinstance(o, Conflict)]
     assert len(notes) == 1 and len(refusals) == 2, outcomes
-    assert notes[0].number == "SF-2026-03-000002" and notes[0].total == -invoice.total
+    assert notes[0].number == "CN-2026-02-000001" and notes[0].total == -invoice.total
 
 
 @pytest.mark.parametrize(

@@ -177,6 +177,7 @@ def test_a_line_of_a_credit_note_is_credited_once(engine, session, world, terms,
         "UPDATE invoice_counter SET last = last - 1",
         "UPDATE invoice_counter SET last = 0",
         "UPDATE invoice_counter SET year = year + 1",
+        "UPDATE invoice_counter SET series = 'credit_note'",
         "DELETE FROM invoice_counter",
     ],
 )
@@ -190,7 +191,7 @@ def test_the_number_counter_cannot_be_reset_by_an_upsert(engine, ledger):
     else:
         upsert = (
             "INSERT INTO invoice_counter (year, last) VALUES (2026, 0) "
-            "ON CONFLICT (year) DO UPDATE SET last = 0"
+            "ON CONFLICT (series, year) DO UPDATE SET last = 0"
         )
     assert "only move forward" in _refused(engine, upsert)
 

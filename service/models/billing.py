@@ -155,9 +155,11 @@ class InvoicePayment(SQLModel, table=True):
 
 
 class InvoiceCounter(SQLModel, table=True):
-    """The last invoice number used in a year; its row lock orders all issuing."""
+    """The last number of a series (invoice, credit_note) in a billed year; its row lock
+    orders the issuing of that year (rules/numbering.py)."""
 
     __tablename__ = "invoice_counter"
 
+    series: str = Field(default=InvoiceKind.invoice.value, primary_key=True, max_length=16)
     year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     last: int = 0

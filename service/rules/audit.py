@@ -33,6 +33,25 @@ def record(
     )
 
 
+def record_each(
+    *,
+    session: Session,
+    now: datetime,
+    actor_id: int | None,
+    action: str,
+    entries: list[tuple[str, dict[str, Any]]],
+) -> None:
+    """One entry per (subject, detail) for the same action, in one statement."""
+    if entries:
+        session.connection().execute(
+            _INSERT,
+            [
+                {"at": now, "actor_id": actor_id, "action": action, "subject": s, "detail": d}
+                for s, d in entries
+            ],
+        )
+
+
 def record_reservation(
     *,
     session: Session,

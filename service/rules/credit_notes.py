@@ -26,10 +26,9 @@ from .invoicing import (
     invoice_lines,
     issue_for_account,
     line_from,
-    lock_numbering,
-    next_number,
     write_issued,
 )
+from .numbering import lock_numbering, next_number
 from .pricing import BillingTerms, parse_period
 
 # What a line bills: the same key on an invoice and its credit note cancel out.
@@ -78,8 +77,8 @@ def credit_invoice(
     line_ids: list[int] | None = None,
 ) -> Invoice:
     """A credit note cancelling the whole invoice, or only the chosen lines of it; once."""
-    counter = lock_numbering(session, now, terms)
-    original = _invoice(session, invoice_id)
+    original = _invoice(session, invoice_id)  # immutable: safe to read before the lock
+    counter = lock_numbering(session, period=original.period, kind=InvoiceKind.credit_note)
     prior = session.exec(select(Invoice).where(Invoice.corrects_id == invoice_id)).first()
     if prior is not None:
         raise Conflict(
@@ -93,7 +92,7 @@ def credit_invoice(
         note = write_issued(
             session,
             Invoice(
-                number=next_number(session, counter, now, terms.zone),
+                number=next_number(session, counter, original.period),
                 account_id=original.account_id,
                 period=original.period,
                 kind=InvoiceKind.credit_note,
@@ -145,8 +144,8 @@ def reissue_invoice(
     *, session: Session, now: datetime, terms: BillingTerms, invoice_id: int, actor_id: int | None
 ) -> Invoice:
     """Invoice a credited invoice's month again, with a new number, for what it lacks now."""
-    counter = lock_numbering(session, now, terms)
-    original = _invoice(session, invoice_id)
+    original = _invoice(session, invoice_id)  # immutable: safe to read before the lock
+    counter = lock_numbering(session, period=original.period, kind=InvoiceKind.invoice)
     if session.exec(select(Invoice).where(Invoice.corrects_id == invoice_id)).first() is None:
         raise Conflict(
             f"{original.number} has no credit note: credit it before invoicing its month again",

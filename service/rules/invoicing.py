@@ -1,34 +1,32 @@
 """Issuing invoices, numbering them, and who may read them (credit notes: credit_notes.py).
 
-Issuing takes the year's number counter first (its row lock on PostgreSQL, the
-write lock on SQLite), so concurrent issuers queue: the second finds the
-invoices of the first and adds none. The partial unique index on (account,
-period) of invoices backs this up; numbers come from the counter inside the same
-transaction, so a rolled-back issue leaves no gap.
+Issuing takes the number counter of the billed year first (numbering.py: its row
+lock on PostgreSQL, the write lock on SQLite), so concurrent issuers of a month
+queue: the second finds the invoices of the first and adds none. The partial
+unique index on (account, period) of invoices backs this up; numbers come from
+the counter inside the same transaction, so a rolled-back issue leaves no gap.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, or_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from ..db import begin_write
 from ..errors import Forbidden, NotFound, RuleViolation
-from ..models import Invoice, InvoiceCounter, InvoiceKind, InvoiceLine, InvoiceStatus, Resource
+from ..models import Invoice, InvoiceCounter, InvoiceKind, InvoiceLine, Resource
 from .accounts import Principal
 from .adjustments import adjustments, not_yet_adjusted
-from .audit import record
+from .audit import record_each
 from .billing import LineDraft, draft_lines
 from .closing import ensure_closed
-from .pricing import BillingTerms, parse_period, vat_split
+from .issuing import columns, line_values, write_issued_many
+from .numbering import lock_numbering, next_number
+from .pricing import BillingTerms, parse_period
 
 
 @dataclass
@@ -37,30 +35,6 @@ class Issued:
 
     created: list[Invoice] = field(default_factory=list)
     existing: list[Invoice] = field(default_factory=list)
-
-
-def lock_numbering(session: Session, now: datetime, terms: BillingTerms) -> InvoiceCounter:
-    """The counter of the year of `now` (site time), locked until the transaction ends."""
-    begin_write(session)
-    year = now.astimezone(terms.zone).year
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(
-        insert(InvoiceCounter).values(year=year, last=0).on_conflict_do_nothing(),
-    )
-    return session.exec(
-        select(InvoiceCounter)
-        .where(InvoiceCounter.year == year)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-
-
-def next_number(session: Session, counter: InvoiceCounter, now: datetime, zone: ZoneInfo) -> str:
-    """The next number of the locked counter's year, e.g. SF-2026-03-000042."""
-    counter.last += 1
-    session.add(counter)
-    local = now.astimezone(zone)
-    return f"SF-{local.year:04d}-{local.month:02d}-{counter.last:06d}"
 
 
 def _period_invoices(session: Session, period: str) -> list[Invoice]:
@@ -89,7 +63,7 @@ def issue_invoices(
             details={"period": period, "closes_at": month.end.isoformat()},
             code="period_open",
         )
-    counter = lock_numbering(session, now, terms)
+    counter = lock_numbering(session, period=period, kind=InvoiceKind.invoice)
     done = Issued(existing=_period_invoices(session, period))
     billed = {invoice.account_id for invoice in done.existing}
     if not done.existing:
@@ -97,29 +71,28 @@ def issue_invoices(
     drafts = draft_lines(session=session, period=month, terms=terms)
     late = adjustments(session=session, terms=terms, before=period)
     try:
+        owed: list[tuple[int, list[LineDraft]]] = []
         for account_id in sorted((drafts.keys() | late.keys()) - billed):
-            own = not_yet_adjusted(
-                session=session,
-                period=period,
-                account_id=account_id,
-                lines=drafts.get(account_id, []),
-            )
-            if not own and account_id not in late:
-                continue
-            invoice = issue_for_account(
-                session=session,
-                counter=counter,
-                now=now,
-                terms=terms,
-                period=period,
-                account_id=account_id,
-                lines=own + late.get(account_id, []),
-                actor_id=actor_id,
-            )
-            done.created.append(invoice)
+            own = drafts.get(account_id, [])
+            if done.existing:
+                # Issuing again: what a later invoice's adjustment brought in is not billed twice.
+                own = not_yet_adjusted(
+                    session=session, period=period, account_id=account_id, lines=own
+                )
+            if own or account_id in late:
+                owed.append((account_id, own + late.get(account_id, [])))
+        done.created = issue_for_accounts(
+            session=session,
+            counter=counter,
+            now=now,
+            terms=terms,
+            period=period,
+            owed=owed,
+            actor_id=actor_id,
+        )
         session.flush()
     except IntegrityError:
-        # Another issuer got there first (only possible across a change of year).
+        # Another issuer got there first (the counter's lock makes this a backstop only).
         session.rollback()
         return Issued(existing=_period_invoices(session, period))
     return done
@@ -138,56 +111,77 @@ def issue_for_account(
     replaces_id: int | None = None,
 ) -> Invoice:
     """Number, write and audit the invoice of one account (or the replacement of one)."""
-    invoice = write_issued(
-        session,
-        Invoice(
-            number=next_number(session, counter, now, terms.zone),
-            account_id=account_id,
-            period=period,
-            kind=InvoiceKind.invoice,
-            replaces_id=replaces_id,
-            issued_at=now,
-            issued_by=actor_id,
-            currency=terms.currency,
-            total=0,
-            vat=0,
-            net=0,
-        ),
-        [line_from(line) for line in lines],
-        terms,
-    )
-    record(
+    (invoice,) = issue_for_accounts(
         session=session,
+        counter=counter,
         now=now,
-        actor_id=actor_id,
-        action="invoice.reissue" if replaces_id else "invoice.issue",
-        subject=f"invoice:{invoice.id}",
-        number=invoice.number,
+        terms=terms,
         period=period,
-        account_id=account_id,
-        total=invoice.total,
-        **({"replaces": replaces_id} if replaces_id else {}),
+        owed=[(account_id, lines)],
+        actor_id=actor_id,
+        replaces_id=replaces_id,
     )
     return invoice
 
 
+def issue_for_accounts(
+    *,
+    session: Session,
+    counter: InvoiceCounter,
+    now: datetime,
+    terms: BillingTerms,
+    period: str,
+    owed: list[tuple[int, list[LineDraft]]],
+    actor_id: int | None,
+    replaces_id: int | None = None,
+) -> list[Invoice]:
+    """Number, write and audit the invoices of many accounts at once, in the order given."""
+    documents = [
+        (
+            Invoice(
+                number=next_number(session, counter, period),
+                account_id=account_id,
+                period=period,
+                kind=InvoiceKind.invoice,
+                replaces_id=replaces_id,
+                issued_at=now,
+                issued_by=actor_id,
+                currency=terms.currency,
+                total=0,
+                vat=0,
+                net=0,
+            ),
+            [line_values(line) for line in lines],
+        )
+        for account_id, lines in owed
+    ]
+    invoices = write_issued_many(session, documents, terms)
+    record_each(
+        session=session,
+        now=now,
+        actor_id=actor_id,
+        action="invoice.reissue" if replaces_id else "invoice.issue",
+        entries=[
+            (
+                f"invoice:{invoice.id}",
+                {
+                    "number": invoice.number,
+                    "period": period,
+                    "account_id": invoice.account_id,
+                    "total": invoice.total,
+                    **({"replaces": replaces_id} if replaces_id else {}),
+                },
+            )
+            for invoice in invoices
+        ],
+    )
+    return invoices
+
+
 def line_from(source: LineDraft | InvoiceLine, sign: int = 1) -> InvoiceLine:
     """A new line copied from a draft or, negated by `sign`, from another invoice's line."""
-    return InvoiceLine(
-        invoice_id=0,  # set by write_issued, as is the position
-        position=0,
-        basis=source.basis,
-        description=source.description,
-        resource_id=source.resource_id,
-        reservation_id=source.reservation_id,
-        usage_session_id=source.usage_session_id,
-        quantity_minutes=source.quantity_minutes,
-        unit_price=source.unit_price,
-        discount_percent=source.discount_percent,
-        amount=sign * source.amount,
-        credits_line_id=source.id if isinstance(source, InvoiceLine) else None,
-        adjusts_period=source.adjusts_period,
-    )
+    # invoice_id and position are set by write_issued.
+    return InvoiceLine(invoice_id=0, position=0, **line_values(source, sign))
 
 
 def write_issued(
@@ -196,21 +190,12 @@ def write_issued(
     """The one path to an issued invoice or credit note: a draft, its lines, then issued.
 
     The database refuses lines added to anything but a draft and an issued total that
-    is not the sum of its lines; once issued, nothing of it changes.
+    is not the sum of its lines; once issued, nothing of it changes (issuing.py writes
+    many at once the same way).
     """
-    invoice.status = InvoiceStatus.draft
-    invoice.total = sum(line.amount for line in lines)
-    invoice.vat, invoice.net = vat_split(invoice.total, terms.vat_rate)
-    session.add(invoice)
-    session.flush()
-    for position, line in enumerate(lines, start=1):
-        line.invoice_id, line.position = invoice.id or 0, position
-        session.add(line)
-    session.flush()
-    invoice.status = InvoiceStatus.issued
-    session.add(invoice)
-    session.flush()
-    return invoice
+    values = [columns(line, exclude={"id", "invoice_id", "position"}) for line in lines]
+    (issued,) = write_issued_many(session, [(invoice, values)], terms)
+    return issued
 
 
 def invoice_lines(*, session: Session, invoice_id: int) -> list[InvoiceLine]:
