@@ -1,7 +1,7 @@
 """billing adjustments: a line may correct a month already issued
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-11-30
 
 Usage or bookings that change a month after it was issued are billed on the
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
