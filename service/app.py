@@ -64,6 +64,7 @@ def create_app(
         errors,
         maintenance,
         meta,
+        plans,
         reports,
         reservations,
         telemetry,
@@ -84,6 +85,7 @@ def create_app(
         billing.bp,
         admin_catalogue.bp,
         admin_people.bp,
+        plans.bp,
         reports.bp,
         meta.bp,
     ):

@@ -22,6 +22,7 @@ from .billing import (
     RateBasis,
     RatePlan,
 )
+from .prices import AccountMembership, MembershipPlanPrice, RatePlanPrice
 from .reservation import (
     BILLED,
     BLOCKING,
@@ -62,6 +63,9 @@ __all__ = [
     "FINISHED",
     "OCCUPYING",
     "Account",
+    "AccountMembership",
+    "MembershipPlanPrice",
+    "RatePlanPrice",
     "Alert",
     "AlertKind",
     "AccountPublic",
