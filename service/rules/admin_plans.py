@@ -322,3 +322,21 @@ def end_membership(
         was=before.isoformat() if before else None,
     )
     return held
+
+
+def all_memberships(
+    *, session: Session, actor: Principal
+) -> list[tuple[AccountMembership, Account, MembershipPlan]]:
+    """Every account's memberships, by person and first day."""
+    require_staff(actor)
+    return list(
+        session.exec(
+            select(AccountMembership, Account, MembershipPlan)
+            .join(Account, col(Account.id) == col(AccountMembership.account_id))
+            .join(
+                MembershipPlan,
+                col(MembershipPlan.id) == col(AccountMembership.membership_plan_id),
+            )
+            .order_by(col(Account.name), col(AccountMembership.valid_from))
+        )
+    )
