@@ -121,7 +121,9 @@ def add_rate_price(
 ) -> RatePlanPrice:
     """Close the plan's open price the day before `valid_from` and open the new one."""
     _require_admin(actor)
-    if session.get(RatePlan, plan_id) is None:
+    # The plan's row lock orders two admins changing its price at once.
+    locked = select(RatePlan).where(RatePlan.id == plan_id).with_for_update()
+    if session.exec(locked).first() is None:
         raise NotFound("no such rate plan")
     refuse_billed(session=session, day=body.valid_from)
     versions = list(
@@ -129,7 +131,6 @@ def add_rate_price(
             select(RatePlanPrice)
             .where(RatePlanPrice.rate_plan_id == plan_id)
             .order_by(col(RatePlanPrice.valid_from))
-            .with_for_update()
         )
     )
     latest = _open_version(versions, body.valid_from)
@@ -193,7 +194,8 @@ def add_membership_price(
     body: MembershipPriceCreate,
 ) -> MembershipPlanPrice:
     _require_admin(actor)
-    if session.get(MembershipPlan, plan_id) is None:
+    locked = select(MembershipPlan).where(MembershipPlan.id == plan_id).with_for_update()
+    if session.exec(locked).first() is None:
         raise NotFound("no such membership plan")
     refuse_billed(session=session, day=body.valid_from)
     versions = list(
@@ -201,7 +203,6 @@ def add_membership_price(
             select(MembershipPlanPrice)
             .where(MembershipPlanPrice.membership_plan_id == plan_id)
             .order_by(col(MembershipPlanPrice.valid_from))
-            .with_for_update()
         )
     )
     latest = _open_version(versions, body.valid_from)
@@ -267,7 +268,11 @@ def add_membership(
 ) -> AccountMembership:
     """Give an account a membership from `valid_from` (to `valid_to`, or open)."""
     _require_admin(actor)
-    if session.get(Account, account_id) is None:
+    # The account's row lock orders two memberships given to it at once (no overlap slips by).
+    if (
+        session.exec(select(Account).where(Account.id == account_id).with_for_update()).first()
+        is None
+    ):
         raise NotFound("no such account")
     if session.get(MembershipPlan, body.membership_plan_id) is None:
         raise NotFound("no such membership plan")
