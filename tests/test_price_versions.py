@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import os
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import MetaData, insert, text
 from sqlmodel import select
 
+from service.db import make_engine
 from service.errors import Conflict, RuleViolation
-from service.models import AuditLog, LineBasis, RateBasis, RatePlanPrice
+from service.migrate import upgrade
+from service.models import AuditLog, LineBasis, RateBasis, RatePlanPrice, Resource
 from service.models.plan_shapes import MembershipEnd, MembershipPriceCreate, RatePriceCreate
 from service.rules import admin_plans
-from service.rules.billing import draft_lines
+from service.rules.billing import draft_lines, estimate_booking
 from service.rules.pricing import parse_period
+from tests import pg
 from tests.billing import invoice_of, issue, lines, member, plan_for
 from tests.factories import make_run, principal_of
 
@@ -171,3 +177,65 @@ def test_a_membership_fee_change_applies_from_its_month(session, world, terms):
         for month in (NOV, DEC)
     ]
     assert fees == [[(LineBasis.membership, 50_000)], [(LineBasis.membership, 60_000)]]
+
+
+def _old_database(kind: str, tmp_path) -> Iterator[str]:
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    with pg.server() as admin, pg.database(admin, f"smartfab_prices_{os.getpid()}") as url:
+        yield url
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_the_migration_turns_each_membership_into_one_held_since_2000(kind, tmp_path):
+    for url in _old_database(kind, tmp_path):
+        engine = make_engine(url)
+        upgrade(engine, "0014")
+        tables = MetaData()
+        tables.reflect(engine, only=["account", "membership_plan"])
+        account, plan = tables.tables["account"], tables.tables["membership_plan"]
+        with engine.begin() as conn:
+            plan_id = conn.execute(
+                insert(plan).values(name="Club", monthly_fee=50_000, discount_percent=10)
+            ).inserted_primary_key[0]
+            for email, held in (("a@example.com", plan_id), ("b@example.com", None)):
+                conn.execute(
+                    insert(account).values(
+                        email=email,
+                        name=email,
+                        password_hash="",
+                        active=True,
+                        ical_secret=email,
+                        membership_plan_id=held,
+                    )
+                )
+        upgrade(engine, "0017")
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT membership_plan_id, valid_from, valid_to FROM account_membership")
+            ).all()
+        engine.dispose()
+        assert [(r[0], str(r[1]), r[2]) for r in rows] == [(plan_id, "2000-01-01", None)]
+
+
+def test_a_booking_estimate_uses_the_price_and_membership_of_its_day(session, world, terms):
+    plan = plan_for(session, world, "laser", basis=RateBasis.run_time, price_per_hour=22_000)
+    _reprice(session, world, plan, date(2026, 12, 1), 30_000)
+    member(session, world, "maker", fee=0, discount=10, since=date(2026, 12, 15))
+    laser = session.get(Resource, world.id("laser"))
+
+    def cost(day: int) -> int:
+        start = datetime(2026, 12, day, 1, tzinfo=UTC)  # 10:00 in Seoul
+        return estimate_booking(
+            session=session,
+            terms=terms,
+            resource=laser,
+            account_id=world.id("maker"),
+            start=start,
+            end=start + timedelta(hours=1),
+        ).amount
+
+    # 1 h at 30,000 won/h from 1 December; from the 15th 10 % off: 27,000.
+    assert (cost(1), cost(14), cost(15)) == (30_000, 30_000, 27_000)
