@@ -7,14 +7,14 @@ the first day a version or membership no longer applies (None: open).
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .billing import ChargeUnit, RateBasis
 from .types import Id
 
-Won = Field(default=0, ge=0, le=100_000_000)
-Percent = Field(ge=0, le=100)
+Won = Annotated[int, Field(ge=0, le=100_000_000)]
 
 
 class _Strict(BaseModel):
@@ -22,8 +22,8 @@ class _Strict(BaseModel):
 
 
 class RateTerms(_Strict):
-    price_per_hour: int = Won
-    monthly_price: int = Won
+    price_per_hour: Won = 0
+    monthly_price: Won = 0
     no_show_percent: int = Field(default=50, ge=0, le=100)
     min_minutes: int = Field(default=0, ge=0, le=1440)
 
@@ -54,7 +54,7 @@ class RatePlanPublic(BaseModel):
 
 
 class MembershipTerms(_Strict):
-    monthly_fee: int = Won
+    monthly_fee: Won = 0
     discount_percent: int = Field(default=0, ge=0, le=100)
 
 
