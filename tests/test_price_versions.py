@@ -15,7 +15,7 @@ from service.errors import Conflict, RuleViolation
 from service.migrate import upgrade
 from service.models import AuditLog, LineBasis, RateBasis, RatePlanPrice, Resource
 from service.models.plan_shapes import MembershipEnd, MembershipPriceCreate, RatePriceCreate
-from service.rules import admin_plans
+from service.rules import admin_memberships, admin_plans
 from service.rules.billing import draft_lines, estimate_booking
 from service.rules.pricing import parse_period
 from tests import pg
@@ -130,8 +130,10 @@ def test_a_membership_ended_in_november_is_charged_for_november_not_december(
 ):
     plan = member(session, world, "maker", fee=50_000, discount=30, since=date(2026, 9, 1))
     admin = principal_of(session, world, "admin")
-    (held,) = admin_plans.memberships(session=session, actor=admin, account_id=world.id("maker"))
-    admin_plans.end_membership(
+    (held,) = admin_memberships.memberships(
+        session=session, actor=admin, account_id=world.id("maker")
+    )
+    admin_memberships.end_membership(
         session=session,
         now=AFTER_OCT,
         actor=admin,

@@ -20,7 +20,7 @@ from ..models.plan_shapes import (
     RatePriceCreate,
     RatePriceVersion,
 )
-from ..rules import admin_plans
+from ..rules import admin_memberships, admin_plans
 from .context import current_principal, now
 from .openapi import operation
 
@@ -201,7 +201,7 @@ def add_membership_price(plan_id: int, body: MembershipPriceCreate) -> Membershi
     errors=(403, 404),
 )
 def list_memberships(account_id: int) -> list[MembershipPublic]:
-    rows = admin_plans.memberships(
+    rows = admin_memberships.memberships(
         session=get_session(), actor=current_principal(), account_id=account_id
     )
     return [membership_public(held, plan) for held, plan in rows]
@@ -219,7 +219,7 @@ def list_memberships(account_id: int) -> list[MembershipPublic]:
 )
 def add_membership(account_id: int, body: MembershipCreate) -> MembershipPublic:
     session = get_session()
-    held = admin_plans.add_membership(
+    held = admin_memberships.add_membership(
         session=session, now=now(), actor=current_principal(), account_id=account_id, body=body
     )
     return _held(held)
@@ -236,7 +236,7 @@ def add_membership(account_id: int, body: MembershipCreate) -> MembershipPublic:
 )
 def end_membership(account_id: int, membership_id: int, body: MembershipEnd) -> MembershipPublic:
     session = get_session()
-    held = admin_plans.end_membership(
+    held = admin_memberships.end_membership(
         session=session,
         now=now(),
         actor=current_principal(),

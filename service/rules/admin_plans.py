@@ -1,4 +1,4 @@
-"""Administering rate plans, membership plans and an account's memberships (audited).
+"""Administering rate plans and membership plans (audited); memberships: admin_memberships.py.
 
 Staff read them; only admins change them. A price is never edited: a new version
 closes the open one at its first day. Nothing may change what a billed month
@@ -16,8 +16,6 @@ from sqlmodel import Session, col, func, select
 
 from ..errors import Conflict, Forbidden, NotFound, RuleViolation
 from ..models import (
-    Account,
-    AccountMembership,
     Invoice,
     InvoiceKind,
     MembershipPlan,
@@ -26,8 +24,6 @@ from ..models import (
     RatePlanPrice,
 )
 from ..models.plan_shapes import (
-    MembershipCreate,
-    MembershipEnd,
     MembershipPlanCreate,
     MembershipPriceCreate,
     RatePlanCreate,
@@ -38,12 +34,12 @@ from .admin_accounts import require_staff
 from .audit import record
 
 
-def _require_admin(actor: Principal) -> None:
+def require_admin(actor: Principal) -> None:
     if not actor.admin:
         raise Forbidden("only admins change prices and memberships")
 
 
-def _audit(
+def audit(
     session: Session, now: datetime, actor: Principal, action: str, subject: str, **detail: Any
 ) -> None:
     record(session=session, now=now, actor_id=actor.id, action=action, subject=subject, **detail)
@@ -92,11 +88,11 @@ def rate_plans(*, session: Session, actor: Principal) -> list[tuple[RatePlan, li
 def create_rate_plan(
     *, session: Session, now: datetime, actor: Principal, body: RatePlanCreate
 ) -> RatePlan:
-    _require_admin(actor)
+    require_admin(actor)
     plan = RatePlan(**body.model_dump())
     session.add(plan)
     _unique(session, "a rate plan of that name exists")
-    _audit(session, now, actor, "rate_plan.create", f"rate_plan:{plan.id}", **body.model_dump())
+    audit(session, now, actor, "rate_plan.create", f"rate_plan:{plan.id}", **body.model_dump())
     return plan
 
 
@@ -120,7 +116,7 @@ def add_rate_price(
     *, session: Session, now: datetime, actor: Principal, plan_id: int, body: RatePriceCreate
 ) -> RatePlanPrice:
     """Close the plan's open price the day before `valid_from` and open the new one."""
-    _require_admin(actor)
+    require_admin(actor)
     # The plan's row lock orders two admins changing its price at once.
     locked = select(RatePlan).where(RatePlan.id == plan_id).with_for_update()
     if session.exec(locked).first() is None:
@@ -140,7 +136,7 @@ def add_rate_price(
     price = RatePlanPrice(rate_plan_id=plan_id, created_at=now, **body.model_dump())
     session.add(price)
     session.flush()
-    _audit(
+    audit(
         session,
         now,
         actor,
@@ -170,11 +166,11 @@ def membership_plans(
 def create_membership_plan(
     *, session: Session, now: datetime, actor: Principal, body: MembershipPlanCreate
 ) -> MembershipPlan:
-    _require_admin(actor)
+    require_admin(actor)
     plan = MembershipPlan(**body.model_dump())
     session.add(plan)
     _unique(session, "a membership plan of that name exists")
-    _audit(
+    audit(
         session,
         now,
         actor,
@@ -193,7 +189,7 @@ def add_membership_price(
     plan_id: int,
     body: MembershipPriceCreate,
 ) -> MembershipPlanPrice:
-    _require_admin(actor)
+    require_admin(actor)
     locked = select(MembershipPlan).where(MembershipPlan.id == plan_id).with_for_update()
     if session.exec(locked).first() is None:
         raise NotFound("no such membership plan")
@@ -212,7 +208,7 @@ def add_membership_price(
     fee = MembershipPlanPrice(membership_plan_id=plan_id, created_at=now, **body.model_dump())
     session.add(fee)
     session.flush()
-    _audit(
+    audit(
         session,
         now,
         actor,
@@ -221,127 +217,3 @@ def add_membership_price(
         **body.model_dump(mode="json"),
     )
     return fee
-
-
-# -- an account's memberships -------------------------------------------------------------
-
-
-def memberships(
-    *, session: Session, actor: Principal, account_id: int
-) -> list[tuple[AccountMembership, MembershipPlan]]:
-    """An account's memberships with their plans, by first day."""
-    require_staff(actor)
-    if session.get(Account, account_id) is None:
-        raise NotFound("no such account")
-    return list(
-        session.exec(
-            select(AccountMembership, MembershipPlan)
-            .join(
-                MembershipPlan,
-                col(MembershipPlan.id) == col(AccountMembership.membership_plan_id),
-            )
-            .where(AccountMembership.account_id == account_id)
-            .order_by(col(AccountMembership.valid_from))
-        )
-    )
-
-
-def _check_span(
-    session: Session, account_id: int, plan_id: int, start: date, end: date | None, skip: int
-) -> None:
-    if end is not None and end <= start:
-        raise RuleViolation("a membership ends after it starts", code="empty_membership")
-    for other in session.exec(
-        select(AccountMembership).where(
-            AccountMembership.account_id == account_id,
-            AccountMembership.membership_plan_id == plan_id,
-            AccountMembership.id != skip,
-        )
-    ):
-        after_start = other.valid_to is None or start < other.valid_to
-        if after_start and (end is None or other.valid_from < end):
-            raise Conflict("the account already holds this plan then", code="membership_overlaps")
-
-
-def add_membership(
-    *, session: Session, now: datetime, actor: Principal, account_id: int, body: MembershipCreate
-) -> AccountMembership:
-    """Give an account a membership from `valid_from` (to `valid_to`, or open)."""
-    _require_admin(actor)
-    # The account's row lock orders two memberships given to it at once (no overlap slips by).
-    if (
-        session.exec(select(Account).where(Account.id == account_id).with_for_update()).first()
-        is None
-    ):
-        raise NotFound("no such account")
-    if session.get(MembershipPlan, body.membership_plan_id) is None:
-        raise NotFound("no such membership plan")
-    refuse_billed(session=session, day=body.valid_from, account_id=account_id)
-    _check_span(session, account_id, body.membership_plan_id, body.valid_from, body.valid_to, 0)
-    held = AccountMembership(account_id=account_id, created_at=now, **body.model_dump())
-    session.add(held)
-    session.flush()
-    _audit(
-        session,
-        now,
-        actor,
-        "membership.create",
-        f"account:{account_id}",
-        membership_id=held.id,
-        **body.model_dump(mode="json"),
-    )
-    return held
-
-
-def end_membership(
-    *,
-    session: Session,
-    now: datetime,
-    actor: Principal,
-    account_id: int,
-    membership_id: int,
-    body: MembershipEnd,
-) -> AccountMembership:
-    """Set the first day a membership no longer applies, outside invoiced months."""
-    _require_admin(actor)
-    held = session.get(AccountMembership, membership_id)
-    if held is None or held.account_id != account_id:
-        raise NotFound("no such membership")
-    changed_from = body.valid_to if held.valid_to is None else min(held.valid_to, body.valid_to)
-    refuse_billed(session=session, day=changed_from, account_id=account_id)
-    _check_span(
-        session, account_id, held.membership_plan_id, held.valid_from, body.valid_to, held.id or 0
-    )
-    before = held.valid_to
-    held.valid_to = body.valid_to
-    session.add(held)
-    session.flush()
-    _audit(
-        session,
-        now,
-        actor,
-        "membership.end",
-        f"account:{account_id}",
-        membership_id=held.id,
-        valid_to=body.valid_to.isoformat(),
-        was=before.isoformat() if before else None,
-    )
-    return held
-
-
-def all_memberships(
-    *, session: Session, actor: Principal
-) -> list[tuple[AccountMembership, Account, MembershipPlan]]:
-    """Every account's memberships, by person and first day."""
-    require_staff(actor)
-    return list(
-        session.exec(
-            select(AccountMembership, Account, MembershipPlan)
-            .join(Account, col(Account.id) == col(AccountMembership.account_id))
-            .join(
-                MembershipPlan,
-                col(MembershipPlan.id) == col(AccountMembership.membership_plan_id),
-            )
-            .order_by(col(Account.name), col(AccountMembership.valid_from))
-        )
-    )

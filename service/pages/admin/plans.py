@@ -25,7 +25,7 @@ from ...models.plan_shapes import (
     RatePlanCreate,
     RatePriceCreate,
 )
-from ...rules import admin_accounts, admin_plans
+from ...rules import admin_accounts, admin_memberships, admin_plans
 from ..auth import admin_required, staff_required
 from ..render import render_page
 from .base import Page, bp
@@ -65,7 +65,7 @@ def _page(form: str = "", values: dict[str, Any] | None = None, errors: Any = No
         "admin/plans.html",
         rate_plans=rate_plans,
         membership_plans=membership_plans,
-        memberships=admin_plans.all_memberships(session=db, actor=actor),
+        memberships=admin_memberships.all_memberships(session=db, actor=actor),
         bases=BASES,
         units=UNITS,
         can_change=actor.admin,
@@ -180,7 +180,7 @@ def new_membership() -> Page:
         abort(404)
     return _send(
         "membership",
-        lambda db, body, _x: admin_plans.add_membership(
+        lambda db, body, _x: admin_memberships.add_membership(
             session=db, now=now(), actor=g.principal, account_id=account_id, body=body
         ),
         _("The membership has been given."),
@@ -197,7 +197,7 @@ def end_membership(account_id: int, membership_id: int) -> Page:
         return _page("end", values, errors)
     db = get_session()
     try:
-        admin_plans.end_membership(
+        admin_memberships.end_membership(
             session=db,
             now=now(),
             actor=g.principal,
