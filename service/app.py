@@ -74,6 +74,7 @@ def create_app(
         invoice_docs,
         maintenance,
         meta,
+        plans,
         reports,
         reservations,
         telemetry,
@@ -95,6 +96,7 @@ def create_app(
         invoice_docs.bp,
         admin_catalogue.bp,
         admin_people.bp,
+        plans.bp,
         reports.bp,
         meta.bp,
     ):

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from service.models import (
     Account,
+    AccountMembership,
+    Company,
     Invoice,
     InvoiceLine,
     MembershipPlan,
@@ -45,15 +49,29 @@ def plan_for(session, world, resource: str, **kw) -> RatePlan:
     return plan
 
 
-def member(session, world, who: str, fee: int = 50_000, discount: int = 30) -> MembershipPlan:
+def member(
+    session,
+    world,
+    who: str,
+    fee: int = 50_000,
+    discount: int = 30,
+    since: date = date(2000, 1, 1),
+    until: date | None = None,
+) -> MembershipPlan:
     plan = MembershipPlan(
         name="입주기업 멤버십 / Incubation tenant", monthly_fee=fee, discount_percent=discount
     )
     session.add(plan)
     session.flush()
-    account = session.get(Account, world.id(who))
-    account.membership_plan_id = plan.id
-    session.add(account)
+    session.add(
+        AccountMembership(
+            account_id=world.id(who),
+            membership_plan_id=plan.id,
+            valid_from=since,
+            valid_to=until,
+            created_at=CURRENT_TIME,
+        )
+    )
     session.commit()
     return plan
 
@@ -61,7 +79,6 @@ def member(session, world, who: str, fee: int = 50_000, discount: int = 30) -> M
 def two_laser_runs_and_a_lathe_run(session, world) -> None:
     """February: the maker (of 한결수제화) ran the laser 10 and 25 minutes at 22,000 won an
     hour; the other maker, billed personally, the lathe 90 minutes at 20,000 won an hour."""
-    from service.models import Company
     from tests.factories import make_run
 
     company = Company(

@@ -64,6 +64,7 @@ def test_openapi_document_describes_every_api_route(client, app):
             "catalogue",
             "invoice_docs",
             "maintenance",
+            "plans",
             "reports",
             "reservations",
             "telemetry",

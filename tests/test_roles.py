@@ -182,6 +182,7 @@ STAFF_PAGES = {
     "/admin/devices/new": {"operator", "mullae_operator", "admin"},
     "/admin/devices/{laser_ctl}": {"operator", "admin"},
     "/admin/trainings": {"operator", "mullae_operator", "admin"},
+    "/admin/plans": {"operator", "mullae_operator", "admin"},
     "/admin/regional": {"admin"},
     "/admin/regional.csv": {"admin"},
     "/admin/invoices": {"operator", "mullae_operator", "admin"},
@@ -574,3 +575,48 @@ def test_reconciling_a_month_follows_the_role_matrix(client, session, world, pri
     assert client.get(path).status_code == 401
     answer = client.get(path, headers=world.headers(actor))
     assert answer.status_code == RECONCILE_API[actor], answer.json
+
+
+# -- prices and memberships: staff read, admins write ----------------------------------------
+
+PLANS_API = {
+    ("GET", "/api/v1/rate-plans"): {"operator": 200, "mullae_operator": 200, "admin": 200},
+    ("POST", "/api/v1/rate-plans"): {"admin": 201},
+    ("POST", "/api/v1/rate-plans/{plan}/prices"): {"admin": 201},
+    ("GET", "/api/v1/membership-plans"): {"operator": 200, "mullae_operator": 200, "admin": 200},
+    ("POST", "/api/v1/membership-plans"): {"admin": 201},
+    ("POST", "/api/v1/membership-plans/{membership}/prices"): {"admin": 201},
+    ("GET", "/api/v1/accounts/{maker}/memberships"): {
+        "operator": 200,
+        "mullae_operator": 200,
+        "admin": 200,
+    },
+    ("POST", "/api/v1/accounts/{maker}/memberships"): {"admin": 201},
+}
+PLANS_BODIES = {
+    "/api/v1/rate-plans": {"name": "laser by the hour", "basis": "run_time", "price_per_hour": 1},
+    "/api/v1/rate-plans/{plan}/prices": {"valid_from": "2026-04-01", "price_per_hour": 2},
+    "/api/v1/membership-plans": {"name": "maker club", "monthly_fee": 10_000},
+    "/api/v1/membership-plans/{membership}/prices": {"valid_from": "2026-04-01"},
+    "/api/v1/accounts/{maker}/memberships": {"membership_plan_id": 0, "valid_from": "2026-04-01"},
+}
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("call", PLANS_API)
+@pytest.mark.parametrize("actor", MATRIX)
+def test_the_prices_api_follows_the_role_matrix(client, session, world, call, actor):
+    from service.models import MembershipPlan, RatePlan
+
+    plan, membership = RatePlan(name="room", basis="booked_time"), MembershipPlan(name="club")
+    session.add_all([plan, membership])
+    session.commit()
+    method, path = call
+    body = dict(PLANS_BODIES.get(path, {}))
+    if "membership_plan_id" in body:
+        body["membership_plan_id"] = membership.id
+    url = path.format(plan=plan.id, membership=membership.id, maker=world.id("maker"))
+    answer = client.open(
+        url, method=method, headers=world.headers(actor), json=body if method == "POST" else None
+    )
+    assert answer.status_code == PLANS_API[call].get(actor, 403), answer.json

@@ -17,12 +17,14 @@ from service.demo_data import DEMO_PASSWORD, seed_demo
 from service.migrate import upgrade
 from service.models import (
     Account,
+    AccountMembership,
     Blackout,
     Company,
     MembershipPlan,
     OpeningHours,
     RateBasis,
     RatePlan,
+    RatePlanPrice,
     Resource,
     ResourceKind,
     Role,
@@ -44,6 +46,8 @@ SEEDED = (
     Training,
     RatePlan,
     MembershipPlan,
+    RatePlanPrice,
+    AccountMembership,
 )
 
 
@@ -200,7 +204,16 @@ def test_demo_prices_lasers_by_run_time_offices_by_month_and_tenants_at_a_discou
     ).one()
     assert tenant.discount_percent == 30
     maker = session.exec(select(Account).where(Account.email == "maker@smartfab.example")).one()
-    assert maker.membership_plan_id == tenant.id
+    (held,) = session.exec(
+        select(AccountMembership).where(AccountMembership.account_id == maker.id)
+    ).all()
+    assert held.membership_plan_id == tenant.id
+    laser = plan("laser-1")
+    (version,) = session.exec(
+        select(RatePlanPrice).where(RatePlanPrice.rate_plan_id == laser.id)
+    ).all()
+    assert (version.price_per_hour, version.valid_to) == (27_000, None)
+    assert version.price_per_hour > laser.price_per_hour
 
 
 def test_seeding_twice_adds_nothing(session):

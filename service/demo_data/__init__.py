@@ -30,6 +30,7 @@ _ORDER = (
     "trainings",
     "devices",
     "rate plans",
+    "price versions",
     "priced resources",
     "memberships",
     "members",

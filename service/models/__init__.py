@@ -23,6 +23,7 @@ from .billing import (
     RateBasis,
     RatePlan,
 )
+from .prices import AccountMembership, MembershipPlanPrice, RatePlanPrice
 from .reservation import (
     BILLED,
     BLOCKING,
@@ -63,6 +64,9 @@ __all__ = [
     "FINISHED",
     "OCCUPYING",
     "Account",
+    "AccountMembership",
+    "MembershipPlanPrice",
+    "RatePlanPrice",
     "Alert",
     "AlertKind",
     "AccountPublic",

@@ -35,9 +35,8 @@ class Account(AccountBase, table=True):
     password_hash: str = Field(default="", max_length=300)
     active: bool = True
     ical_secret: str = Field(default_factory=lambda: secrets.token_urlsafe(24), index=True)
-    # On the person, not the company: invoices go to accounts, so the monthly fee lands
-    # on exactly one invoice, and a freelancer without a company can hold a plan too.
-    membership_plan_id: int | None = Field(default=None, foreign_key="membership_plan.id")
+    # Memberships are dated rows of `account_membership` (models/prices.py); the old
+    # `membership_plan_id` column stays in the table, unused, until it is dropped.
     # The language the person chose for the pages ("ko", "en"); None: the site's default.
     locale: str | None = Field(default=None, max_length=8)
 

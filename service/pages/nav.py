@@ -35,6 +35,7 @@ STAFF_PAGES = (
     Entry("admin.devices", _l("Devices")),
     Entry("admin.trainings", _l("Trainings held")),
     Entry("admin.accounts", _l("Accounts")),
+    Entry("admin.plans", _l("Prices and memberships")),
     Entry("admin.invoices", _l("Invoices")),
 )
 

@@ -10,7 +10,8 @@
 - Monthly rooms: one line per room the account held at some time in the month.
 - No-shows on hourly resources: the plan's share of the booked minutes.
 - Cancelled and pending reservations cost nothing.
-- A membership adds its monthly fee.
+- A membership adds its monthly fee, in whole months (price_book.py).
+- Prices and discounts are those valid on the day the usage starts (price_book.py).
 """
 
 from __future__ import annotations
@@ -24,11 +25,8 @@ from sqlmodel import Session, col, select
 
 from ..models import (
     BILLED,
-    Account,
     LineBasis,
-    MembershipPlan,
     RateBasis,
-    RatePlan,
     Reservation,
     ReservationStatus,
     Resource,
@@ -37,6 +35,7 @@ from ..models import (
     UsageSession,
 )
 from .late_arrival import LateArrivals, late_arrivals
+from .price_book import PriceBook, load
 from .pricing import (
     BillingTerms,
     Estimate,
@@ -44,7 +43,6 @@ from .pricing import (
     Rate,
     billed_minutes,
     estimate,
-    rate_for,
     time_charge,
 )
 from .run_units import charge_units
@@ -73,7 +71,8 @@ class LineDraft:
 class _Catalogue:
     resources: dict[int, Resource]
     sites: dict[int, Site]
-    rates: dict[int, Rate]
+    rates: dict[int, Rate]  # each resource's basis and charging unit (not dated)
+    book: PriceBook
 
     def label(self, resource_id: int, at: datetime | None = None) -> str:
         resource = self.resources[resource_id]
@@ -85,15 +84,12 @@ class _Catalogue:
 
 
 def _catalogue(session: Session, terms: BillingTerms) -> _Catalogue:
-    plans = {p.id: p for p in session.exec(select(RatePlan))}
-    resources = {r.id or 0: r for r in session.exec(select(Resource))}
+    book = load(session=session, terms=terms)
     return _Catalogue(
-        resources=resources,
+        resources={r.id or 0: r for r in session.exec(select(Resource))},
         sites={s.id or 0: s for s in session.exec(select(Site))},
-        rates={
-            rid: rate_for(r, plans.get(r.rate_plan_id) if r.rate_plan_id else None, terms)
-            for rid, r in resources.items()
-        },
+        rates=book.base,
+        book=book,
     )
 
 
@@ -102,24 +98,15 @@ def draft_lines(
 ) -> dict[int, list[LineDraft]]:
     """Every account's lines for `period`, in time order; accounts owing nothing are left out."""
     catalogue = _catalogue(session, terms)
-    plans = {
-        account.id or 0: plan
-        for account, plan in session.exec(
-            select(Account, MembershipPlan).join(
-                MembershipPlan, col(MembershipPlan.id) == col(Account.membership_plan_id)
-            )
-        )
-    }
-    discounts = {account_id: plan.discount_percent for account_id, plan in plans.items()}
     late = late_arrivals(session=session, start=period.start, end=period.end)
     lines: dict[int, list[LineDraft]] = defaultdict(list)
     for account_id, line in (
-        *_run_time(session, period, catalogue, discounts, late),
-        *_reserved(session, period, catalogue, discounts, late.waived),
+        *_run_time(session, period, catalogue, late),
+        *_reserved(session, period, catalogue, late.waived),
         *_monthly(session, period, catalogue),
     ):
         lines[account_id].append(line)
-    for account_id, plan in plans.items():
+    for account_id, plan in catalogue.book.fees(period):
         lines[account_id].append(
             LineDraft(
                 basis=LineBasis.membership,
@@ -136,15 +123,18 @@ def draft_lines(
     return {account_id: found for account_id, found in owed.items() if found}
 
 
-def _machine_discount(catalogue: _Catalogue, resource_id: int, percent: int) -> int:
-    return percent if catalogue.resources[resource_id].kind == ResourceKind.machine else 0
+def _machine_discount(
+    catalogue: _Catalogue, resource_id: int, account_id: int, at: datetime
+) -> int:
+    if catalogue.resources[resource_id].kind != ResourceKind.machine:
+        return 0
+    return catalogue.book.discount(account_id, at)
 
 
 def _run_time(
     session: Session,
     period: Period,
     catalogue: _Catalogue,
-    discounts: dict[int, int],
     late: LateArrivals,
 ) -> Iterable[tuple[int, LineDraft]]:
     runs = session.exec(
@@ -157,9 +147,10 @@ def _run_time(
         .order_by(col(UsageSession.start_at))
     )
     for unit in charge_units(runs, catalogue.rates, late):
-        rate, first = catalogue.rates[unit.resource_id], unit.runs[0]
+        first = unit.runs[0]
+        rate = catalogue.book.rate(unit.resource_id, first.start_at)
         minutes = billed_minutes(unit.seconds, rate.min_minutes)
-        discount = _machine_discount(catalogue, unit.resource_id, discounts.get(unit.account_id, 0))
+        discount = _machine_discount(catalogue, unit.resource_id, unit.account_id, first.start_at)
         label = catalogue.label(unit.resource_id, first.start_at)
         if unit.late:
             label += LATE_ARRIVAL
@@ -190,7 +181,6 @@ def _reserved(
     session: Session,
     period: Period,
     catalogue: _Catalogue,
-    discounts: dict[int, int],
     waived: set[int],
 ) -> Iterable[tuple[int, LineDraft]]:
     """Booked-time lines and no-show charges of reservations starting in the period."""
@@ -204,7 +194,7 @@ def _reserved(
         .order_by(col(Reservation.start_at))
     )
     for booking in reservations:
-        rate = catalogue.rates[booking.resource_id]
+        rate = catalogue.book.rate(booking.resource_id, booking.start_at)
         if rate.basis == RateBasis.monthly:
             continue  # the month's fee covers it
         minutes = _booked_minutes(booking)
@@ -224,7 +214,7 @@ def _reserved(
             )
         elif rate.basis == RateBasis.booked_time:
             discount = _machine_discount(
-                catalogue, booking.resource_id, discounts.get(booking.account_id, 0)
+                catalogue, booking.resource_id, booking.account_id, booking.start_at
             )
             line = LineDraft(
                 basis=LineBasis.booked_time,
@@ -261,7 +251,8 @@ def _monthly(
         .distinct()
     )
     for account_id, resource_id in sorted(held):
-        rate = catalogue.rates[resource_id]
+        # The month's fee is the one valid on its first day.
+        rate = catalogue.book.rate(resource_id, period.start)
         yield (
             account_id,
             LineDraft(
@@ -284,17 +275,11 @@ def estimate_booking(
     start: datetime,
     end: datetime,
 ) -> Estimate:
-    """What booking [start, end) of `resource` would cost the account, by this month's rules."""
-    plan = session.get(RatePlan, resource.rate_plan_id) if resource.rate_plan_id else None
-    account = session.get(Account, account_id)
-    membership = (
-        session.get(MembershipPlan, account.membership_plan_id)
-        if account is not None and account.membership_plan_id
-        else None
-    )
-    discount = membership.discount_percent if membership is not None else 0
+    """What booking [start, end) of `resource` would cost the account, at the prices of `start`."""
+    book = load(session=session, terms=terms)
+    discount = book.discount(account_id, start)
     return estimate(
-        rate=rate_for(resource, plan, terms),
+        rate=book.rate(resource.id or 0, start),
         minutes=billed_minutes(int((end - start).total_seconds())),
         discount_percent=discount if resource.kind == ResourceKind.machine else 0,
     )
