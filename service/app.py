@@ -64,6 +64,7 @@ def create_app(
         errors,
         maintenance,
         meta,
+        rental_contracts,
         reports,
         reservations,
         telemetry,
@@ -85,6 +86,7 @@ def create_app(
         admin_catalogue.bp,
         admin_people.bp,
         reports.bp,
+        rental_contracts.bp,
         meta.bp,
     ):
         app.register_blueprint(blueprint)

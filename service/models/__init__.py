@@ -22,6 +22,9 @@ from .billing import (
     RateBasis,
     RatePlan,
 )
+from .rental import (
+    RentalContract,
+)
 from .reservation import (
     BILLED,
     BLOCKING,
@@ -75,6 +78,7 @@ __all__ = [
     "Device",
     "DeviceCommand",
     "Invoice",
+    "RentalContract",
     "InvoiceCounter",
     "InvoiceKind",
     "ChargeUnit",

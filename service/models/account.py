@@ -18,6 +18,8 @@ class Company(SQLModel, table=True):
     name: str = Field(max_length=200)
     business_number: str = Field(default="", max_length=20)
     trade: str = Field(default="", max_length=64)
+    # The person who signs for the company, shown on its invoices.
+    representative: str = Field(default="", max_length=100)
 
 
 class AccountBase(SQLModel):
@@ -37,6 +39,8 @@ class Account(AccountBase, table=True):
     membership_plan_id: int | None = Field(default=None, foreign_key="membership_plan.id")
     # The language the person chose for the pages ("ko", "en"); None: the site's default.
     locale: str | None = Field(default=None, max_length=8)
+    # What this person owes goes on their company's invoice, in a section of their own.
+    bills_to_company: bool = False
 
 
 class AccountPublic(AccountBase):

@@ -77,6 +77,7 @@ class LineBasis(StrEnum):
     no_show = "no_show"
     monthly = "monthly"
     membership = "membership"
+    rent = "rent"  # a rental contract's fee, prorated by day
 
 
 class Invoice(SQLModel, table=True):
@@ -91,11 +92,21 @@ class Invoice(SQLModel, table=True):
             postgresql_where=text("kind = 'invoice' AND replaces_id IS NULL"),
             sqlite_where=text("kind = 'invoice' AND replaces_id IS NULL"),
         ),
+        Index(
+            "uq_invoice_company_period",
+            "company_id",
+            "period",
+            unique=True,
+            postgresql_where=text("kind = 'invoice' AND replaces_id IS NULL"),
+            sqlite_where=text("kind = 'invoice' AND replaces_id IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=32, unique=True)
-    account_id: int = Field(foreign_key="account.id", index=True)
+    # The payer: an account, or a company (whose members' lines are tagged), never both.
+    account_id: int | None = Field(default=None, foreign_key="account.id", index=True)
+    company_id: int | None = Field(default=None, foreign_key="company.id", index=True)
     period: str = Field(max_length=7, index=True)
     kind: InvoiceKind = Field(sa_type=String(16))
     status: InvoiceStatus = Field(default=InvoiceStatus.draft, sa_type=String(16))
@@ -130,6 +141,8 @@ class InvoiceLine(SQLModel, table=True):
     amount: int
     # On a credit note: the line of the corrected invoice this line cancels.
     credits_line_id: int | None = Field(default=None, foreign_key="invoice_line.id", unique=True)
+    # On a company's invoice: the member whose section the line belongs to.
+    member_account_id: int | None = Field(default=None, foreign_key="account.id")
 
 
 class InvoiceCounter(SQLModel, table=True):

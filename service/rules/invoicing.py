@@ -25,8 +25,10 @@ from ..errors import Forbidden, NotFound, RuleViolation
 from ..models import Invoice, InvoiceCounter, InvoiceKind, InvoiceLine, InvoiceStatus, Resource
 from .accounts import Principal
 from .audit import record
-from .billing import LineDraft, draft_lines
+from .billing import LineDraft
+from .payers import payer_lines
 from .pricing import BillingTerms, parse_period, vat_split
+from .rental import Payer
 
 
 @dataclass
@@ -74,7 +76,7 @@ def _period_invoices(session: Session, period: str) -> list[Invoice]:
 def issue_invoices(
     *, session: Session, now: datetime, terms: BillingTerms, period: str, actor_id: int | None
 ) -> Issued:
-    """Invoice every account that owes something for a closed month and has no invoice yet."""
+    """Invoice every payer (account or company) owing something for a closed month, once."""
     month = parse_period(period, terms.zone)
     if now < month.end:
         raise RuleViolation(
@@ -85,18 +87,19 @@ def issue_invoices(
         )
     counter = lock_numbering(session, now, terms)
     done = Issued(existing=_period_invoices(session, period))
-    billed = {invoice.account_id for invoice in done.existing}
-    drafts = draft_lines(session=session, period=month, terms=terms)
+    billed = {Payer(invoice.account_id, invoice.company_id) for invoice in done.existing}
+    drafts = payer_lines(session=session, period=month, terms=terms)
     try:
-        for account_id, lines in sorted(drafts.items()):
-            if account_id not in billed:
+        for payer, lines in drafts.items():
+            if payer not in billed:
                 invoice = issue_for_account(
                     session=session,
                     counter=counter,
                     now=now,
                     terms=terms,
                     period=period,
-                    account_id=account_id,
+                    account_id=payer.account_id,
+                    company_id=payer.company_id,
                     lines=lines,
                     actor_id=actor_id,
                 )
@@ -116,17 +119,19 @@ def issue_for_account(
     now: datetime,
     terms: BillingTerms,
     period: str,
-    account_id: int,
+    account_id: int | None,
     lines: list[LineDraft],
     actor_id: int | None,
     replaces_id: int | None = None,
+    company_id: int | None = None,
 ) -> Invoice:
-    """Number, write and audit the invoice of one account (or the replacement of one)."""
+    """Number, write and audit the invoice of one payer (or the replacement of one)."""
     invoice = write_issued(
         session,
         Invoice(
             number=next_number(session, counter, now, terms.zone),
             account_id=account_id,
+            company_id=company_id,
             period=period,
             kind=InvoiceKind.invoice,
             replaces_id=replaces_id,
@@ -149,6 +154,7 @@ def issue_for_account(
         number=invoice.number,
         period=period,
         account_id=account_id,
+        **({"company_id": company_id} if company_id else {}),
         total=invoice.total,
         **({"replaces": replaces_id} if replaces_id else {}),
     )
@@ -170,6 +176,7 @@ def line_from(source: LineDraft | InvoiceLine, sign: int = 1) -> InvoiceLine:
         discount_percent=source.discount_percent,
         amount=sign * source.amount,
         credits_line_id=source.id if isinstance(source, InvoiceLine) else None,
+        member_account_id=source.member_account_id,
     )
 
 
@@ -207,11 +214,18 @@ def invoice_lines(*, session: Session, invoice_id: int) -> list[InvoiceLine]:
 
 
 def visible_invoices(actor: Principal) -> SelectOfScalar[Invoice]:
-    """A maker's own invoices; an operator's too and those with a line at their sites; all."""
+    """A maker's own invoices (and their company's with a section of theirs); an operator's
+    too and those with a line at their sites; all."""
     query = select(Invoice)
     if actor.admin:
         return query
-    mine = col(Invoice.account_id) == actor.id
+    mine = or_(
+        col(Invoice.account_id) == actor.id,
+        exists().where(
+            col(InvoiceLine.invoice_id) == col(Invoice.id),
+            col(InvoiceLine.member_account_id) == actor.id,
+        ),
+    )
     if not actor.operator_sites:
         return query.where(mine)
     at_their_site = exists().where(
@@ -229,6 +243,7 @@ def list_invoices(
     period: str | None,
     account_id: int | None,
     kind: InvoiceKind | None = None,
+    company_id: int | None = None,
 ) -> list[Invoice]:
     if account_id not in (None, actor.id) and not actor.is_staff:
         raise Forbidden("a maker sees only their own invoices")
@@ -237,6 +252,8 @@ def list_invoices(
         query = query.where(col(Invoice.period) == period)
     if account_id is not None:
         query = query.where(col(Invoice.account_id) == account_id)
+    if company_id is not None:
+        query = query.where(col(Invoice.company_id) == company_id)
     if kind is not None:
         query = query.where(col(Invoice.kind) == kind)
     return list(session.exec(query.order_by(col(Invoice.id))))
