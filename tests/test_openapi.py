@@ -21,6 +21,7 @@ def test_openapi_document_describes_every_api_route(client, app):
             "billing",
             "catalogue",
             "maintenance",
+            "rental_contracts",
             "reports",
             "reservations",
             "telemetry",
