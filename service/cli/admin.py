@@ -124,9 +124,10 @@ def invoices_issue(ctx: _Context, period: str) -> None:
     finally:
         engine.dispose()
     for invoice in done.created:
-        click.echo(
-            f"{invoice.number}  account {invoice.account_id}  {invoice.total:,} {invoice.currency}"
+        payer = (
+            f"company {invoice.company_id}" if invoice.company_id else f"account {invoice.account_id}"
         )
+        click.echo(f"{invoice.number}  {payer}  {invoice.total:,} {invoice.currency}")
     click.echo(
         f"{period}: {len(done.created)} invoice(s) issued, "
         f"{len(done.existing)} already issued before"
