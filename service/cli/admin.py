@@ -124,9 +124,9 @@ def invoices_issue(ctx: _Context, period: str) -> None:
     finally:
         engine.dispose()
     for invoice in done.created:
-        payer = (
-            f"company {invoice.company_id}" if invoice.company_id else f"account {invoice.account_id}"
-        )
+        payer = f"account {invoice.account_id}"
+        if invoice.company_id:
+            payer = f"company {invoice.company_id}"
         click.echo(f"{invoice.number}  {payer}  {invoice.total:,} {invoice.currency}")
     click.echo(
         f"{period}: {len(done.created)} invoice(s) issued, "
