@@ -182,6 +182,7 @@ STAFF_PAGES = {
     "/admin/devices/new": {"operator", "mullae_operator", "admin"},
     "/admin/devices/{laser_ctl}": {"operator", "admin"},
     "/admin/trainings": {"operator", "mullae_operator", "admin"},
+    "/admin/rentals": {"admin"},
     "/admin/regional": {"admin"},
     "/admin/regional.csv": {"admin"},
 }

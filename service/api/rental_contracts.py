@@ -8,7 +8,8 @@ from flask import Blueprint, Response
 from pydantic import BaseModel, Field
 
 from ..db import get_session
-from ..models import RentalContract
+from ..models import RentalContract, RentalContractCreate, RentalContractUpdate
+from ..models.rental import FEE
 from ..models.types import Id
 from ..rules import rental_contracts as rules
 from .context import current_principal, now
@@ -18,25 +19,10 @@ from .schemas import Strict
 bp = Blueprint("rental_contracts", __name__, url_prefix="/api/v1/rental-contracts")
 
 ONE = "/<int:contract_id>"
-FEE = "won per whole month, VAT included; a part month is prorated by day"
 
 
 class ContractQuery(Strict):
     resource: Id | None = Field(default=None, description="only this room's contracts")
-
-
-class ContractCreate(Strict):
-    resource_id: Id = Field(description="the room let")
-    company_id: Id | None = Field(default=None, description="the tenant company, or")
-    account_id: Id | None = Field(default=None, description="the tenant account")
-    start_date: date = Field(description="first day, in the site's calendar")
-    end_date: date | None = Field(default=None, description="last day (inclusive); none: open")
-    monthly_fee: int = Field(ge=0, le=1_000_000_000, description=FEE)
-
-
-class ContractUpdate(Strict):
-    end_date: date | None = Field(default=None, description="last day; null: open-ended")
-    monthly_fee: int | None = Field(default=None, ge=0, le=1_000_000_000, description=FEE)
 
 
 class ContractPublic(BaseModel):
@@ -75,12 +61,12 @@ def list_(query: ContractQuery) -> list[ContractPublic]:
     "",
     "POST",
     summary="Let a room to a company or an account from a day, at a monthly fee",
-    body=ContractCreate,
+    body=RentalContractCreate,
     response=ContractPublic,
     status=201,
     errors=(403, 404, 409, 422),
 )
-def create(body: ContractCreate) -> ContractPublic:
+def create(body: RentalContractCreate) -> ContractPublic:
     contract = rules.create_contract(
         session=get_session(), now=now(), actor=current_principal(), **body.model_dump()
     )
@@ -101,11 +87,11 @@ def read(contract_id: int) -> ContractPublic:
     ONE,
     "PATCH",
     summary="End a contract on a day, make it open-ended again, or change its fee",
-    body=ContractUpdate,
+    body=RentalContractUpdate,
     response=ContractPublic,
     errors=(403, 404, 409, 422),
 )
-def update(contract_id: int, body: ContractUpdate) -> ContractPublic:
+def update(contract_id: int, body: RentalContractUpdate) -> ContractPublic:
     contract = rules.update_contract(
         session=get_session(),
         now=now(),

@@ -22,9 +22,7 @@ from .billing import (
     RateBasis,
     RatePlan,
 )
-from .rental import (
-    RentalContract,
-)
+from .rental import RentalContract, RentalContractCreate, RentalContractUpdate
 from .reservation import (
     BILLED,
     BLOCKING,
@@ -79,6 +77,8 @@ __all__ = [
     "DeviceCommand",
     "Invoice",
     "RentalContract",
+    "RentalContractCreate",
+    "RentalContractUpdate",
     "InvoiceCounter",
     "InvoiceKind",
     "ChargeUnit",

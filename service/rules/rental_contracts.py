@@ -6,6 +6,7 @@ other than its tenant holds a booking of the room in its days.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -14,7 +15,15 @@ from sqlmodel import Session, col, select
 
 from ..db import begin_write
 from ..errors import Conflict, Forbidden, NotFound, RuleViolation
-from ..models import BLOCKING, Account, Company, RentalContract, Reservation, ResourceKind
+from ..models import (
+    BLOCKING,
+    Account,
+    Company,
+    RentalContract,
+    Reservation,
+    Resource,
+    ResourceKind,
+)
 from .accounts import Principal
 from .audit import record
 from .catalogue import load_resource
@@ -195,4 +204,49 @@ def delete_contract(*, session: Session, now: datetime, actor: Principal, contra
         action="rental_contract.delete",
         subject=f"rental_contract:{contract_id}",
         **detail,
+    )
+
+
+@dataclass(frozen=True)
+class ContractRow:
+    """A contract as the admin page lists it: the room and the tenant by name."""
+
+    contract: RentalContract
+    room: str
+    tenant: str
+
+
+def contract_rows(*, session: Session, actor: Principal) -> list[ContractRow]:
+    contracts = list_contracts(session=session, actor=actor)
+    rooms = {r.id: r.name for r in session.exec(select(Resource))}
+    firms = {c.id: c.name for c in session.exec(select(Company))}
+    people = {a.id: a.name for a in session.exec(select(Account))}
+    return [
+        ContractRow(
+            c,
+            rooms.get(c.resource_id, ""),
+            firms.get(c.company_id, "") if c.company_id else people.get(c.account_id, ""),
+        )
+        for c in contracts
+    ]
+
+
+def tenant_choices(
+    *, session: Session, actor: Principal
+) -> tuple[list[tuple[int, str]], list[tuple[int, str]], list[tuple[int, str]]]:
+    """(rooms, companies, accounts) an admin may pick from, as (id, label)."""
+    _require_admin(actor)
+    rooms = session.exec(
+        select(Resource)
+        .where(Resource.kind == ResourceKind.room, col(Resource.active).is_(True))
+        .order_by(col(Resource.name))
+    )
+    firms = session.exec(select(Company).order_by(col(Company.name)))
+    people = session.exec(
+        select(Account).where(col(Account.active).is_(True)).order_by(col(Account.name))
+    )
+    return (
+        [(r.id or 0, r.name) for r in rooms],
+        [(c.id or 0, c.name) for c in firms],
+        [(a.id or 0, f"{a.name} ({a.email})") for a in people],
     )

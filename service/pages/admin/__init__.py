@@ -5,7 +5,7 @@ the makers' accounts. Each form is read by the API's own shape and changed by th
 own rule, so a page and a JSON call accept and refuse the same things.
 """
 
-from . import accounts, catalogue, devices, sites, trainings
+from . import accounts, catalogue, devices, rentals, sites, trainings
 from .base import bp
 
-__all__ = ["accounts", "bp", "catalogue", "devices", "sites", "trainings"]
+__all__ = ["accounts", "bp", "catalogue", "devices", "rentals", "sites", "trainings"]
