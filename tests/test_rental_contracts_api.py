@@ -133,3 +133,18 @@ def test_a_company_invoice_names_the_company_and_its_sections(client, world, ses
     assert [i["id"] for i in mine] == [created["id"]]
     other = client.get(f"/api/v1/invoices/{created['id']}", headers=world.headers("other"))
     assert other.status_code == 404
+
+
+def test_a_let_room_shows_free_to_its_tenant_only(client, world, session):
+    contract(session, world, "2026-03-03", "2026-03-03", who="other")
+    query = "from=2026-03-03T10:00:00%2B09:00&to=2026-03-03T12:00:00%2B09:00"
+    url = f"/api/v1/resources/{world.id('room')}/availability?{query}"
+    theirs = client.get(url, headers=world.headers("other")).json["free"]
+    mine = client.get(url, headers=world.headers("maker")).json["free"]
+    assert [(iv["start"], iv["end"]) for iv in theirs] == [
+        ("2026-03-03T01:00:00Z", "2026-03-03T03:00:00Z")
+    ]
+    assert mine == []
+    # The day after the contract, the room is free to everyone again.
+    after = url.replace("2026-03-03", "2026-03-04")
+    assert client.get(after, headers=world.headers("maker")).json["free"] != []

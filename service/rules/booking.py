@@ -28,7 +28,7 @@ from .availability import check_slot, conflict_with
 from .catalogue import load_resource
 from .intervals import Interval
 from .recurrence import occurrences
-from .rental import check_tenancy
+from .tenancy import check_tenancy
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,8 @@
-"""Rental contracts: the rent they bill each month, and the room they keep for their tenant.
+"""Rental contracts: the rent they bill each month (the room they keep: tenancy.py).
 
 Rent for month M is the monthly fee × the contract's days in M / the days of M,
 rounded once, half up, to whole won (`pricing.round_half_up`, the project's one
-rounding rule), whether or not the tenant books the room. During a contract the
-room is the tenant's: a booking by anyone else is refused (409 `rented`), as a
-blackout would refuse it, and an operator's override does not waive it.
+rounding rule), whether or not the tenant books the room.
 """
 
 from __future__ import annotations
@@ -12,13 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from ..errors import Conflict
-from ..models import Account, LineBasis, RentalContract, Resource, Site
+from ..models import Account, LineBasis, RentalContract, Resource
 from .billing import LineDraft
 from .pricing import Period, round_half_up
 
@@ -100,68 +96,3 @@ def _payer_of(session: Session, contract: RentalContract) -> Payer:
     if account is not None and account.bills_to_company and account.company_id is not None:
         return Payer(company_id=account.company_id)
     return Payer(account_id=contract.account_id)
-
-
-def day_span(start: date, end: date | None, zone: ZoneInfo) -> tuple[datetime, datetime | None]:
-    """The contract's days as [from, to) in time; to is None while open-ended."""
-    begin = datetime.combine(start, time(0), tzinfo=zone)
-    if end is None:
-        return begin, None
-    return begin, datetime.combine(end + timedelta(days=1), time(0), tzinfo=zone)
-
-
-def is_tenant(contract: RentalContract, account: Account | None) -> bool:
-    if account is None:
-        return False
-    if contract.account_id is not None:
-        return contract.account_id == account.id
-    return account.company_id is not None and account.company_id == contract.company_id
-
-
-def contracts_over(
-    *, session: Session, resource_id: int, zone: ZoneInfo, start: datetime, end: datetime
-) -> list[RentalContract]:
-    """The room's contracts whose days meet [start, end)."""
-    first = start.astimezone(zone).date()
-    last = (end - timedelta(microseconds=1)).astimezone(zone).date()
-    return list(
-        session.exec(
-            select(RentalContract).where(
-                RentalContract.resource_id == resource_id,
-                col(RentalContract.start_date) <= last,
-                or_(
-                    col(RentalContract.end_date).is_(None),
-                    col(RentalContract.end_date) >= first,
-                ),
-            )
-        )
-    )
-
-
-def check_tenancy(
-    *,
-    session: Session,
-    resource: Resource,
-    site: Site,
-    account_id: int,
-    start: datetime,
-    end: datetime,
-) -> None:
-    """Raise 409 `rented` if [start, end) falls in a contract of someone else's."""
-    if resource.id is None:
-        return
-    account = session.get(Account, account_id)
-    for contract in contracts_over(
-        session=session, resource_id=resource.id, zone=site.zone, start=start, end=end
-    ):
-        if not is_tenant(contract, account):
-            begin, until = day_span(contract.start_date, contract.end_date, site.zone)
-            raise Conflict(
-                f"{resource.name} is rented out from {contract.start_date.isoformat()}",
-                {
-                    "rental_contract_id": contract.id,
-                    "start": begin.isoformat(),
-                    "end": until.isoformat() if until else None,
-                },
-                code="rented",
-            )

@@ -27,7 +27,7 @@ from ..models import (
 from .accounts import Principal
 from .audit import record
 from .catalogue import load_resource
-from .rental import day_span, is_tenant
+from .tenancy import day_span, is_tenant
 
 
 def _require_admin(actor: Principal) -> None:
