@@ -75,6 +75,7 @@ def create_app(
         maintenance,
         meta,
         plans,
+        rental_contracts,
         reports,
         reservations,
         telemetry,
@@ -98,6 +99,7 @@ def create_app(
         admin_people.bp,
         plans.bp,
         reports.bp,
+        rental_contracts.bp,
         meta.bp,
     ):
         app.register_blueprint(blueprint)

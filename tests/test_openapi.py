@@ -65,6 +65,7 @@ def test_openapi_document_describes_every_api_route(client, app):
             "invoice_docs",
             "maintenance",
             "plans",
+            "rental_contracts",
             "reports",
             "reservations",
             "telemetry",

@@ -183,6 +183,7 @@ STAFF_PAGES = {
     "/admin/devices/{laser_ctl}": {"operator", "admin"},
     "/admin/trainings": {"operator", "mullae_operator", "admin"},
     "/admin/plans": {"operator", "mullae_operator", "admin"},
+    "/admin/rentals": {"admin"},
     "/admin/regional": {"admin"},
     "/admin/regional.csv": {"admin"},
     "/admin/invoices": {"operator", "mullae_operator", "admin"},
@@ -620,3 +621,37 @@ def test_the_prices_api_follows_the_role_matrix(client, session, world, call, ac
         url, method=method, headers=world.headers(actor), json=body if method == "POST" else None
     )
     assert answer.status_code == PLANS_API[call].get(actor, 403), answer.json
+
+
+# -- rental contracts: only an administrator lets rooms --------------------------------------
+
+# actor -> status of listing, creating, reading, changing and removing a rental contract
+RENTAL_API = {
+    "maker": (403, 403, 403, 403, 403),
+    "other": (403, 403, 403, 403, 403),
+    "operator": (403, 403, 403, 403, 403),
+    "mullae_operator": (403, 403, 403, 403, 403),
+    "admin": (200, 201, 200, 200, 204),
+}
+
+
+@pytest.mark.parametrize("actor", RENTAL_API)
+def test_rental_contracts_follow_the_role_matrix(client, world, actor):
+    headers, admin = world.headers(actor), world.headers("admin")
+    body = {
+        "resource_id": world.id("room"),
+        "account_id": world.id("maker"),
+        "start_date": "2026-04-01",
+        "monthly_fee": 900_000,
+    }
+    listed = client.get("/api/v1/rental-contracts", headers=headers)
+    created = client.post("/api/v1/rental-contracts", headers=headers, json=body)
+    made = created.status_code
+    if made == 403:  # the admin lets it, so the others' reads and changes meet a contract
+        created = client.post("/api/v1/rental-contracts", headers=admin, json=body)
+    one = f"/api/v1/rental-contracts/{created.json['id']}"
+    read = client.get(one, headers=headers)
+    changed = client.patch(one, headers=headers, json={"monthly_fee": 950_000})
+    removed = client.delete(one, headers=headers)
+    got = (listed.status_code, made, *(a.status_code for a in (read, changed, removed)))
+    assert got == RENTAL_API[actor]

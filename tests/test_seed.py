@@ -276,3 +276,24 @@ def test_seed_demo_command_fills_a_migrated_sqlite_file_once(tmp_path: Path):
         assert session.exec(select(func.count()).select_from(Resource)).one() >= 20
         assert session.exec(select(Account).where(Account.email == "maker@smartfab.example")).one()
     engine.dispose()
+
+
+def test_demo_lets_the_incubation_offices_to_resident_firms_that_pay_for_their_people(session):
+    from service.models import Company, RentalContract
+
+    seed_demo(session=session)
+    office, _ = _resource(session, "seongsu", "incubator-301")
+    (let,) = session.exec(
+        select(RentalContract).where(RentalContract.resource_id == office.id)
+    ).all()
+    firm = session.get(Company, let.company_id)
+    assert firm is not None and firm.name == "한결수제화" and firm.representative
+    assert let.monthly_fee == 300_000 and let.account_id is None
+    maker = session.exec(select(Account).where(Account.email == "maker@smartfab.example")).one()
+    assert maker.company_id == firm.id and maker.bills_to_company
+    # One office stays free for anyone to book.
+    free, _ = _resource(session, "seongsu", "incubator-401")
+    assert (
+        session.exec(select(RentalContract).where(RentalContract.resource_id == free.id)).all()
+        == []
+    )

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, TypeAdapter
 
 from ..db import get_session
 from ..errors import Forbidden
-from ..models import Invoice, InvoiceKind, InvoiceLine, LineBasis
+from ..models import Company, Invoice, InvoiceKind, InvoiceLine, LineBasis
 from ..models.types import Id
 from ..rules.credit_notes import credit_invoice, reissue_invoice
 from ..rules.invoicing import (
@@ -18,6 +18,7 @@ from ..rules.invoicing import (
     issue_invoices,
     list_invoices,
 )
+from ..rules.payers import sections
 from ..rules.pricing import PERIOD_PATTERN, BillingTerms
 from ..rules.reconcile import reconcile as reconcile_month
 from .context import current_principal, now
@@ -32,6 +33,7 @@ ONE = "/<int:invoice_id>"
 class InvoiceQuery(Strict):
     period: str | None = Field(default=None, pattern=PERIOD_PATTERN, description="YYYY-MM")
     account: Id | None = Field(default=None, description="account id (operators, admins)")
+    company: Id | None = Field(default=None, description="company id: a company's invoices")
     kind: InvoiceKind | None = None
 
 
@@ -44,7 +46,8 @@ class ReconcileQuery(Strict):
 
 
 class ReconcileItem(BaseModel):
-    account_id: int
+    account_id: int | None = Field(description="the paying account; None: a company pays")
+    company_id: int | None = Field(default=None, description="the paying company, if any")
     source: str = Field(description="reservation, usage_session or resource (a monthly room)")
     source_id: int
     resource_id: int | None
@@ -82,12 +85,16 @@ class InvoiceLinePublic(BaseModel):
     discount_percent: int
     amount: int = Field(description="won, VAT included; negative on credit notes")
     credits_line_id: int | None = Field(description="on a credit note: the line it cancels")
+    member_account_id: int | None = Field(
+        description="on a company's invoice: the member whose section the line is in"
+    )
 
 
 class InvoicePublic(BaseModel):
     id: int
     number: str
-    account_id: int
+    account_id: int | None = Field(description="the paying account, or")
+    company_id: int | None = Field(description="the paying company")
     period: str
     kind: InvoiceKind
     corrects_id: int | None = Field(description="on a credit note: the invoice it corrects")
@@ -100,7 +107,24 @@ class InvoicePublic(BaseModel):
     net: int
 
 
+class CompanyOnInvoice(BaseModel):
+    """The paying company as its invoices name it."""
+
+    id: int
+    name: str
+    business_number: str = Field(description="사업자등록번호")
+    representative: str
+
+
+class SectionPublic(BaseModel):
+    member_account_id: int | None = Field(description="none: the company's own lines")
+    member_name: str
+    total: int
+
+
 class InvoiceDetail(InvoicePublic):
+    company: CompanyOnInvoice | None = Field(description="the paying company, if a company pays")
+    sections: list[SectionPublic] = Field(description="a company invoice's lines by member")
     lines: list[InvoiceLinePublic]
 
 
@@ -109,8 +133,21 @@ def _public(invoice: Invoice) -> InvoicePublic:
 
 
 def _detail(invoice: Invoice, lines: list[InvoiceLine]) -> InvoiceDetail:
+    session = get_session()
+    company = session.get(Company, invoice.company_id) if invoice.company_id else None
     return InvoiceDetail(
         **_public(invoice).model_dump(),
+        company=(
+            CompanyOnInvoice.model_validate(company, from_attributes=True) if company else None
+        ),
+        sections=(
+            [
+                SectionPublic.model_validate(section, from_attributes=True)
+                for section in sections(session=session, lines=lines)
+            ]
+            if company
+            else []
+        ),
         lines=[InvoiceLinePublic.model_validate(line, from_attributes=True) for line in lines],
     )
 
@@ -141,6 +178,7 @@ def list_(query: InvoiceQuery) -> list[InvoicePublic]:
         actor=current_principal(),
         period=query.period,
         account_id=query.account,
+        company_id=query.company,
         kind=query.kind,
     )
     return [_public(i) for i in found]
@@ -201,6 +239,7 @@ def reconcile(query: ReconcileQuery) -> ReconcilePublic:
         items=[
             ReconcileItem(
                 account_id=row.account_id,
+                company_id=row.company_id,
                 source=row.source,
                 source_id=row.source_id,
                 resource_id=row.resource_id,

@@ -9,7 +9,7 @@ from ..models import Resource, ResourcePublic, Site, SitePublic
 from ..rules import catalogue
 from ..rules.availability import free_intervals, free_intervals_many
 from ..rules.intervals import Interval
-from .context import now
+from .context import current_principal, now
 from .openapi import operation
 from .schemas import (
     Availability,
@@ -64,7 +64,13 @@ def availability(resource_id: int, query: RangeQuery) -> Availability:
     session = get_session()
     resource, site = catalogue.load_resource(session=session, resource_id=resource_id)
     free = free_intervals(
-        session=session, resource=resource, site=site, start=query.from_, end=query.to, now=now()
+        session=session,
+        resource=resource,
+        site=site,
+        start=query.from_,
+        end=query.to,
+        now=now(),
+        account_id=current_principal().id,
     )
     return _availability(resource, site, query, free)
 
@@ -81,7 +87,12 @@ def availability_all(query: CatalogueRangeQuery) -> list[Availability]:
     session = get_session()
     pairs = catalogue.resources_with_sites(session=session, site=query.site, kind=query.kind)
     free = free_intervals_many(
-        session=session, resources=pairs, start=query.from_, end=query.to, now=now()
+        session=session,
+        resources=pairs,
+        start=query.from_,
+        end=query.to,
+        now=now(),
+        account_id=current_principal().id,
     )
     return [_availability(r, s, query, free[r.id]) for r, s in pairs if r.id is not None]
 

@@ -91,8 +91,11 @@ def ledger_csv(papers: list[Paper], states: dict[int, PaymentState], terms: Bill
     for paper in papers:
         invoice = paper.invoice
         state = states[invoice.id or 0]
-        company = paper.customer.name if paper.account.company_id else ""
+        firm = paper.invoice.company_id or (paper.account.company_id if paper.account else None)
+        company = paper.customer.name if firm else ""
         for item in paper.lines:
+            # A company's invoice: each line's member; otherwise the invoice's account.
+            who = paper.account or paper.members.get(item.line.member_account_id or 0)
             count, unit = quantity(item.line)
             rows.append(
                 (
@@ -102,8 +105,8 @@ def ledger_csv(papers: list[Paper], states: dict[int, PaymentState], terms: Bill
                     invoice.issued_at.astimezone(terms.zone).date().isoformat(),
                     state.due_on.isoformat(),
                     state.state,
-                    paper.account.email,
-                    paper.account.name,
+                    who.email if who else "",
+                    who.name if who else "",
                     company,
                     paper.customer.business_number,
                     item.line.position,

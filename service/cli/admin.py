@@ -125,9 +125,10 @@ def invoices_issue(ctx: _Context, period: str) -> None:
     finally:
         engine.dispose()
     for invoice in done.created:
-        click.echo(
-            f"{invoice.number}  account {invoice.account_id}  {invoice.total:,} {invoice.currency}"
-        )
+        payer = f"account {invoice.account_id}"
+        if invoice.company_id:
+            payer = f"company {invoice.company_id}"
+        click.echo(f"{invoice.number}  {payer}  {invoice.total:,} {invoice.currency}")
     click.echo(
         f"{period}: {len(done.created)} invoice(s) issued, "
         f"{len(done.existing)} already issued before"
@@ -234,7 +235,8 @@ def invoices_reconcile(ctx: _Context, period: str) -> None:
     for row in report.items:
         if row.difference or row.credited:
             click.echo(
-                f"account {row.account_id}  {row.source} {row.source_id}  "
+                f"{'company ' if row.company_id else 'account '}"
+                f"{row.company_id or row.account_id}  {row.source} {row.source_id}  "
                 f"invoiced {row.invoiced:,}  today {row.billed_today:,}  "
                 f"difference {row.difference:,}{'  (credited)' if row.credited else ''}"
             )

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from ..rules.devices import ensure_devices
 from .billing import seed_billing
 from .people import DEMO_PASSWORD, seed_companies, seed_people, seed_trainings
+from .rentals import seed_rentals
 from .resources import seed_resources
 from .sites import seed_blackouts, seed_sites
 
@@ -34,6 +35,7 @@ _ORDER = (
     "priced resources",
     "memberships",
     "members",
+    "rental contracts",
 )
 
 
@@ -47,6 +49,7 @@ def seed_demo(*, session: Session) -> str:
     accounts = seed_people(session=session, sites=sites, companies=companies, tally=tally)
     seed_trainings(session=session, accounts=accounts, tally=tally)
     seed_billing(session=session, resources=resources, accounts=accounts, tally=tally)
+    seed_rentals(session=session, resources=resources, companies=companies, tally=tally)
     for site in sites.values():
         if created := ensure_devices(session=session, site=site):
             tally["devices"] += len(created)

@@ -24,6 +24,7 @@ from .billing import (
     RatePlan,
 )
 from .prices import AccountMembership, MembershipPlanPrice, RatePlanPrice
+from .rental import RentalContract, RentalContractCreate, RentalContractUpdate
 from .reservation import (
     BILLED,
     BLOCKING,
@@ -80,6 +81,9 @@ __all__ = [
     "Device",
     "DeviceCommand",
     "Invoice",
+    "RentalContract",
+    "RentalContractCreate",
+    "RentalContractUpdate",
     "InvoiceCounter",
     "InvoiceKind",
     "ChargeUnit",

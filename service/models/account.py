@@ -39,6 +39,8 @@ class Account(AccountBase, table=True):
     # `membership_plan_id` column stays in the table, unused, until it is dropped.
     # The language the person chose for the pages ("ko", "en"); None: the site's default.
     locale: str | None = Field(default=None, max_length=8)
+    # What this person owes goes on their company's invoice, in a section of their own.
+    bills_to_company: bool = False
 
 
 class AccountPublic(AccountBase):

@@ -79,6 +79,7 @@ class LineBasis(StrEnum):
     membership = "membership"
     # What a month already issued lacks (or bills too much) today, on a later invoice.
     adjustment = "adjustment"
+    rent = "rent"  # a rental contract's fee, prorated by day
 
 
 class Invoice(SQLModel, table=True):
@@ -93,11 +94,21 @@ class Invoice(SQLModel, table=True):
             postgresql_where=text("kind = 'invoice' AND replaces_id IS NULL"),
             sqlite_where=text("kind = 'invoice' AND replaces_id IS NULL"),
         ),
+        Index(
+            "uq_invoice_company_period",
+            "company_id",
+            "period",
+            unique=True,
+            postgresql_where=text("kind = 'invoice' AND replaces_id IS NULL"),
+            sqlite_where=text("kind = 'invoice' AND replaces_id IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=32, unique=True)
-    account_id: int = Field(foreign_key="account.id", index=True)
+    # The payer: an account, or a company (whose members' lines are tagged), never both.
+    account_id: int | None = Field(default=None, foreign_key="account.id", index=True)
+    company_id: int | None = Field(default=None, foreign_key="company.id", index=True)
     period: str = Field(max_length=7, index=True)
     kind: InvoiceKind = Field(sa_type=String(16))
     status: InvoiceStatus = Field(default=InvoiceStatus.draft, sa_type=String(16))
@@ -134,6 +145,8 @@ class InvoiceLine(SQLModel, table=True):
     credits_line_id: int | None = Field(default=None, foreign_key="invoice_line.id", unique=True)
     # On an adjustment line: the month already issued that it corrects (YYYY-MM).
     adjusts_period: str | None = Field(default=None, max_length=7)
+    # On a company's invoice: the member whose section the line belongs to.
+    member_account_id: int | None = Field(default=None, foreign_key="account.id")
 
 
 class InvoicePayment(SQLModel, table=True):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from flask import Blueprint, request
+from flask import Blueprint, g, request
 
 from ..api.context import now
 from ..db import get_session
@@ -89,7 +89,14 @@ def free() -> str:
         error = refusal(RuleViolation("the end is not after the start", code="invalid_range"))
     else:
         pairs = resources_with_sites(session=db, site=site, kind=kind)
-        free = free_intervals_many(session=db, resources=pairs, start=start, end=end, now=now())
+        free = free_intervals_many(
+            session=db,
+            resources=pairs,
+            start=start,
+            end=end,
+            now=now(),
+            account_id=g.principal.id,
+        )
         found = [(r, s) for r, s in pairs if covers(free[r.id or 0], start, end)]
     return render_page(
         "browse/free.html",

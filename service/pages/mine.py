@@ -12,8 +12,8 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ..api.context import now
 from ..db import get_session
-from ..models import Invoice, InvoiceLine, LineBasis, Resource, Site, UsageSession
-from ..rules.accounts import account_names, reset_ical_secret, token_digest
+from ..models import Company, Invoice, InvoiceLine, LineBasis, Resource, Site, UsageSession
+from ..rules.accounts import reset_ical_secret, token_digest
 from ..rules.invoicing import (
     credit_note_of,
     get_invoice,
@@ -21,6 +21,7 @@ from ..rules.invoicing import (
     list_invoices,
     replacement_of,
 )
+from ..rules.payers import payer_names, sections
 from ..rules.payments import may_record, payment_states
 from ..rules.policy import list_trainings
 from ..rules.pricing import parse_period
@@ -130,11 +131,12 @@ def invoices() -> str:
     found.reverse()
     by_id = {i.id or 0: i for i in found}
     credits = {i.corrects_id: i for i in found if i.corrects_id is not None}
-    others = {i.account_id for i in found if i.account_id != g.principal.id}
+    # Who pays is shown once anyone else does: another person (for staff) or a company.
+    theirs = [i for i in found if i.account_id != g.principal.id]
     return render_page(
         "mine/invoices.html",
         papers=[_paper(i, by_id.get(i.corrects_id or 0), credits.get(i.id or 0)) for i in found],
-        names=account_names(session=db, account_ids=others),
+        names=payer_names(session=db, invoices=theirs),
         payments=payment_states(session=db, now=now(), terms=billing_terms(), invoices=found),
         pay_states=PAY_STATES,
     )
@@ -187,7 +189,9 @@ def invoice(invoice_id: str) -> str:
         pay_states=PAY_STATES,
         methods=PAY_METHODS,
         can_record=may_record(g.principal, sheet.payment),
-        owner=account_names(session=db, account_ids={found.account_id}).get(found.account_id),
+        owner=payer_names(session=db, invoices=[found]).get(found.id or 0),
+        company=db.get(Company, found.company_id) if found.company_id else None,
+        sections=sections(session=db, lines=lines) if found.company_id else [],
     )
 
 

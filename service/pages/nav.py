@@ -34,6 +34,7 @@ STAFF_PAGES = (
     Entry("admin.resources", _l("Resources")),
     Entry("admin.devices", _l("Devices")),
     Entry("admin.trainings", _l("Trainings held")),
+    Entry("admin.rentals", _l("Rental contracts"), admin_only=True),
     Entry("admin.accounts", _l("Accounts")),
     Entry("admin.plans", _l("Prices and memberships")),
     Entry("admin.invoices", _l("Invoices")),

@@ -5,8 +5,9 @@ billed on its own, a room held by the month — is billed today by the same rule
 as at issue (billing.py) and compared with what stands invoiced for it: the
 lines of that month's invoices and of its credit notes, and the adjustment lines
 that later invoices carried for that month. The difference is billed, as an
-adjustment line naming the month and the source, on the account's next invoice;
-after that, the month reconciles to zero.
+adjustment line naming the month and the source, on the payer's next invoice
+(the account, or the company it bills to: the same payer-grouped lines as issuing,
+rent included, payers.py); after that, the month reconciles to zero.
 
 - A source that a credit note touched is left to the credit's own path (re-issue,
   credit_notes.py): a credit given as a goodwill gesture stays given.
@@ -24,8 +25,10 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from ..models import Invoice, InvoiceKind, InvoiceLine, LineBasis
-from .billing import LineDraft, draft_lines
+from .billing import LineDraft
+from .payers import payer_lines
 from .pricing import BillingTerms, parse_period
+from .rental import Payer
 
 # ("reservation" | "usage_session" | "resource", id): what a line charges for.
 Source = tuple[str, int]
@@ -49,18 +52,27 @@ def source_of(line: LineDraft | InvoiceLine) -> Source | None:
 
 @dataclass
 class Balance:
-    """One source of one account in an issued month: billed today against invoiced."""
+    """One source of one payer in an issued month: billed today against invoiced."""
 
     period: str
-    account_id: int
+    payer: Payer
     source: str
     source_id: int
     resource_id: int | None = None
+    member_account_id: int | None = None
     billed_today: int = 0
     invoiced: int = 0  # net of credit notes, with the adjustments issued since
     invoiced_minutes: int = 0
     credited: bool = False
     today: list[LineDraft] = field(default_factory=list)
+
+    @property
+    def account_id(self) -> int | None:
+        return self.payer.account_id
+
+    @property
+    def company_id(self) -> int | None:
+        return self.payer.company_id
 
     @property
     def difference(self) -> int:
@@ -88,31 +100,33 @@ def _invoiced(session: Session, period: str) -> Iterable[tuple[Invoice, InvoiceL
 
 
 def balances(*, session: Session, terms: BillingTerms, period: str) -> list[Balance]:
-    """Every source of an issued month, by account, with what it bills today and stands at."""
-    found: dict[tuple[int, Source], Balance] = {}
+    """Every source of an issued month, by payer, with what it bills today and stands at."""
+    found: dict[tuple[Payer, Source], Balance] = {}
 
-    def balance(account_id: int, source: Source, resource_id: int | None) -> Balance:
-        key = (account_id, source)
+    def balance(payer: Payer, source: Source, line: LineDraft | InvoiceLine) -> Balance:
+        key = (payer, source)
         if key not in found:
-            found[key] = Balance(period, account_id, source[0], source[1], resource_id)
+            found[key] = Balance(
+                period, payer, source[0], source[1], line.resource_id, line.member_account_id
+            )
         return found[key]
 
     month = parse_period(period, terms.zone)
-    for account_id, lines in draft_lines(session=session, period=month, terms=terms).items():
+    for payer, lines in payer_lines(session=session, period=month, terms=terms).items():
         for line in lines:
             source = source_of(line)
             if source is not None:
-                row = balance(account_id, source, line.resource_id)
+                row = balance(payer, source, line)
                 row.billed_today += line.amount
                 row.today.append(line)
     for invoice, stored in _invoiced(session, period):
         source = source_of(stored)
         if source is not None:
-            row = balance(invoice.account_id, source, stored.resource_id)
+            row = balance(Payer(invoice.account_id, invoice.company_id), source, stored)
             row.invoiced += stored.amount
             row.invoiced_minutes += stored.quantity_minutes
             row.credited = row.credited or invoice.kind == InvoiceKind.credit_note
-    return sorted(found.values(), key=lambda b: (b.account_id, b.source, b.source_id))
+    return sorted(found.values(), key=lambda b: (b.payer.key, b.source, b.source_id))
 
 
 def adjustment_line(row: Balance, at: datetime) -> LineDraft:
@@ -133,28 +147,29 @@ def adjustment_line(row: Balance, at: datetime) -> LineDraft:
         reservation_id=row.source_id if row.source == "reservation" else None,
         usage_session_id=row.source_id if row.source == "usage_session" else None,
         adjusts_period=row.period,
+        member_account_id=row.member_account_id,
     )
 
 
 def adjustments(
     *, session: Session, terms: BillingTerms, before: str
-) -> dict[int, list[LineDraft]]:
-    """Per account, the adjustment lines for every month issued before `before`, oldest first."""
-    lines: dict[int, list[LineDraft]] = defaultdict(list)
+) -> dict[Payer, list[LineDraft]]:
+    """Per payer, the adjustment lines for every month issued before `before`, oldest first."""
+    lines: dict[Payer, list[LineDraft]] = defaultdict(list)
     for period in issued_periods(session=session, before=before):
         starts = parse_period(period, terms.zone).start
         for row in balances(session=session, terms=terms, period=period):
             if row.difference:
-                lines[row.account_id].append(adjustment_line(row, starts))
+                lines[row.payer].append(adjustment_line(row, starts))
     return dict(lines)
 
 
 def not_yet_adjusted(
-    *, session: Session, period: str, account_id: int, lines: list[LineDraft]
+    *, session: Session, period: str, payer: Payer, lines: list[LineDraft]
 ) -> list[LineDraft]:
-    """The lines of a month not already billed to the account by a later invoice's adjustment.
+    """The lines of a month not already billed to the payer by a later invoice's adjustment.
 
-    An account first invoiced for a month already issued (issuing it again) is not billed
+    A payer first invoiced for a month already issued (issuing it again) is not billed
     twice for what an adjustment brought in before.
     """
     adjusted = {
@@ -162,7 +177,12 @@ def not_yet_adjusted(
         for line in session.exec(
             select(InvoiceLine)
             .join(Invoice, col(Invoice.id) == col(InvoiceLine.invoice_id))
-            .where(Invoice.account_id == account_id, InvoiceLine.adjusts_period == period)
+            .where(
+                col(Invoice.account_id) == payer.account_id
+                if payer.account_id is not None
+                else col(Invoice.company_id) == payer.company_id,
+                InvoiceLine.adjusts_period == period,
+            )
         )
     }
     return [line for line in lines if source_of(line) is None or source_of(line) not in adjusted]

@@ -27,6 +27,7 @@ from ..models import (
 from .hours import hours_by_site, open_intervals
 from .intervals import Interval, clip, covers, subtract
 from .sitetime import SlotGrid
+from .tenancy import closed_to
 
 
 class Busy(NamedTuple):
@@ -201,10 +202,16 @@ def free_intervals(
     start: datetime,
     end: datetime,
     now: datetime,
+    account_id: int | None = None,
 ) -> list[Interval]:
-    """What a maker may book on `resource` between start and end."""
+    """What a maker (the account, if given) may book on `resource` between start and end."""
     return free_intervals_many(
-        session=session, resources=[(resource, site)], start=start, end=end, now=now
+        session=session,
+        resources=[(resource, site)],
+        start=start,
+        end=end,
+        now=now,
+        account_id=account_id,
     )[_id(resource)]
 
 
@@ -215,11 +222,13 @@ def free_intervals_many(
     start: datetime,
     end: datetime,
     now: datetime,
+    account_id: int | None = None,
 ) -> dict[int, list[Interval]]:
     """What a maker may book on each resource between start and end.
 
     Free time is trimmed to whole slots and stretches too short for a booking are
-    left out, so that every stretch shown can be booked.
+    left out, so that every stretch shown can be booked; a let room is free only to
+    its tenant (`account_id`; nobody's when not given).
     """
     windows = _windows(resources, start, end, now)
     wanted = [(r, s) for r, s in resources if _bookable(windows[_id(r)])]
@@ -228,7 +237,14 @@ def free_intervals_many(
     lo = min(windows[_id(r)][1].start for r, _ in wanted)
     hi = max(windows[_id(r)][1].end for r, _ in wanted)
     every = layers_many(session=session, resources=wanted, start=lo, end=hi)
-    return _free(every, resources, windows)
+    return closed_to(
+        session=session,
+        free=_free(every, resources, windows),
+        resources=wanted,
+        account_id=account_id,
+        start=lo,
+        end=hi,
+    )
 
 
 def layers_and_free_many(

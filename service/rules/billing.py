@@ -7,7 +7,8 @@
   except a late arrival (late_arrival.py), billed as a walk-in, no-show fee waived.
 - Resources on booked time: each confirmed, active or completed reservation that
   starts in the month, for its booked minutes (machines less the membership discount).
-- Monthly rooms: one line per room the account held at some time in the month.
+- Monthly rooms: nothing here; their rent comes from rental contracts (rental.py),
+  whether or not anyone books them, and their bookings cost nothing more.
 - No-shows on hourly resources: the plan's share of the booked minutes.
 - Cancelled and pending reservations cost nothing.
 - A membership adds its monthly fee, in whole months (price_book.py).
@@ -65,6 +66,8 @@ class LineDraft:
     reservation_id: int | None = None
     usage_session_id: int | None = None
     adjusts_period: str | None = None
+    # On a company's invoice: the member whose section the line belongs to.
+    member_account_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,6 @@ def draft_lines(
     for account_id, line in (
         *_run_time(session, period, catalogue, late),
         *_reserved(session, period, catalogue, late.waived),
-        *_monthly(session, period, catalogue),
     ):
         lines[account_id].append(line)
     for account_id, plan in catalogue.book.fees(period):
@@ -196,7 +198,7 @@ def _reserved(
     for booking in reservations:
         rate = catalogue.book.rate(booking.resource_id, booking.start_at)
         if rate.basis == RateBasis.monthly:
-            continue  # the month's fee covers it
+            continue  # the rental contract's rent covers it
         minutes = _booked_minutes(booking)
         label = catalogue.label(booking.resource_id, booking.start_at)
         if booking.status == ReservationStatus.no_show and booking.id in waived:
@@ -230,40 +232,6 @@ def _reserved(
         else:
             continue  # run time: the usage sessions are billed, not the booking
         yield booking.account_id, line
-
-
-def _monthly(
-    session: Session, period: Period, catalogue: _Catalogue
-) -> Iterable[tuple[int, LineDraft]]:
-    """One monthly fee per room and account holding it at some time in the period."""
-    monthly = [rid for rid, rate in catalogue.rates.items() if rate.basis == RateBasis.monthly]
-    if not monthly:
-        return
-    held = session.exec(
-        select(Reservation.account_id, Reservation.resource_id)
-        .where(
-            col(Reservation.resource_id).in_(monthly),
-            # A monthly room is held whether or not anyone came.
-            col(Reservation.status).in_(BILLED),
-            col(Reservation.start_at) < period.end,
-            col(Reservation.end_at) > period.start,
-        )
-        .distinct()
-    )
-    for account_id, resource_id in sorted(held):
-        # The month's fee is the one valid on its first day.
-        rate = catalogue.book.rate(resource_id, period.start)
-        yield (
-            account_id,
-            LineDraft(
-                basis=LineBasis.monthly,
-                description=f"{catalogue.label(resource_id)} · {period.name} 월 사용료 / monthly",
-                unit_price=rate.monthly_price,
-                amount=rate.monthly_price,
-                at=period.start,
-                resource_id=resource_id,
-            ),
-        )
 
 
 def estimate_booking(

@@ -28,6 +28,7 @@ from .availability import check_slot, conflict_with
 from .catalogue import load_resource
 from .intervals import Interval
 from .recurrence import occurrences
+from .tenancy import check_tenancy
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,15 @@ def check_booking(
         end=end,
         ignore_reservation_id=ignore_reservation_id,
         override=target.override,
+    )
+    # A rented room is its tenant's, whoever books and whatever is overridden.
+    check_tenancy(
+        session=session,
+        resource=resource,
+        site=site,
+        account_id=target.account_id,
+        start=start,
+        end=end,
     )
 
 

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from ..errors import Conflict, NotFound, RuleViolation
 from ..models import Invoice, InvoiceKind, InvoiceLine, LineBasis
 from .audit import record
-from .billing import LineDraft, draft_lines
+from .billing import LineDraft
 from .invoicing import (
     invoice_lines,
     issue_for_account,
@@ -29,7 +29,9 @@ from .invoicing import (
     write_issued,
 )
 from .numbering import lock_numbering, next_number
+from .payers import payer_lines
 from .pricing import BillingTerms, parse_period
+from .rental import Payer
 
 # What a line bills: the same key on an invoice and its credit note cancel out.
 LineKey = tuple[LineBasis, int | None, int | None, int | None]
@@ -94,6 +96,7 @@ def credit_invoice(
             Invoice(
                 number=next_number(session, counter, original.period),
                 account_id=original.account_id,
+                company_id=original.company_id,
                 period=original.period,
                 kind=InvoiceKind.credit_note,
                 corrects_id=original.id,
@@ -127,13 +130,18 @@ def credit_invoice(
     return note
 
 
-def _standing(session: Session, account_id: int, period: str) -> Counter[LineKey]:
-    """How many lines of each key the account's month has, less those credited."""
+def _standing(session: Session, payer: Payer, period: str) -> Counter[LineKey]:
+    """How many lines of each key the payer's month has, less those credited."""
     standing: Counter[LineKey] = Counter()
     rows = session.exec(
         select(Invoice.kind, InvoiceLine)
         .join(InvoiceLine, col(InvoiceLine.invoice_id) == col(Invoice.id))
-        .where(Invoice.account_id == account_id, Invoice.period == period)
+        .where(
+            col(Invoice.account_id) == payer.account_id
+            if payer.account_id is not None
+            else col(Invoice.company_id) == payer.company_id,
+            Invoice.period == period,
+        )
     )
     for kind, line in rows:
         standing[_key(line)] += 1 if kind == InvoiceKind.invoice else -1
@@ -159,8 +167,9 @@ def reissue_invoice(
             code="already_replaced",
         )
     month = parse_period(original.period, terms.zone)
-    drafts = draft_lines(session=session, period=month, terms=terms).get(original.account_id, [])
-    standing = _standing(session, original.account_id, original.period)
+    payer = Payer(original.account_id, original.company_id)
+    drafts = payer_lines(session=session, period=month, terms=terms).get(payer, [])
+    standing = _standing(session, payer, original.period)
     owed = []
     for line in drafts:
         if standing[_key(line)] > 0:
@@ -179,6 +188,7 @@ def reissue_invoice(
         terms=terms,
         period=original.period,
         account_id=original.account_id,
+        company_id=original.company_id,
         lines=owed,
         actor_id=actor_id,
         replaces_id=original.id,

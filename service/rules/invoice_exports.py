@@ -9,7 +9,7 @@ lines always add up to the invoice's net and VAT exactly.
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlmodel import Session, col, select
@@ -48,8 +48,10 @@ class Paper:
 
     invoice: Invoice
     lines: list[LineTax]
-    account: Account
+    account: Account | None  # None: a company pays (invoice.company_id)
     customer: Party
+    # On a company's invoice: the members its lines are tagged with, by id.
+    members: dict[int, Account] = field(default_factory=dict)
 
 
 def split_lines(invoice: Invoice, lines: list[InvoiceLine], terms: BillingTerms) -> list[LineTax]:
@@ -74,16 +76,17 @@ def supplier_party(supplier: SupplierSettings) -> Party:
     )
 
 
-def customer_party(account: Account, company: Company | None) -> Party:
-    """The account's company; a person without one is billed by name (no number)."""
+def customer_party(account: Account | None, company: Company | None) -> Party:
+    """The paying company (or the account's); a person without one is billed by name."""
     if company is None:
+        assert account is not None  # noqa: S101 - an invoice has one payer
         return Party("", account.name, account.name, "", account.email)
     return Party(
         company.business_number,
         company.name,
         company.representative,
         company.address,
-        account.email,
+        account.email if account is not None else "",
     )
 
 
@@ -122,27 +125,38 @@ def _papers(session: Session, terms: BillingTerms, found: list[Invoice]) -> list
         .order_by(col(InvoiceLine.invoice_id), col(InvoiceLine.position))
     ):
         by_invoice.setdefault(line.invoice_id, []).append(line)
-    accounts = {
-        a.id: a
-        for a in session.exec(
-            select(Account).where(col(Account.id).in_({i.account_id for i in found}))
-        )
+    people = {i.account_id for i in found} | {
+        line.member_account_id for lines in by_invoice.values() for line in lines
     }
-    company_ids = {a.company_id for a in accounts.values() if a.company_id is not None}
+    accounts = {
+        a.id: a for a in session.exec(select(Account).where(col(Account.id).in_(people - {None})))
+    }
+    company_ids = {a.company_id for a in accounts.values() if a.company_id is not None} | {
+        i.company_id for i in found if i.company_id is not None
+    }
     companies = {
         c.id: c for c in session.exec(select(Company).where(col(Company.id).in_(company_ids)))
     }
     result = []
     for invoice in found:
-        account = accounts[invoice.account_id]
-        company = companies.get(account.company_id) if account.company_id else None
         lines = by_invoice.get(invoice.id or 0, [])
+        account = accounts.get(invoice.account_id) if invoice.account_id else None
+        # The payer names the customer: the company an invoice is made out to, else the
+        # account's company, else the person.
+        firm = invoice.company_id or (account.company_id if account else None)
+        company = companies.get(firm) if firm else None
+        members = {
+            member: accounts[member]
+            for member in {line.member_account_id for line in lines}
+            if member is not None and member in accounts
+        }
         result.append(
             Paper(
                 invoice,
                 split_lines(invoice, lines, terms),
                 account,
                 customer_party(account, company),
+                members,
             )
         )
     return result

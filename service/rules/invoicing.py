@@ -22,11 +22,13 @@ from ..models import Invoice, InvoiceCounter, InvoiceKind, InvoiceLine, Resource
 from .accounts import Principal
 from .adjustments import adjustments, not_yet_adjusted
 from .audit import record_each
-from .billing import LineDraft, draft_lines
+from .billing import LineDraft
 from .closing import ensure_closed
 from .issuing import columns, line_values, write_issued_many
 from .numbering import lock_numbering, next_number
+from .payers import payer_lines
 from .pricing import BillingTerms, parse_period
+from .rental import Payer
 
 
 @dataclass
@@ -50,7 +52,7 @@ def _period_invoices(session: Session, period: str) -> list[Invoice]:
 def issue_invoices(
     *, session: Session, now: datetime, terms: BillingTerms, period: str, actor_id: int | None
 ) -> Issued:
-    """Invoice every account that owes something for a closed month not issued yet.
+    """Invoice every payer (account or company) owing something for a closed month, once.
 
     Open runs hold the month back until the grace period ends (closing.py); each
     invoice also carries the adjustments of the months issued before (adjustments.py).
@@ -65,22 +67,20 @@ def issue_invoices(
         )
     counter = lock_numbering(session, period=period, kind=InvoiceKind.invoice)
     done = Issued(existing=_period_invoices(session, period))
-    billed = {invoice.account_id for invoice in done.existing}
+    billed = {Payer(invoice.account_id, invoice.company_id) for invoice in done.existing}
     if not done.existing:
         ensure_closed(session=session, now=now, terms=terms, period=month)
-    drafts = draft_lines(session=session, period=month, terms=terms)
+    drafts = payer_lines(session=session, period=month, terms=terms)
     late = adjustments(session=session, terms=terms, before=period)
     try:
-        owed: list[tuple[int, list[LineDraft]]] = []
-        for account_id in sorted((drafts.keys() | late.keys()) - billed):
-            own = drafts.get(account_id, [])
+        owed: list[tuple[Payer, list[LineDraft]]] = []
+        for payer in sorted((drafts.keys() | late.keys()) - billed, key=lambda p: p.key):
+            own = drafts.get(payer, [])
             if done.existing:
                 # Issuing again: what a later invoice's adjustment brought in is not billed twice.
-                own = not_yet_adjusted(
-                    session=session, period=period, account_id=account_id, lines=own
-                )
-            if own or account_id in late:
-                owed.append((account_id, own + late.get(account_id, [])))
+                own = not_yet_adjusted(session=session, period=period, payer=payer, lines=own)
+            if own or payer in late:
+                owed.append((payer, own + late.get(payer, [])))
         done.created = issue_for_accounts(
             session=session,
             counter=counter,
@@ -105,19 +105,20 @@ def issue_for_account(
     now: datetime,
     terms: BillingTerms,
     period: str,
-    account_id: int,
+    account_id: int | None,
     lines: list[LineDraft],
     actor_id: int | None,
     replaces_id: int | None = None,
+    company_id: int | None = None,
 ) -> Invoice:
-    """Number, write and audit the invoice of one account (or the replacement of one)."""
+    """Number, write and audit the invoice of one payer (or the replacement of one)."""
     (invoice,) = issue_for_accounts(
         session=session,
         counter=counter,
         now=now,
         terms=terms,
         period=period,
-        owed=[(account_id, lines)],
+        owed=[(Payer(account_id, company_id), lines)],
         actor_id=actor_id,
         replaces_id=replaces_id,
     )
@@ -131,16 +132,17 @@ def issue_for_accounts(
     now: datetime,
     terms: BillingTerms,
     period: str,
-    owed: list[tuple[int, list[LineDraft]]],
+    owed: list[tuple[Payer, list[LineDraft]]],
     actor_id: int | None,
     replaces_id: int | None = None,
 ) -> list[Invoice]:
-    """Number, write and audit the invoices of many accounts at once, in the order given."""
+    """Number, write and audit the invoices of many payers at once, in the order given."""
     documents = [
         (
             Invoice(
                 number=next_number(session, counter, period),
-                account_id=account_id,
+                account_id=payer.account_id,
+                company_id=payer.company_id,
                 period=period,
                 kind=InvoiceKind.invoice,
                 replaces_id=replaces_id,
@@ -153,7 +155,7 @@ def issue_for_accounts(
             ),
             [line_values(line) for line in lines],
         )
-        for account_id, lines in owed
+        for payer, lines in owed
     ]
     invoices = write_issued_many(session, documents, terms)
     record_each(
@@ -168,6 +170,7 @@ def issue_for_accounts(
                     "number": invoice.number,
                     "period": period,
                     "account_id": invoice.account_id,
+                    **({"company_id": invoice.company_id} if invoice.company_id else {}),
                     "total": invoice.total,
                     **({"replaces": replaces_id} if replaces_id else {}),
                 },
@@ -209,11 +212,18 @@ def invoice_lines(*, session: Session, invoice_id: int) -> list[InvoiceLine]:
 
 
 def visible_invoices(actor: Principal) -> SelectOfScalar[Invoice]:
-    """A maker's own invoices; an operator's too and those with a line at their sites; all."""
+    """A maker's own invoices (and their company's with a section of theirs); an operator's
+    too and those with a line at their sites; all."""
     query = select(Invoice)
     if actor.admin:
         return query
-    mine = col(Invoice.account_id) == actor.id
+    mine = or_(
+        col(Invoice.account_id) == actor.id,
+        exists().where(
+            col(InvoiceLine.invoice_id) == col(Invoice.id),
+            col(InvoiceLine.member_account_id) == actor.id,
+        ),
+    )
     if not actor.operator_sites:
         return query.where(mine)
     at_their_site = exists().where(
@@ -231,6 +241,7 @@ def list_invoices(
     period: str | None,
     account_id: int | None,
     kind: InvoiceKind | None = None,
+    company_id: int | None = None,
 ) -> list[Invoice]:
     if account_id not in (None, actor.id) and not actor.is_staff:
         raise Forbidden("a maker sees only their own invoices")
@@ -239,6 +250,8 @@ def list_invoices(
         query = query.where(col(Invoice.period) == period)
     if account_id is not None:
         query = query.where(col(Invoice.account_id) == account_id)
+    if company_id is not None:
+        query = query.where(col(Invoice.company_id) == company_id)
     if kind is not None:
         query = query.where(col(Invoice.kind) == kind)
     return list(session.exec(query.order_by(col(Invoice.id))))

@@ -36,6 +36,7 @@ def line_values(source: LineDraft | InvoiceLine, sign: int = 1) -> dict[str, Any
         "amount": sign * source.amount,
         "credits_line_id": source.id if isinstance(source, InvoiceLine) else None,
         "adjusts_period": source.adjusts_period,
+        "member_account_id": source.member_account_id,
     }
 
 

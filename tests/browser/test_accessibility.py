@@ -22,6 +22,7 @@ ADMIN = "admin@smartfab.example"
 ADMIN_PAGES = ["/admin/accounts", "/admin/accounts/new", "/admin/resources"]
 ADMIN_PAGES += ["/admin/resources/new", "/admin/sites", "/admin/sites/new", "/admin/devices"]
 ADMIN_PAGES += ["/admin/devices/new", "/admin/trainings", "/admin/invoices", "/admin/plans"]
+ADMIN_PAGES += ["/admin/rentals"]
 # Pages for staff: checked logged in as the demo admin.
 ADMIN_PAGES += ["/admin/regional", "/admin/regional?every=week"]
 STAFF_PAGES += ["/ops/floor", "/ops/floor?kind=room"]

@@ -1,7 +1,7 @@
 """numbering series: the invoice counter counts per series and billed year
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-11-30
 
 Invoice numbers carry the billed month and count per billed year; credit notes
@@ -16,7 +16,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0019"
-down_revision = "0017"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

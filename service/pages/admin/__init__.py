@@ -5,7 +5,17 @@ the makers' accounts. Each form is read by the API's own shape and changed by th
 own rule, so a page and a JSON call accept and refuse the same things.
 """
 
-from . import accounts, catalogue, devices, invoices, plans, sites, trainings
+from . import accounts, catalogue, devices, invoices, plans, rentals, sites, trainings
 from .base import bp
 
-__all__ = ["accounts", "bp", "catalogue", "devices", "invoices", "plans", "sites", "trainings"]
+__all__ = [
+    "accounts",
+    "bp",
+    "catalogue",
+    "devices",
+    "invoices",
+    "plans",
+    "rentals",
+    "sites",
+    "trainings",
+]
