@@ -86,6 +86,7 @@ def two_laser_runs_and_a_lathe_run(session, world) -> None:
         business_number="206-12-34567",
         representative="김한결",
         address="서울특별시 성동구 성수이로 78, 2층",
+        email="tax@hangyeol-shoes.example",
     )
     session.add(company)
     session.flush()

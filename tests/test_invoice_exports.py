@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from service.models import Account, Invoice, InvoiceKind
+from service.models import Account, Company, Invoice, InvoiceKind
 from service.rules.credit_notes import credit_invoice
 from service.rules.invoice_exports import writing_date
 from tests.billing import FEB, issue, two_laser_runs_and_a_lathe_run
@@ -80,7 +80,8 @@ def test_the_tax_invoice_names_both_parties_and_the_last_day_of_the_month(client
         "name": "한결수제화",
         "representative": "김한결",
         "address": "서울특별시 성동구 성수이로 78, 2층",
-        "email": "maker@example.com",
+        # The company's own address for tax invoices, not its member's.
+        "email": "tax@hangyeol-shoes.example",
     }
     # 12,834 won: supply 11,667 and tax 12,834/11 = 1,166.7 → 1,167.
     assert (maker["supply_amount"], maker["tax"], maker["total"]) == (11_667, 1_167, 12_834)
@@ -92,6 +93,17 @@ def test_the_tax_invoice_names_both_parties_and_the_last_day_of_the_month(client
     # A person without a company: billed by name, no registration number.
     assert other["customer"]["business_number"] == ""
     assert other["customer"]["name"] == other["customer"]["representative"] == "other"
+
+
+def test_a_company_without_an_email_is_sent_its_tax_invoice_at_its_members(
+    client, world, february, session
+):
+    firm = session.get(Company, session.get(Account, world.id("maker")).company_id)
+    firm.email = ""
+    session.add(firm)
+    session.commit()
+    docs = {d["invoice_number"]: d for d in _get(client, world, "/api/v1/invoices/etax.json").json}
+    assert docs[february["maker"].number]["customer"]["email"] == "maker@example.com"
 
 
 def test_the_tax_invoice_csv_has_one_row_per_item_in_the_upload_form(client, world, february):

@@ -12,6 +12,7 @@ from service.models import Alert, AlertKind, Device, ReservationStatus, UsageSes
 from tests.conftest import CURRENT_TIME
 from tests.factories import make_blackout, make_reservation, seoul
 from tests.pages import login
+from tests.rental import company, contract
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
@@ -244,3 +245,13 @@ def test_a_server_with_a_fixed_thread_pool_streams_to_half_its_threads(app, clie
     assert answer.status_code == 200
     answer.close()
     assert slots.acquire(blocking=False)
+
+
+def test_a_room_let_today_is_let_on_the_floor_not_free(client, world, session):
+    device(session, world, "room")
+    login(client, email="operator@example.com")
+    assert tile_state(floor(client), world, "room") == "free"
+    contract(session, world, "2026-03-02", "2026-03-02", firm=company(session))
+    page = floor(client)
+    assert tile_state(page, world, "room") == "rented"
+    assert "Let to a tenant" in page

@@ -288,6 +288,7 @@ def test_demo_lets_the_incubation_offices_to_resident_firms_that_pay_for_their_p
     ).all()
     firm = session.get(Company, let.company_id)
     assert firm is not None and firm.name == "한결수제화" and firm.representative
+    assert firm.email == "tax@hangyeol-shoes.example"
     assert let.monthly_fee == 300_000 and let.account_id is None
     maker = session.exec(select(Account).where(Account.email == "maker@smartfab.example")).one()
     assert maker.company_id == firm.id and maker.bills_to_company

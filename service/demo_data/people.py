@@ -24,6 +24,16 @@ COMPANIES: list[tuple[str, str, str, str, str]] = [
     ("다온봉제", "의류봉제", "210-07-83642", "조은지", "서울특별시 성북구 장월로 12"),
     ("문래정밀", "금속가공", "107-22-39185", "윤태호", "서울특별시 영등포구 도림로 433"),
 ]
+# Where each company's tax invoices are sent.
+COMPANY_EMAILS = {
+    "한결수제화": "tax@hangyeol-shoes.example",
+    "성수슈즈랩": "office@seongsu-shoelab.example",
+    "봉익골드공방": "bongik.gold@jewel.example",
+    "을지인쇄사": "account@euljiro-print.example",
+    "창신어패럴": "changsin.apparel@sewing.example",
+    "다온봉제": "daon@sewing.example",
+    "문래정밀": "tax@mullae-precision.example",
+}
 
 MAKER, OPERATOR, ADMIN = RoleName.maker, RoleName.operator, RoleName.admin
 
@@ -80,6 +90,7 @@ def seed_companies(*, session: Session, tally: Counter[str]) -> dict[str, Compan
     names = [name for name, *_ in COMPANIES]
     found = {c.name: c for c in session.exec(select(Company).where(col(Company.name).in_(names)))}
     for name, trade, number, representative, address in COMPANIES:
+        email = COMPANY_EMAILS[name]
         if name not in found:
             found[name] = Company(
                 name=name,
@@ -87,9 +98,14 @@ def seed_companies(*, session: Session, tally: Counter[str]) -> dict[str, Compan
                 business_number=number,
                 representative=representative,
                 address=address,
+                email=email,
             )
             session.add(found[name])
             tally["companies"] += 1
+        elif not found[name].email:
+            # Seeded before companies had an e-mail.
+            found[name].email = email
+            session.add(found[name])
     session.flush()
     return found
 

@@ -21,6 +21,8 @@ class Company(SQLModel, table=True):
     # What a tax invoice names besides the number: 대표자 and 사업장 주소.
     representative: str = Field(default="", max_length=100)
     address: str = Field(default="", max_length=300)
+    # Where its tax invoices go (the e-tax export's customer e-mail).
+    email: str = Field(default="", max_length=254)
 
 
 class AccountBase(SQLModel):

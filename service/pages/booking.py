@@ -99,7 +99,9 @@ def timeline() -> str:
     day = _day(request.args.get("day"), today)
     pairs = resources_with_sites(session=db, site=site.slug, kind=kind)
     build = day_timeline if view == View.day else week_timeline
-    found = build(session=db, site=site, resources=pairs, day=day, now=moment)
+    found = build(
+        session=db, site=site, resources=pairs, day=day, now=moment, account_id=g.principal.id
+    )
     step = timedelta(days=1 if view == View.day else 7)
     return render_page(
         "book/timeline.html",
@@ -134,7 +136,14 @@ def confirm() -> str | BaseResponse | tuple[str, int]:
     resource, site = load_resource(session=db, resource_id=int(resource_id))
     start = _moment(asked.get("start"), site)
     moment = now()
-    choice = end_choices(session=db, resource=resource, site=site, start=start, now=moment)
+    choice = end_choices(
+        session=db,
+        resource=resource,
+        site=site,
+        start=start,
+        now=moment,
+        account_id=g.principal.id,
+    )
     if asked.get("end"):
         end = _moment(asked.get("end"), site)
     else:

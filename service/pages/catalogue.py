@@ -13,7 +13,10 @@ from ..models import ResourceKind
 from ..rules.availability import free_intervals_many
 from ..rules.catalogue import list_sites, load_resource, resources_with_sites
 from ..rules.intervals import covers
+from ..rules.timeline import week_timeline
 from .auth import login_required
+from .booking import View
+from .cells import GLYPHS, PARTS, STATES, week_rows
 from .i18n import local_name, site_zone
 from .messages import KINDS, refusal
 from .render import render_page
@@ -46,8 +49,29 @@ def resources() -> str:
 @bp.get("/resources/<int:resource_id>")
 @login_required
 def resource(resource_id: int) -> str:
-    found, site = load_resource(session=get_session(), resource_id=resource_id)
-    return render_page("browse/detail.html", resource=found, site=site)
+    """A machine or room, and its week: free, taken, closed or let, as its viewer may book it."""
+    db = get_session()
+    found, site = load_resource(session=db, resource_id=resource_id)
+    moment = now()
+    week = week_timeline(
+        session=db,
+        site=site,
+        resources=[(found, site)],
+        day=moment.astimezone(site.zone).date(),
+        now=moment,
+        account_id=g.principal.id,
+    )
+    return render_page(
+        "browse/detail.html",
+        resource=found,
+        site=site,
+        timeline=week,
+        rows=week_rows(week, found.kind),
+        view=View.week,
+        states=STATES,
+        glyphs=GLYPHS,
+        parts=PARTS,
+    )
 
 
 def _options() -> dict[str, list[tuple[str, str]]]:

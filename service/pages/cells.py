@@ -23,6 +23,7 @@ STATES = {
     State.free: _l("free"),
     State.reserved: _l("reserved"),
     State.blackout: _l("closed for maintenance or a holiday"),
+    State.rented: _l("rented"),
     State.closed: _l("closed"),
     State.unavailable: _l("not bookable"),
 }
@@ -31,6 +32,7 @@ GLYPHS = {
     State.free: "○",
     State.reserved: "●",
     State.blackout: "✕",
+    State.rented: "⌂",
     State.closed: "—",
     State.unavailable: "·",
 }
@@ -158,7 +160,11 @@ def week_rows(timeline: Timeline, kind: ResourceKind) -> list[ShownRow]:
                     "time": when[index],
                     "state": states[cell.state],
                 }
-                cells.append(Shown(cell.state.value, cell.span, GLYPHS[cell.state], label))
+                # A let room says so in words where the week has room for them.
+                note = states[cell.state] if cell.state == State.rented else ""
+                cells.append(
+                    Shown(cell.state.value, cell.span, GLYPHS[cell.state], label, note=note)
+                )
                 continue
             if cell.free_minutes not in lengths:
                 lengths[cell.free_minutes] = duration(cell.free_minutes)

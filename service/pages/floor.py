@@ -57,6 +57,7 @@ STATES = {
     FloorState.running: (_l("Running"), "▶"),
     FloorState.occupied: (_l("Occupied"), "●"),
     FloorState.reserved: (_l("Reserved, not started"), "◔"),
+    FloorState.rented: (_l("Let to a tenant"), "⌂"),
     FloorState.idle: (_l("Idle"), "■"),
     FloorState.free: (_l("Free"), "○"),
 }

@@ -30,6 +30,7 @@ from ..models import (
     UsageSession,
 )
 from .holding import holds
+from .tenancy import let_to_others
 
 
 class FloorState(StrEnum):
@@ -41,6 +42,8 @@ class FloorState(StrEnum):
     running = "running"
     occupied = "occupied"
     reserved = "reserved"
+    # A room let to a tenant today and not in use now: not free to walk into.
+    rented = "rented"
     idle = "idle"
     free = "free"
 
@@ -117,6 +120,16 @@ def floor_tiles(
     site_ids = {live.site.id for live in lives if live.site.id is not None}
     holding = _holding(session, now, ids)
     dark_resources, dark_sites = _blacked_out(session, now, ids, site_ids)
+    # Nobody's tenancy (no account): every contract of the moment counts.
+    let = let_to_others(
+        session=session,
+        resources=[
+            (live.resource, live.site) for live in lives if live.resource.kind == ResourceKind.room
+        ],
+        account_id=None,
+        start=now,
+        end=now + timedelta(seconds=1),
+    )
     names = _names(
         session,
         [live.usage.account_id for live in lives if live.usage and live.usage.account_id]
@@ -137,7 +150,10 @@ def floor_tiles(
                 resource=live.resource,
                 site=live.site,
                 state=_state(
-                    live, reservation, rid in dark_resources or live.site.id in dark_sites
+                    live,
+                    reservation,
+                    rid in dark_resources or live.site.id in dark_sites,
+                    any(iv.start <= now < iv.end for iv in let.get(rid, [])),
                 ),
                 user=names.get(user_id) if user_id else None,
                 ends_at=reservation.end_at if reservation else None,
@@ -152,7 +168,7 @@ def floor_tiles(
     return tiles
 
 
-def _state(live: Live, reservation: Reservation | None, dark: bool) -> FloorState:
+def _state(live: Live, reservation: Reservation | None, dark: bool, let: bool) -> FloorState:
     device = live.device
     room = live.resource.kind == ResourceKind.room
     if dark:
@@ -170,6 +186,8 @@ def _state(live: Live, reservation: Reservation | None, dark: bool) -> FloorStat
     if reservation is not None:
         # Checked in, but the machine is not running (yet, or between jobs).
         return FloorState.occupied if room else FloorState.idle
+    if room and let:
+        return FloorState.rented
     return FloorState.free if room else FloorState.idle
 
 

@@ -86,7 +86,8 @@ def customer_party(account: Account | None, company: Company | None) -> Party:
         company.name,
         company.representative,
         company.address,
-        account.email if account is not None else "",
+        # The company's own address for invoices; else the member's the lines are for.
+        company.email or (account.email if account is not None else ""),
     )
 
 

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from ..errors import Conflict
 from ..models import Account, RentalContract, Resource, Site
-from .intervals import Interval, subtract
+from .intervals import Interval, merge, subtract
 
 
 def day_span(start: date, end: date | None, zone: ZoneInfo) -> tuple[datetime, datetime | None]:
@@ -85,19 +85,18 @@ def check_tenancy(
             )
 
 
-def closed_to(
+def let_to_others(
     *,
     session: Session,
-    free: dict[int, list[Interval]],
     resources: Sequence[tuple[Resource, Site]],
     account_id: int | None,
     start: datetime,
     end: datetime,
 ) -> dict[int, list[Interval]]:
-    """`free` without the days of contracts whose tenant the account is not."""
-    rooms = {r.id: s for r, s in resources if r.id is not None and free.get(r.id)}
+    """Per room, the days in [start, end) let to a tenant the account is not one of."""
+    rooms = {r.id: s for r, s in resources if r.id is not None}
     if not rooms:
-        return free
+        return {}
     account = session.get(Account, account_id) if account_id is not None else None
     first = min(start.astimezone(s.zone).date() for s in rooms.values()) - timedelta(days=1)
     last = max(end.astimezone(s.zone).date() for s in rooms.values()) + timedelta(days=1)
@@ -108,15 +107,33 @@ def closed_to(
             or_(col(RentalContract.end_date).is_(None), col(RentalContract.end_date) >= first),
         )
     )
-    found = dict(free)
+    found: dict[int, list[Interval]] = {}
     for contract in contracts:
         if is_tenant(contract, account):
             continue
         begin, until = day_span(
             contract.start_date, contract.end_date, rooms[contract.resource_id].zone
         )
-        found[contract.resource_id] = subtract(
-            found[contract.resource_id],
-            [Interval(begin, until or max(end, begin) + timedelta(days=1))],
+        found.setdefault(contract.resource_id, []).append(
+            Interval(begin, until or max(end, begin) + timedelta(days=1))
         )
-    return found
+    return {rid: merge(spans) for rid, spans in found.items()}
+
+
+def closed_to(
+    *,
+    session: Session,
+    free: dict[int, list[Interval]],
+    resources: Sequence[tuple[Resource, Site]],
+    account_id: int | None,
+    start: datetime,
+    end: datetime,
+) -> dict[int, list[Interval]]:
+    """`free` without the days of contracts whose tenant the account is not."""
+    rooms = [(r, s) for r, s in resources if r.id is not None and free.get(r.id)]
+    if not rooms:
+        return free
+    let = let_to_others(
+        session=session, resources=rooms, account_id=account_id, start=start, end=end
+    )
+    return {rid: subtract(spans, let[rid]) if rid in let else spans for rid, spans in free.items()}

@@ -1,8 +1,9 @@
-"""The booking timeline: machines or rooms × time, each cell free, reserved, blacked out or closed.
+"""The booking timeline: machines or rooms × time, each cell free, reserved, blacked out,
+let to a tenant or closed.
 
-Cells take their state from the availability layers (`layers_and_free_many`): a cell
-is free exactly where the API's availability says the time is free; otherwise it
-names the layer that keeps the time from being booked.
+Cells take their state from the availability layers (`layers_and_free_many`) and the
+tenancy rule (`let_to_others`): a cell is free exactly where the API's availability
+says the time is free for the viewer; otherwise it names what keeps it from being booked.
 """
 
 from __future__ import annotations
@@ -22,12 +23,15 @@ from .availability import Layers, free_intervals, layers_and_free_many
 from .hours import opening_intervals
 from .intervals import Interval, clip, merge, subtract
 from .sitetime import SlotGrid
+from .tenancy import let_to_others
 
 
 class State(StrEnum):
     free = "free"
     reserved = "reserved"
     blackout = "blackout"
+    # A let room, to anyone who is not its tenant (the account or the company's people).
+    rented = "rented"
     closed = "closed"
     # Open and not taken, yet not bookable: past, too soon, the pause after a booking,
     # a gap shorter than the shortest booking, or further ahead than bookings reach.
@@ -35,7 +39,7 @@ class State(StrEnum):
 
 
 # A cell that is not wholly free shows the first of these it holds.
-PRIORITY = (State.reserved, State.blackout, State.closed, State.unavailable)
+PRIORITY = (State.reserved, State.blackout, State.rented, State.closed, State.unavailable)
 
 
 class Part(StrEnum):
@@ -133,36 +137,45 @@ def _seconds(intervals: list[Interval], spans: Sequence[Interval]) -> list[int]:
 
 
 def _tally(
-    layers: Layers, opened: list[Interval], free: list[Interval], spans: Sequence[Interval]
+    layers: Layers,
+    opened: list[Interval],
+    free: list[Interval],
+    let: list[Interval],
+    spans: Sequence[Interval],
 ) -> list[dict[State, int]]:
     """For each span, the seconds of it each state holds (the states never overlap).
 
     Closed is outside `opened` (the site's hours); blacked out is open but under a
-    blackout; reserved is the rest under a booking itself; free is what the API calls
-    free; what is left of the open time is not bookable (past, too soon, a pause after a
-    booking, a gap too short, too far ahead).
+    blackout; reserved is the rest under a booking itself; rented is the rest in a
+    contract the viewer is not a tenant of (`let`); free is what the API calls free
+    (never inside `let`); what is left of the open time is not bookable (past, too
+    soon, a pause after a booking, a gap too short, too far ahead).
     """
     out = merge(iv for iv, _ in layers.blackouts)
     blacked = _intersect(opened, out) if out else []
     usable = subtract(opened, out) if out else opened
-    taken = _intersect(usable, merge(Interval(b.start_at, b.end_at) for _, b in layers.busy))
+    booked = merge(Interval(b.start_at, b.end_at) for _, b in layers.busy)
+    taken = _intersect(usable, booked)
+    rented = _intersect(subtract(usable, booked), let) if let else []
     found = []
     columns = zip(
         spans,
         _seconds(opened, spans),
         _seconds(blacked, spans),
         _seconds(taken, spans),
+        _seconds(rented, spans),
         _seconds(free, spans),
         strict=True,
     )
-    for span, open_s, blackout_s, reserved_s, free_s in columns:
+    for span, open_s, blackout_s, reserved_s, rented_s, free_s in columns:
         found.append(
             {
                 State.free: free_s,
                 State.reserved: reserved_s,
                 State.blackout: blackout_s,
+                State.rented: rented_s,
                 State.closed: int((span.end - span.start).total_seconds()) - open_s,
-                State.unavailable: open_s - blackout_s - reserved_s - free_s,
+                State.unavailable: open_s - blackout_s - reserved_s - rented_s - free_s,
             }
         )
     return found
@@ -178,7 +191,7 @@ def _coarse_state(tally: dict[State, int]) -> State:
     """Free if any of it is; else closed if all of it is; else what holds most of the open time."""
     if tally[State.free]:
         return State.free
-    held = [(tally[state], -PRIORITY.index(state), state) for state in PRIORITY[:2] + PRIORITY[3:]]
+    held = [(tally[s], -PRIORITY.index(s), s) for s in PRIORITY if s != State.closed]
     seconds, _, state = max(held)
     return state if seconds else State.closed
 
@@ -218,6 +231,24 @@ def _opening(
     return opening_intervals(session=session, site=site, start=start, end=end)
 
 
+def _layers_free_let(
+    session: Session,
+    resources: Sequence[tuple[Resource, Site]],
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    account_id: int | None,
+) -> tuple[dict[int, Layers], dict[int, list[Interval]], dict[int, list[Interval]]]:
+    """The layers, the free time the account may book, and the days let to others."""
+    every, free = layers_and_free_many(
+        session=session, resources=resources, start=start, end=end, now=now
+    )
+    let = let_to_others(
+        session=session, resources=resources, account_id=account_id, start=start, end=end
+    )
+    return every, {rid: subtract(spans, let.get(rid, [])) for rid, spans in free.items()}, let
+
+
 def day_timeline(
     *,
     session: Session,
@@ -225,12 +256,11 @@ def day_timeline(
     resources: Sequence[tuple[Resource, Site]],
     day: date,
     now: datetime,
+    account_id: int | None = None,
 ) -> Timeline:
     """One day at `site`: a column per slot of its opening hours, a cell per resource's slot."""
     start, end = _local_day(day, site)
-    every, free = layers_and_free_many(
-        session=session, resources=resources, start=start, end=end, now=now
-    )
+    every, free, let = _layers_free_let(session, resources, start, end, now, account_id)
     opened = _opening(session, site, every, start, end)
     found = Timeline(site=site, start=start, end=end, days=[day])
     if not opened:
@@ -251,7 +281,7 @@ def day_timeline(
     for resource, _ in resources:
         rid = resource.id or 0
         spans = [Interval(a, b) for a, b in pairwise(_edges(resource, site, first, last))]
-        tallies = _tally(every[rid], clip(opened, first, last), free[rid], spans)
+        tallies = _tally(every[rid], clip(opened, first, last), free[rid], let.get(rid, []), spans)
         cells = []
         for span, tally in zip(spans, tallies, strict=True):
             state = _fine_state(tally, span)
@@ -295,13 +325,12 @@ def week_timeline(
     resources: Sequence[tuple[Resource, Site]],
     day: date,
     now: datetime,
+    account_id: int | None = None,
 ) -> Timeline:
     """The week (Monday to Sunday) of `day`: a cell per part of each day the site opens in."""
     monday, start, end = week_of(site, day)
     days = [monday + timedelta(days=i) for i in range(7)]
-    every, free = layers_and_free_many(
-        session=session, resources=resources, start=start, end=end, now=now
-    )
+    every, free, let = _layers_free_let(session, resources, start, end, now, account_id)
     opened = _opening(session, site, every, start, end)
     found = Timeline(site=site, start=start, end=end, days=days)
     if not opened:
@@ -315,7 +344,7 @@ def week_timeline(
     spans = [Interval(c.start, c.end) for c in found.columns]
     for resource, _ in resources:
         rid = resource.id or 0
-        tallies = _tally(every[rid], opened, free[rid], spans)
+        tallies = _tally(every[rid], opened, free[rid], let.get(rid, []), spans)
         found.rows.append(
             Row(
                 resource,
@@ -342,7 +371,13 @@ class Choice:
 
 
 def end_choices(
-    *, session: Session, resource: Resource, site: Site, start: datetime, now: datetime
+    *,
+    session: Session,
+    resource: Resource,
+    site: Site,
+    start: datetime,
+    now: datetime,
+    account_id: int | None = None,
 ) -> Choice:
     """Every slot boundary from the shortest to the longest booking after `start`.
 
@@ -352,7 +387,13 @@ def end_choices(
     slot = timedelta(minutes=resource.slot_minutes)
     longest = start + timedelta(minutes=resource.max_minutes)
     free = free_intervals(
-        session=session, resource=resource, site=site, start=start, end=longest, now=now
+        session=session,
+        resource=resource,
+        site=site,
+        start=start,
+        end=longest,
+        now=now,
+        account_id=account_id,
     )
     stretch = next((iv for iv in free if iv.start <= start < iv.end), None)
     reach = stretch.end if stretch is not None else longest

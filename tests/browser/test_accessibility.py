@@ -12,6 +12,8 @@ PAGES = ["/", "/resources", "/resources?kind=room", "/free", "{resource}"]
 PAGES += ["/me/usage", "/me/invoices", "/me/trainings", "/me/settings"]
 PAGES += ["/me/reservations", "/me/reservations/new-series"]
 PAGES += ["/book?site=seongsu&kind=machine", "/book?site=bongik&kind=machine&view=week"]
+# Rooms let to other firms than the tester's (incubator-301 to 303) show as rented.
+PAGES += ["/book?site=seongsu&kind=room", "/book?site=seongsu&kind=room&view=week"]
 # Staff pages, opened as the Seongsu operator; "{display}" is a machine's display.
 STAFF_PAGES = ["/ops/today", "/ops/approvals", "{display}"]
 STAFF_PAGES += ["/ops/machines", "/ops/machines/seongsu/laser-1"]
