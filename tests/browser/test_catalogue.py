@@ -34,6 +34,8 @@ def _card_centers(browser) -> set[str]:
 def test_choosing_a_center_filters_the_catalogue(browser, live_server):
     log_in(browser, live_server)
     browser.get(live_server("/resources"))
+    # The account keeps the language an earlier test chose; these read the Korean page.
+    switch_language(browser, "ko")
     everything = len(browser.find_elements(By.CSS_SELECTOR, "#results .card"))
     Select(browser.find_element(By.ID, "f-site")).select_by_value("mullae")
     # htmx swaps the results and puts the filter in the address; without it, Show does.
@@ -49,6 +51,8 @@ def test_choosing_a_center_filters_the_catalogue(browser, live_server):
 def test_rooms_only_lists_rooms_with_won_rates(browser, live_server):
     log_in(browser, live_server)
     browser.get(live_server("/resources?kind=room"))
+    # The account keeps the language an earlier test chose; these read the Korean page.
+    switch_language(browser, "ko")
     kinds = browser.find_elements(By.CSS_SELECTOR, "#results .facts dd:nth-of-type(2)")
     assert kinds and {k.text for k in kinds} == {"공간"}
     assert "원" in browser.find_element(By.ID, "results").text
