@@ -200,3 +200,49 @@ def test_the_migration_gives_each_resource_one_version_open_since_2000(kind, tmp
         assert [(r[0], r[1], r[2]) for r in rows] == expected
         assert {(str(r[3]), r[4]) for r in rows} == {("2000-01-01", None)}
         assert (laser_id, plan_id, 22_000) in expected
+
+
+def _form(resource: Resource, **changes: str) -> dict[str, str]:
+    fields = ("name", "name_en", "category", "slot_minutes", "min_minutes", "max_minutes")
+    more = ("buffer_minutes", "lead_minutes", "max_days_ahead", "capacity", "rate_per_hour")
+    form = {name: str(getattr(resource, name)) for name in (*fields, *more)}
+    form["active"] = "on"
+    form["rate_plan_id"] = str(resource.rate_plan_id or "")
+    form.update(changes)
+    return form
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_page_moves_a_resource_to_a_plan_from_a_day_and_lists_its_history(
+    client, world, session, terms
+):
+    from tests.pages import csrf_token, login
+
+    plan = RatePlan(name="Evening", basis=RateBasis.run_time, price_per_hour=18_000)
+    session.add(plan)
+    make_run(session, world, "laser", "2026-10-20 10:00", 600, who="maker")
+    session.commit()
+    issue(session, terms, period=OCT, now=AFTER_OCT)
+    login(client, email="admin@example.com")
+    client.post("/language", data={"locale": "en", "csrf_token": csrf_token(client, "/")})
+    path = f"/admin/resources/{world.id('laser')}"
+    laser = session.get(Resource, world.id("laser"))
+
+    def post(day: str):
+        token = csrf_token(client, path)
+        form = _form(laser, rate_plan_id=str(plan.id), price_from=day)
+        return client.post(path, data={**form, "csrf_token": token})
+
+    billed = post("2026-10-25")
+    assert billed.status_code == 422
+    assert "already invoiced" in billed.get_data(as_text=True)
+    assert post("2026-11-01").status_code == 302
+    page = client.get(path).get_data(as_text=True)
+    assert "Price history" in page and "2026-11-01" in page and "Evening" in page
+    session.expire_all()
+    # 1 h from 1 November at the plan's 18,000 won/h; October stays at 22,000 won/h.
+    make_run(session, world, "laser", "2026-11-03 10:00", 3600, who="maker")
+    make_run(session, world, "laser", "2026-10-31 10:00", 3600, who="maker")
+    session.commit()
+    assert _month(session, world, terms, NOV) == [18_000]
+    assert _month(session, world, terms, OCT) == [3_667, 22_000]
