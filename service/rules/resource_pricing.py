@@ -44,6 +44,13 @@ def versions_of(*, session: Session, resource_id: int) -> list[ResourcePricing]:
     return list(session.exec(statement))
 
 
+def history(*, session: Session, resource: Resource) -> list[ResourcePricing]:
+    """A resource's versions in order; one from its columns when it has none yet."""
+    return versions_of(session=session, resource_id=resource.id or 0) or [
+        resource_pricing_of(resource)
+    ]
+
+
 def start(*, session: Session, now: datetime, resource: Resource) -> None:
     """A new resource's first version, open since 2000-01-01."""
     first = resource_pricing_of(resource)

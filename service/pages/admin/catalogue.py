@@ -138,6 +138,6 @@ def resource(resource_id: int) -> Page:
         site=site,
         values=values,
         plan_options=_plan_options(),
-        pricing=resource_pricing.versions_of(session=db, resource_id=resource_id),
+        pricing=resource_pricing.history(session=db, resource=found),
         plan_names=dict(_plan_options()),
     )
