@@ -140,6 +140,18 @@ def test_the_api_refuses_a_billed_month_and_defaults_to_the_next_day(client, ses
         json={"rate_plan_id": 999_999},
     )
     refused(unknown, 422, "unknown_rate_plan")
+    created = client.post(
+        "/api/v1/resources",
+        headers=world.headers("admin"),
+        json={
+            "site_id": world.sites["seongsu"].id,
+            "kind": "machine",
+            "slug": "uv-1",
+            "name": "UV",
+            "rate_plan_id": 999_999,
+        },
+    )
+    refused(created, 422, "unknown_rate_plan")
 
 
 def test_the_booking_estimate_uses_the_rate_of_the_booking_day(session, world, terms):

@@ -24,7 +24,7 @@ from ..models.admin import (
 from .accounts import Principal
 from .admin_accounts import require_staff
 from .audit import record
-from .resource_pricing import PRICED, change, requested, start
+from .resource_pricing import PRICED, change, requested, require_plan, start
 
 
 def _require_admin(actor: Principal) -> None:
@@ -209,6 +209,7 @@ def create_resource(
     taken = select(Resource.id).where(Resource.site_id == body.site_id, Resource.slug == body.slug)
     if session.exec(taken).first() is not None:
         raise Conflict(f"the site has a resource {body.slug!r}", code="slug_taken")
+    require_plan(session=session, plan_id=body.rate_plan_id)
     resource = Resource(**body.model_dump(exclude_none=True, exclude={"price_from"}))
     _check_durations(resource)
     session.add(resource)

@@ -51,8 +51,16 @@ def history(*, session: Session, resource: Resource) -> list[ResourcePricing]:
     ]
 
 
+def require_plan(*, session: Session, plan_id: int | None) -> None:
+    if plan_id is not None and session.get(RatePlan, plan_id) is None:
+        raise RuleViolation(
+            f"no rate plan {plan_id}", code="unknown_rate_plan", details={"field": "rate_plan_id"}
+        )
+
+
 def start(*, session: Session, now: datetime, resource: Resource) -> None:
     """A new resource's first version, open since 2000-01-01."""
+    require_plan(session=session, plan_id=resource.rate_plan_id)
     first = resource_pricing_of(resource)
     first.created_at = now
     session.add(first)
@@ -75,10 +83,7 @@ def change(
     per_hour = wanted.get("rate_per_hour", latest.rate_per_hour)
     if (plan_id, per_hour) == (latest.rate_plan_id, latest.rate_per_hour):
         return None
-    if plan_id is not None and session.get(RatePlan, plan_id) is None:
-        raise RuleViolation(
-            f"no rate plan {plan_id}", code="unknown_rate_plan", details={"field": "rate_plan_id"}
-        )
+    require_plan(session=session, plan_id=plan_id)
     if valid_from is None:
         site = session.get(Site, resource.site_id)
         zone = site.zone if site is not None else None
