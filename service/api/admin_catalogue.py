@@ -121,10 +121,10 @@ def create_resource(body: ResourceCreate) -> ResourcePublic:
     bp,
     "/resources/<int:resource_id>",
     "PATCH",
-    summary="Change a machine or room",
+    summary="Change a machine or room; a new plan or rate is a version from `price_from`",
     body=ResourceUpdate,
     response=ResourcePublic,
-    errors=(403, 404),
+    errors=(403, 404, 409),
 )
 def update_resource(resource_id: int, body: ResourceUpdate) -> ResourcePublic:
     resource = admin_catalogue.update_resource(

@@ -23,7 +23,7 @@ from .billing import (
     RateBasis,
     RatePlan,
 )
-from .prices import AccountMembership, MembershipPlanPrice, RatePlanPrice
+from .prices import AccountMembership, MembershipPlanPrice, RatePlanPrice, ResourcePricing
 from .rental import RentalContract, RentalContractCreate, RentalContractUpdate
 from .reservation import (
     BILLED,
@@ -105,6 +105,7 @@ __all__ = [
     "ReservationStatus",
     "ReservationUpdate",
     "Resource",
+    "ResourcePricing",
     "ResourceKind",
     "ResourcePublic",
     "Role",

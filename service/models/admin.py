@@ -132,6 +132,10 @@ class ResourceUpdate(_Shape):
     walk_in_allowed: bool | None = None
     capacity: int | None = Field(default=None, ge=1, le=1000)
     rate_per_hour: int | None = Field(default=None, ge=0, le=10_000_000)
+    # A rate plan, or null for the hourly rate; a change of plan or rate is a dated
+    # version from `price_from` (default: tomorrow in the site's zone).
+    rate_plan_id: int | None = Field(default=None, ge=1)
+    price_from: date | None = None
     active: bool | None = None
 
     @model_validator(mode="after")

@@ -60,3 +60,22 @@ class AccountMembership(SQLModel, table=True):
     valid_from: date
     valid_to: date | None = None
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ResourcePricing(SQLModel, table=True):
+    """How a resource is charged from one day on: its rate plan, or its hourly rate.
+
+    `resource.rate_plan_id` and `resource.rate_per_hour` mirror the latest version
+    (the one an admin set last, possibly from tomorrow); billing reads the versions.
+    """
+
+    __tablename__ = "resource_pricing"
+    __table_args__ = (UniqueConstraint("resource_id", "valid_from"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    resource_id: int = Field(foreign_key="resource.id", index=True)
+    valid_from: date
+    valid_to: date | None = None
+    rate_plan_id: int | None = Field(default=None, foreign_key="rate_plan.id")
+    rate_per_hour: int = Field(default=0, ge=0)
+    created_at: datetime = Field(sa_type=UTCDateTime)

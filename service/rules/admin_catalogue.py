@@ -24,6 +24,7 @@ from ..models.admin import (
 from .accounts import Principal
 from .admin_accounts import require_staff
 from .audit import record
+from .resource_pricing import PRICED, change, requested, require_plan, start
 
 
 def _require_admin(actor: Principal) -> None:
@@ -208,10 +209,12 @@ def create_resource(
     taken = select(Resource.id).where(Resource.site_id == body.site_id, Resource.slug == body.slug)
     if session.exec(taken).first() is not None:
         raise Conflict(f"the site has a resource {body.slug!r}", code="slug_taken")
-    resource = Resource(**body.model_dump(exclude_none=True))
+    require_plan(session=session, plan_id=body.rate_plan_id)
+    resource = Resource(**body.model_dump(exclude_none=True, exclude={"price_from"}))
     _check_durations(resource)
     session.add(resource)
     flush_unique(session, f"the site has a resource {body.slug!r}")
+    start(session=session, now=now, resource=resource)
     audit_change(
         session,
         now,
@@ -226,15 +229,29 @@ def create_resource(
 def update_resource(
     *, session: Session, now: datetime, actor: Principal, resource_id: int, body: ResourceUpdate
 ) -> Resource:
-    resource = load_resource_for(session=session, actor=actor, resource_id=resource_id)
-    changes = body.model_dump(exclude_none=True)
-    before = {name: getattr(resource, name) for name in changes}
+    load_resource_for(session=session, actor=actor, resource_id=resource_id)
+    # The row lock orders two admins changing one resource's price at once.
+    locked = select(Resource).where(Resource.id == resource_id).with_for_update()
+    resource = session.exec(locked).one()
+    wanted = requested(body)
+    changes = body.model_dump(exclude_none=True, exclude={*PRICED, "price_from"})
+    before = {name: getattr(resource, name) for name in (*changes, *wanted)}
+    version = change(
+        session=session,
+        now=now,
+        actor=actor,
+        resource=resource,
+        wanted=wanted,
+        valid_from=body.price_from,
+    )
     for name, value in changes.items():
         setattr(resource, name, value)
     _check_durations(resource)
     session.add(resource)
     session.flush()
-    changed = {k: [before[k], v] for k, v in changes.items() if before[k] != v}
+    changed = {k: [v, getattr(resource, k)] for k, v in before.items() if v != getattr(resource, k)}
+    if version is not None:
+        changed["price_from"] = [None, version.valid_from.isoformat()]
     audit_change(
         session, now, actor, "resource.updated", f"resource:{resource.id}", changed=changed
     )

@@ -2,8 +2,10 @@
 
 Versions are valid for days of the billing zone, `valid_from` included and
 `valid_to` excluded (models/prices.py). A usage is priced by the version valid on
-the day it starts; a plan without a version for that day uses its own columns
-(its first terms). A membership discounts the usage that starts on a day it is
+the day it starts. A resource is charged by its `resource_pricing` version valid
+that day (its plan, or none and its hourly rate; before its first version, the
+first; without any, its own columns); a plan without a version for that day uses
+its own columns (its first terms). A membership discounts the usage that starts on a day it is
 held. Its fee is charged in whole months: every month in which it is held on at
 least one day costs the fee valid on the first such day, once per plan and month.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -25,6 +27,7 @@ from ..models import (
     RatePlan,
     RatePlanPrice,
     Resource,
+    ResourcePricing,
 )
 from .pricing import BillingTerms, Period, Rate, rate_for
 
@@ -52,12 +55,30 @@ class Membership:
 
 
 @dataclass(frozen=True)
+class Charging:
+    """A resource's plan (its first terms) or hourly rate, from `valid_from` to `valid_to`."""
+
+    valid_from: date
+    valid_to: date | None
+    plan_id: int | None
+    base: Rate
+
+
+def charging_on(versions: list[Charging], day: date) -> Charging:
+    """The version valid on `day`; before the first one, the first one."""
+    for version in versions:
+        if valid_on(version, day):
+            return version
+    return versions[0]
+
+
+@dataclass(frozen=True)
 class PriceBook:
     """Every plan, price version and membership, read once for a run of billing."""
 
     zone: ZoneInfo
-    base: dict[int, Rate]  # resource id -> its plan's first terms, or its hourly rate
-    plan_of: dict[int, int]  # resource id -> rate plan id, for resources with one
+    base: dict[int, Rate]  # resource id -> its current plan's first terms, or its hourly rate
+    charging: dict[int, list[Charging]]  # resource id -> its dated plan or rate, in order
     rate_versions: dict[int, list[RatePlanPrice]]
     membership_plans: dict[int, MembershipPlan]
     membership_versions: dict[int, list[MembershipPlanPrice]]
@@ -68,11 +89,11 @@ class PriceBook:
 
     def rate(self, resource_id: int, at: datetime) -> Rate:
         """How `resource_id` is charged for a usage starting at `at`."""
-        base = self.base[resource_id]
-        plan_id = self.plan_of.get(resource_id)
+        day = self.day(at)
+        charging = charging_on(self.charging[resource_id], day)
+        base, plan_id = charging.base, charging.plan_id
         if plan_id is None:
             return base
-        day = self.day(at)
         for version in self.rate_versions.get(plan_id, ()):
             if valid_on(version, day):
                 return replace(
@@ -134,15 +155,47 @@ def load(*, session: Session, terms: BillingTerms) -> PriceBook:
     memberships: dict[int, list[AccountMembership]] = defaultdict(list)
     for held in session.exec(select(AccountMembership).order_by(col(AccountMembership.valid_from))):
         memberships[held.account_id].append(held)
+    dated: dict[int, list[ResourcePricing]] = defaultdict(list)
+    for pricing in session.exec(select(ResourcePricing).order_by(col(ResourcePricing.valid_from))):
+        dated[pricing.resource_id].append(pricing)
+
+    def charging(resource: Resource) -> list[Charging]:
+        versions = dated.get(resource.id or 0) or [resource_pricing_of(resource)]
+        return [
+            Charging(
+                valid_from=v.valid_from,
+                valid_to=v.valid_to,
+                plan_id=v.rate_plan_id,
+                base=rate_for(
+                    resource,
+                    plans.get(v.rate_plan_id) if v.rate_plan_id else None,
+                    terms,
+                    per_hour=v.rate_per_hour,
+                ),
+            )
+            for v in versions
+        ]
+
     return PriceBook(
         zone=terms.zone,
         base={
             r.id or 0: rate_for(r, plans.get(r.rate_plan_id) if r.rate_plan_id else None, terms)
             for r in resources
         },
-        plan_of={r.id or 0: r.rate_plan_id for r in resources if r.rate_plan_id is not None},
+        charging={r.id or 0: charging(r) for r in resources},
         rate_versions=dict(rate_versions),
         membership_plans={p.id or 0: p for p in session.exec(select(MembershipPlan))},
         membership_versions=dict(membership_versions),
         memberships=dict(memberships),
+    )
+
+
+def resource_pricing_of(resource: Resource) -> ResourcePricing:
+    """A resource's own columns as one open version (resources saved before versions)."""
+    return ResourcePricing(
+        resource_id=resource.id or 0,
+        valid_from=date(2000, 1, 1),
+        rate_plan_id=resource.rate_plan_id,
+        rate_per_hour=resource.rate_per_hour,
+        created_at=datetime(2000, 1, 1, tzinfo=UTC),
     )

@@ -103,8 +103,13 @@ class Rate:
     charge_unit: ChargeUnit = ChargeUnit.reservation
 
 
-def rate_for(resource: Resource, plan: RatePlan | None, terms: BillingTerms) -> Rate:
-    """The resource's rate plan, or its hourly rate: machines by run time, rooms by booking."""
+def rate_for(
+    resource: Resource, plan: RatePlan | None, terms: BillingTerms, *, per_hour: int | None = None
+) -> Rate:
+    """The resource's rate plan, or its hourly rate: machines by run time, rooms by booking.
+
+    `per_hour` is the hourly rate of a dated version (default: the resource's own).
+    """
     if plan is not None:
         return Rate(
             basis=RateBasis(plan.basis),
@@ -117,7 +122,7 @@ def rate_for(resource: Resource, plan: RatePlan | None, terms: BillingTerms) -> 
     basis = RateBasis.run_time if resource.kind == ResourceKind.machine else RateBasis.booked_time
     return Rate(
         basis=basis,
-        price_per_hour=resource.rate_per_hour,
+        price_per_hour=resource.rate_per_hour if per_hour is None else per_hour,
         monthly_price=0,
         no_show_percent=terms.no_show_percent,
         min_minutes=0,

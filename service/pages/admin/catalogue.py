@@ -12,7 +12,7 @@ from ...db import get_session
 from ...errors import DomainError
 from ...models import Resource, ResourceKind, Site
 from ...models.admin import ResourceCreate, ResourceUpdate
-from ...rules import admin_catalogue
+from ...rules import admin_catalogue, admin_plans, resource_pricing
 from ..auth import staff_required
 from ..i18n import local_name
 from ..messages import KINDS
@@ -31,6 +31,14 @@ NUMBERS = (
     "capacity",
     "rate_per_hour",
 )
+
+
+PRICING = ("rate_plan_id", "price_from")
+
+
+def _plan_options() -> list[tuple[int | None, str]]:
+    plans = admin_plans.rate_plans(session=get_session(), actor=g.principal)
+    return [(plan.id, plan.name) for plan, _versions in plans]
 
 
 def _site_options() -> list[tuple[int | None, str]]:
@@ -106,7 +114,8 @@ def resource(resource_id: int) -> Page:
     values = _resource_values(found)
     errors: dict[str, str] = {}
     if request.method == "POST":
-        values = form_values(flags=FLAGS)
+        # An empty plan moves the resource off its plan: only when the form has the field.
+        values = form_values(flags=FLAGS, optional=[n for n in PRICING if n in request.form])
         body, errors = validate(ResourceUpdate, values)
         if body is not None:
             try:
@@ -122,4 +131,13 @@ def resource(resource_id: int) -> Page:
                 return redirect(url_for("admin.resources", site=found.site_id))
         values = {**_resource_values(found), **values}
     site = db.get(Site, found.site_id)
-    return saved("admin/resource.html", errors, resource=found, site=site, values=values)
+    return saved(
+        "admin/resource.html",
+        errors,
+        resource=found,
+        site=site,
+        values=values,
+        plan_options=_plan_options(),
+        pricing=resource_pricing.history(session=db, resource=found),
+        plan_names=dict(_plan_options()),
+    )

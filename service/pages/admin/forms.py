@@ -62,6 +62,9 @@ REFUSALS = {
     "password_blank": FIELD_ERRORS["password_blank"],
     "password_short": FIELD_ERRORS["password_short"],
     "password_is_email": FIELD_ERRORS["password_is_email"],
+    "billed_period": _l("That day falls in a month already invoiced: choose a later day."),
+    "not_after_latest_price": _l("A new price starts after the latest one."),
+    "unknown_rate_plan": _l("Choose one of the rate plans."),
 }
 
 
