@@ -35,6 +35,8 @@ def _public(person: Person) -> PersonPublic:
         site_id=person.site_id,
         active=account.active,
         card_uid=account.card_uid,
+        company_id=account.company_id,
+        bills_to_company=account.bills_to_company,
     )
 
 

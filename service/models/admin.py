@@ -190,6 +190,10 @@ class AccountUpdate(_Shape):
     site_id: Id | None = None
     active: bool | None = None
     card_uid: str | None = Field(default=None, max_length=32, pattern=r"^[0-9A-Fa-f]*$")
+    # The company (소공인 business) the person belongs to; None: none.
+    company_id: Id | None = None
+    # True: the person's usage goes on the company's monthly invoice.
+    bills_to_company: bool | None = None
 
 
 class AccountCreate(_Shape):
@@ -256,6 +260,8 @@ class PersonPublic(BaseModel):
     site_id: int | None
     active: bool
     card_uid: str | None
+    company_id: int | None = None
+    bills_to_company: bool = False
 
 
 class PersonCreated(PersonPublic):

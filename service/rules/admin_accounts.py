@@ -10,13 +10,14 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from ..errors import Conflict, Forbidden, NotFound, RuleViolation
-from ..models import Account, ApiToken, Role, RoleName, Site
+from ..models import Account, ApiToken, Company, Role, RoleName, Site
 from ..models.admin import AccountCreate, AccountUpdate, PasswordReset
 from .accounts import Principal, check_credentials, hash_password
 from .audit import record
@@ -116,7 +117,7 @@ def create_person(
 def update_person(
     *, session: Session, now: datetime, actor: Principal, account_id: int, body: AccountUpdate
 ) -> Person:
-    """Change name, role, site, card or active; deactivating closes every way in."""
+    """Change name, role, site, card, company or active; deactivating closes every way in."""
     person = load_person(session=session, actor=actor, account_id=account_id)
     account = person.account
     changes = body.model_dump(exclude_unset=True, mode="json")
@@ -134,6 +135,7 @@ def update_person(
         account.name = body.name
     if "card_uid" in changes:
         account.card_uid = body.card_uid or None
+    _set_company(session, actor, account, changes)
     closed = body.active is False and account.active
     if body.active is not None:
         account.active = body.active
@@ -150,6 +152,34 @@ def update_person(
         **changes,
     )
     return person
+
+
+def _set_company(
+    session: Session, actor: Principal, account: Account, changes: dict[str, Any]
+) -> None:
+    """The person's company and whether their usage is billed to it (it must then have one).
+
+    Who pays is billing, an administrator's decision.
+    """
+    if {"company_id", "bills_to_company"} & changes.keys() and not actor.admin:
+        raise Forbidden("only admins change who pays")
+    if "company_id" in changes:
+        company_id = changes["company_id"]
+        if company_id is not None and session.get(Company, company_id) is None:
+            raise RuleViolation(
+                f"no company {company_id}",
+                code="unknown_company",
+                details={"field": "company_id"},
+            )
+        account.company_id = company_id
+    if changes.get("bills_to_company") is not None:
+        account.bills_to_company = bool(changes["bills_to_company"])
+    if account.bills_to_company and account.company_id is None:
+        raise RuleViolation(
+            "only a person of a company can bill to it",
+            code="no_company",
+            details={"field": "bills_to_company"},
+        )
 
 
 def _close_doors(session: Session, account: Account) -> int:
@@ -219,3 +249,8 @@ def _flush(session: Session, message: str) -> None:
         session.flush()
     except IntegrityError:
         raise Conflict(message, code="taken") from None
+
+
+def list_companies(*, session: Session) -> list[Company]:
+    """Every company, by name: whom a person may belong to and bill to."""
+    return list(session.exec(select(Company).order_by(col(Company.name))))

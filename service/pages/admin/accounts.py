@@ -26,10 +26,12 @@ def _choices() -> dict[str, Any]:
     """The roles and sites the form offers this person."""
     roles = ROLES if g.principal.admin else {RoleName.maker: ROLES[RoleName.maker]}
     sites = managed_sites(session=get_session(), actor=g.principal) if g.principal.admin else []
+    companies = admin_accounts.list_companies(session=get_session()) if g.principal.admin else []
     return {
         "role_options": [(r.value, label) for r, label in roles.items()],
         "sites": sites,
         "site_options": [(s.id, local_name(s)) for s in sites],
+        "company_options": [(c.id, c.name) for c in companies],
     }
 
 
@@ -81,10 +83,16 @@ def account(account_id: int) -> Page:
         "site_id": person.site_id,
         "card_uid": person.account.card_uid or "",
         "active": person.account.active,
+        "company_id": person.account.company_id,
+        "bills_to_company": person.account.bills_to_company,
     }
     errors: dict[str, str] = {}
     if request.method == "POST":
-        values = form_values(flags=("active",), optional=("site_id", "card_uid"))
+        # Who pays is an admin's field; other staff's forms do not carry it.
+        paying = ("company_id", "bills_to_company") if g.principal.admin else ()
+        values = form_values(
+            flags=("active", *paying[1:]), optional=("site_id", "card_uid", *paying[:1])
+        )
         body, errors = validate(AccountUpdate, values)
         if body is not None:
             try:
