@@ -13,14 +13,22 @@ from sqlmodel import Session, select
 from service.db import make_engine
 from service.errors import Conflict
 from service.migrate import upgrade
-from service.models import AuditLog, LineBasis, RateBasis, RatePlan, Resource, ResourcePricing
+from service.models import (
+    AuditLog,
+    ChargeUnit,
+    LineBasis,
+    RateBasis,
+    RatePlan,
+    Resource,
+    ResourcePricing,
+)
 from service.models.admin import ResourceUpdate
 from service.rules import admin_catalogue
 from service.rules.billing import draft_lines, estimate_booking
 from service.rules.pricing import parse_period
 from tests import pg
 from tests.billing import invoice_of, issue, lines, plan_for
-from tests.factories import build_world, make_run, principal_of, refused
+from tests.factories import build_world, make_reservation, make_run, principal_of, refused
 
 OCT, NOV, DEC = "2026-10", "2026-11", "2026-12"
 AFTER_OCT = datetime(2026, 11, 2, tzinfo=UTC)
@@ -258,3 +266,43 @@ def test_the_page_moves_a_resource_to_a_plan_from_a_day_and_lists_its_history(
     session.commit()
     assert _month(session, world, terms, NOV) == [18_000]
     assert _month(session, world, terms, OCT) == [3_667, 22_000]
+
+
+def test_runs_are_grouped_by_the_charging_unit_of_the_plan_in_force_when_they_ran(
+    session, world, terms
+):
+    # October: a plan charging each run; from November one charging each reservation.
+    # Both 20,000 won/h with a 15-minute minimum.
+    per_run = plan_for(
+        session,
+        world,
+        "laser",
+        basis=RateBasis.run_time,
+        price_per_hour=20_000,
+        min_minutes=15,
+        charge_unit=ChargeUnit.run,
+    )
+    per_booking = RatePlan(
+        name="per booking",
+        basis=RateBasis.run_time,
+        price_per_hour=20_000,
+        min_minutes=15,
+        charge_unit=ChargeUnit.reservation,
+    )
+    session.add(per_booking)
+    session.commit()
+    for month in ("2026-10-20", "2026-11-20"):
+        booked = make_reservation(
+            session, world, "maker", "laser", f"{month} 10:00", f"{month} 11:00"
+        )
+        for minute in ("10:05", "10:30"):
+            make_run(
+                session, world, "laser", f"{month} {minute}", 300, who="maker", reservation=booked
+            )
+    session.commit()
+    _change(session, world, "laser", rate_plan_id=per_booking.id, price_from=date(2026, 11, 1))
+    # October, per run: two 5-minute runs, each billed its 15-minute minimum = 5,000 + 5,000.
+    assert _month(session, world, terms, OCT) == [5_000, 5_000]
+    # November, per reservation: 10 minutes together, one 15-minute minimum = 5,000.
+    assert _month(session, world, terms, NOV) == [5_000]
+    assert per_run.id != per_booking.id

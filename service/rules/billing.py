@@ -41,7 +41,6 @@ from .pricing import (
     BillingTerms,
     Estimate,
     Period,
-    Rate,
     billed_minutes,
     estimate,
     time_charge,
@@ -74,7 +73,6 @@ class LineDraft:
 class _Catalogue:
     resources: dict[int, Resource]
     sites: dict[int, Site]
-    rates: dict[int, Rate]  # each resource's basis and charging unit (not dated)
     book: PriceBook
 
     def label(self, resource_id: int, at: datetime | None = None) -> str:
@@ -91,7 +89,6 @@ def _catalogue(session: Session, terms: BillingTerms) -> _Catalogue:
     return _Catalogue(
         resources={r.id or 0: r for r in session.exec(select(Resource))},
         sites={s.id or 0: s for s in session.exec(select(Site))},
-        rates=book.base,
         book=book,
     )
 
@@ -148,7 +145,7 @@ def _run_time(
         )
         .order_by(col(UsageSession.start_at))
     )
-    for unit in charge_units(runs, catalogue.rates, late):
+    for unit in charge_units(runs, catalogue.book.rate, late):
         first = unit.runs[0]
         rate = catalogue.book.rate(unit.resource_id, first.start_at)
         minutes = billed_minutes(unit.seconds, rate.min_minutes)

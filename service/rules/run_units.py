@@ -12,8 +12,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from ..models import ChargeUnit, RateBasis, Reservation, UsageSession
 from .late_arrival import LateArrivals
@@ -45,12 +46,18 @@ def _billed(run: UsageSession, rate: Rate, late: Reservation | None) -> bool:
 
 
 def charge_units(
-    runs: Iterable[UsageSession], rates: dict[int, Rate], late: LateArrivals
+    runs: Iterable[UsageSession],
+    rate_at: Callable[[int, datetime], Rate],
+    late: LateArrivals,
 ) -> list[RunUnit]:
-    """The units of the billable `runs` (in start order), in the order of their first run."""
+    """The units of the billable `runs` (in start order), in the order of their first run.
+
+    `rate_at(resource_id, start)` is how the resource was charged when the run started, so
+    a plan's charging unit is read as it was then.
+    """
     units: dict[object, RunUnit] = {}
     for run in runs:
-        rate, late_for = rates[run.resource_id], late.runs.get(run.id or 0)
+        rate, late_for = rate_at(run.resource_id, run.start_at), late.runs.get(run.id or 0)
         if not _billed(run, rate, late_for):
             continue
         account_id = run.account_id or 0
