@@ -223,3 +223,16 @@ def test_the_staff_downloads_are_csv_with_a_bom(client, world, february):
     assert "한결수제화" in ledger.get_data(as_text=True)
     etax = client.get(f"/admin/invoices/etax.csv?period={FEB}")
     assert "작성일자" in etax.get_data(as_text=True) and "20260228" in etax.get_data(as_text=True)
+
+
+def test_without_a_hangul_font_the_pdf_is_a_503_page_and_the_invoice_still_opens(
+    app, client, world, february
+):
+    settings = app.config["SMARTFAB"]
+    billing = settings.billing.model_copy(update={"pdf_font": "/nonexistent/no-hangul.ttf"})
+    app.config["SMARTFAB"] = settings.model_copy(update={"billing": billing})
+    login(client)
+    answer = client.get(f"/me/invoices/{february['maker'].id}.pdf")
+    assert answer.status_code == 503 and answer.mimetype == "text/html"
+    assert "글꼴" in _text(answer)
+    assert client.get(f"/me/invoices/{february['maker'].id}").status_code == 200

@@ -37,6 +37,8 @@ def font_path() -> Path:
     """The configured font, else the Korean face of Noto Sans CJK, extracted once."""
     configured = current_app.config["SMARTFAB"].billing.pdf_font
     if configured:
+        if not Path(configured).is_file():
+            raise FontMissing(f"[billing] pdf_font: no file {configured!r}")
         return Path(configured)
     target = Path(current_app.instance_path) / "fonts" / "NotoSansCJKkr-Regular.otf"
     if not target.exists():

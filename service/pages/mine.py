@@ -6,7 +6,19 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import Blueprint, Response, abort, flash, g, redirect, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -31,6 +43,7 @@ from .auth import login_required
 from .cells import duration
 from .i18n import LOCALES, site_zone
 from .i18n import language as page_language
+from .invoice_pdf import FontMissing
 from .invoice_pdf import invoice_pdf as invoice_pdf_bytes
 from .invoice_sheet import billing_terms, sheet_of
 from .messages import PAY_METHODS, PAY_STATES
@@ -153,10 +166,20 @@ def _readable(invoice_id: str) -> Invoice:
 
 @bp.get("/invoices/<invoice_id>.pdf")
 @login_required
-def invoice_pdf(invoice_id: str) -> BaseResponse:
+def invoice_pdf(invoice_id: str) -> BaseResponse | tuple[str, int]:
     sheet = sheet_of(session=get_session(), invoice=_readable(invoice_id))
+    try:
+        document = invoice_pdf_bytes(sheet)
+    except FontMissing:
+        # The page still shows the invoice; only its PDF waits for a font with Hangul.
+        current_app.logger.exception("invoice PDF without a font")
+        message = _(
+            "The PDF cannot be made here: the server has no font with Hangul. "
+            "The invoice page shows everything the PDF would."
+        )
+        return render_template("error.html", message=message), 503
     return Response(
-        invoice_pdf_bytes(sheet),
+        document,
         mimetype="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{sheet.invoice.number}.pdf"'},
     )
