@@ -6,6 +6,8 @@ import re
 
 import requests
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.support.ui import WebDriverWait
 
 from service.demo_data import DEMO_PASSWORD
 from tests.browser.conftest import (
@@ -81,8 +83,12 @@ def test_revoking_the_phones_session_signs_the_phone_out(browser, live_server):
     target = next(row for row in rows if "iOS" in row.text)
     target_id = target.get_attribute("id")
     target.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    # The same path comes back: wait for the old page to go, then read the new one.
+    WebDriverWait(browser, 10).until(staleness_of(target))
     wait_for_path(browser, SETTINGS)
-    assert "no longer opens anything" in browser.find_element(By.CSS_SELECTOR, "main").text
+    WebDriverWait(browser, 10).until(
+        lambda b: "no longer opens anything" in b.find_element(By.CSS_SELECTOR, "main").text
+    )
     assert not browser.find_elements(By.ID, target_id)
     assert phone.get(live_server(SETTINGS), allow_redirects=False, timeout=10).status_code == 302
 
