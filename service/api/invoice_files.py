@@ -15,14 +15,15 @@ from datetime import date, datetime
 
 from flask import Response
 from pydantic import BaseModel, Field
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from ..config import SupplierSettings
-from ..models import Invoice, InvoiceKind
+from ..models import InvoiceKind
 from ..rules.accounts import Principal
 from ..rules.invoice_exports import (
     Paper,
     Party,
+    corrected_numbers,
     period_papers,
     quantity,
     supplier_party,
@@ -299,11 +300,5 @@ def tax_invoices_for(
     found = period_papers(session=session, actor=actor, terms=terms, period=period)
     invoices = [p.invoice for p in found]
     states = payment_states(session=session, now=now, terms=terms, invoices=invoices)
-    wanted = {i.corrects_id for i in invoices if i.corrects_id is not None}
-    originals = {
-        invoice_id or 0: number
-        for invoice_id, number in session.exec(
-            select(Invoice.id, Invoice.number).where(col(Invoice.id).in_(wanted))
-        )
-    }
+    originals = corrected_numbers(session=session, invoices=invoices)
     return tax_invoices(found, states, supplier_party(supplier), terms, originals)

@@ -163,6 +163,15 @@ def _papers(session: Session, terms: BillingTerms, found: list[Invoice]) -> list
     return result
 
 
+def corrected_numbers(*, session: Session, invoices: list[Invoice]) -> dict[int, str]:
+    """The numbers of the invoices that the given credit notes correct, by invoice id."""
+    wanted = {i.corrects_id for i in invoices if i.corrects_id is not None}
+    if not wanted:
+        return {}
+    rows = session.exec(select(Invoice.id, Invoice.number).where(col(Invoice.id).in_(wanted)))
+    return {invoice_id or 0: number for invoice_id, number in rows}
+
+
 def quantity(line: InvoiceLine) -> tuple[int, str]:
     """How much of what: minutes for time, one month for monthly fees."""
     if line.basis in TIMED:
